@@ -1,0 +1,30 @@
+"""hateproto: implicit and explicit hate speech detection with transformer representations.
+
+The public API:
+
+* data: :func:`load_benchmark`, :func:`load_table`, :class:`LabeledTexts`,
+  :func:`sample_per_class`
+* models: :class:`Backbone`
+* prototypes: :class:`PrototypeClassifier`
+* evaluation: :func:`classification_metrics`
+"""
+
+from hateproto.data import LabeledTexts, load_benchmark, load_table, sample_per_class
+from hateproto.errors import HateprotoError
+from hateproto.evaluation import classification_metrics
+from hateproto.models import Backbone
+from hateproto.prototypes import PrototypeClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backbone",
+    "HateprotoError",
+    "LabeledTexts",
+    "PrototypeClassifier",
+    "__version__",
+    "classification_metrics",
+    "load_benchmark",
+    "load_table",
+    "sample_per_class",
+]

@@ -1,0 +1,78 @@
+"""Entry point of the ``hateproto`` command.
+
+Every command group lives in its own module and is registered here. Errors that hateproto
+raises on purpose (:class:`~hateproto.errors.HateprotoError`) become a one-line message on
+stderr and exit status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
+from hateproto.errors import HateprotoError
+
+app = typer.Typer(
+    name="hateproto",
+    help="Detect implicit and explicit hate speech with transformer representations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(models_cmd.app, name="models")
+app.add_typer(data_cmd.app, name="data")
+quickstart_cmd.register(app)
+
+_stderr = Console(stderr=True)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """hateproto: hate speech detection with fine-tuning, prototypes and early exit."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit status (never raises for user errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _quiet_libraries()
+    try:
+        result = app(args=args, standalone_mode=False, prog_name="hateproto")
+        return result if isinstance(result, int) else 0
+    except HateprotoError as exc:
+        if debug:
+            raise
+        _stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        _stderr.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _stderr.print("interrupted")
+        return 130
+
+
+def _quiet_libraries() -> None:
+    """Keep library progress bars and warnings out of the CLI's output (ours are enough)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Draw a fixed number of examples per class (for prototypes and few-shot experiments)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hateproto.data.types import LABEL_NAMES, LabeledTexts
+from hateproto.errors import DataError
+
+
+def sample_per_class(
+    dataset: LabeledTexts, n: int, seed: int = 0, allow_fewer: bool = False
+) -> LabeledTexts:
+    """Return ``n`` random examples of each class (0 then 1), without replacement.
+
+    The draw is deterministic for a given ``seed``. Within each class the examples keep their
+    original order. ``notes["sampled_per_class"]`` records ``n`` and ``notes["sample_seed"]``
+    the seed.
+
+    Args:
+        dataset: the examples to draw from.
+        n: examples per class (>= 1).
+        seed: seed of ``numpy.random.default_rng``.
+        allow_fewer: if a class has fewer than ``n`` examples, take all of them instead of
+            raising.
+
+    Raises:
+        DataError: ``n < 1``, or a class has fewer than ``n`` examples (unless ``allow_fewer``).
+
+    Example:
+        >>> from hateproto.data import load_sample
+        >>> few = sample_per_class(load_sample("train"), n=4, seed=1)
+        >>> len(few), int(few.labels.sum())
+        (8, 4)
+    """
+    if n < 1:
+        raise DataError(f"sample_per_class: n must be at least 1, got {n}")
+    rng = np.random.default_rng(seed)
+    chosen: list[np.ndarray] = []
+    for label, label_name in enumerate(LABEL_NAMES):
+        members = np.flatnonzero(dataset.labels == label)
+        if len(members) < n and not allow_fewer:
+            raise DataError(
+                f"{dataset.name}/{dataset.split}: class {label} ({label_name}) has only "
+                f"{len(members)} examples, fewer than n={n} (pass allow_fewer=True to take all)"
+            )
+        take = min(n, len(members))
+        chosen.append(np.sort(rng.choice(members, size=take, replace=False)))
+    subset = dataset.subset(np.concatenate(chosen))
+    subset.notes.update(sampled_per_class=n, sample_seed=seed)
+    return subset

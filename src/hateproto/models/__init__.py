@@ -1,0 +1,18 @@
+"""Backbones (encoders and decoders), pooling, fetching default models, representation cache."""
+
+from hateproto.models.backbone import Backbone, BackboneInfo, compute_fingerprint
+from hateproto.models.fetch import DEFAULT_MODELS, fetch_model, is_fetched, model_path
+from hateproto.models.pooling import POOLINGS, last_token_index, pool
+
+__all__ = [
+    "Backbone",
+    "BackboneInfo",
+    "DEFAULT_MODELS",
+    "POOLINGS",
+    "compute_fingerprint",
+    "fetch_model",
+    "is_fetched",
+    "last_token_index",
+    "model_path",
+    "pool",
+]

@@ -1,0 +1,193 @@
+"""HatePrototypes: per-layer class means of a backbone's representations, used by cosine
+similarity.
+
+``fit`` encodes labelled texts once (every requested layer in one forward pass), and keeps,
+for each layer ``l`` and class ``c``, the prototype ``p[l, c]``: the mean of the
+L2-normalised vectors of class ``c`` (``normalize="example"``, default) or the normalised mean
+of the raw vectors (``normalize="mean"``). A text is assigned to the class whose prototype is
+most cosine-similar at the chosen layer; ``predict_proba`` is a softmax over the similarities
+divided by ``temperature``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+
+from hateproto.data.sampling import sample_per_class
+from hateproto.data.types import LabeledTexts
+from hateproto.errors import HateprotoError
+from hateproto.models.backbone import Backbone
+
+Normalize = Literal["example", "mean"]
+
+
+def class_prototypes(
+    vectors: torch.Tensor,
+    labels: np.ndarray,
+    classes: Sequence[int],
+    normalize: Normalize = "example",
+) -> torch.Tensor:
+    """Class means of ``vectors`` ``[N, layers, H]`` → unit-norm prototypes ``[layers, C, H]``.
+
+    Example:
+        >>> v = torch.tensor([[[1.0, 0.0]], [[0.0, 2.0]]])
+        >>> class_prototypes(v, np.array([0, 1]), [0, 1])[0].tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    labels = np.asarray(labels)
+    if normalize not in ("example", "mean"):
+        raise HateprotoError(f"normalize must be 'example' or 'mean', not {normalize!r}")
+    vecs = (
+        torch.nn.functional.normalize(vectors.float(), dim=-1)
+        if normalize == "example"
+        else vectors.float()
+    )
+    means = []
+    for cls in classes:
+        rows = torch.from_numpy(np.flatnonzero(labels == cls))
+        if rows.numel() == 0:
+            raise HateprotoError(f"no examples of class {cls} to build its prototype")
+        means.append(vecs[rows].mean(dim=0))
+    return torch.nn.functional.normalize(torch.stack(means, dim=1), dim=-1)
+
+
+def cosine_similarities(vectors: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of ``vectors`` ``[N, layers, H]`` to ``prototypes`` ``[layers, C, H]``
+    → ``[N, layers, C]``."""
+    unit = torch.nn.functional.normalize(vectors.float(), dim=-1)
+    return torch.einsum("nlh,lch->nlc", unit, prototypes)
+
+
+class PrototypeClassifier:
+    """Classify texts by cosine similarity to per-layer class prototypes.
+
+    Args:
+        backbone: a loaded :class:`~hateproto.models.Backbone` (frozen, fine-tuned or guard).
+        layers: layers to build prototypes for ("all", "last", or indices; 0 = embeddings).
+        pooling, layer_norm: representation settings (default: the backbone's).
+        normalize: ``example`` (normalise each example, then average; default) or ``mean``.
+        temperature: softmax temperature of :meth:`predict_proba`.
+
+    Example:
+        >>> clf = PrototypeClassifier(Backbone.load("minilm"))  # doctest: +SKIP
+        >>> clf.fit(train.texts, train.labels, per_class=50)     # doctest: +SKIP
+        >>> clf.predict(["some post"])                           # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        layers: Sequence[int] | str | None = "all",
+        pooling: str | None = None,
+        layer_norm: str | None = None,
+        normalize: Normalize = "example",
+        temperature: float = 0.05,
+        batch_size: int = 32,
+        max_length: int = 256,
+    ) -> None:
+        if temperature <= 0:
+            raise HateprotoError(f"temperature must be positive, got {temperature}")
+        self.backbone = backbone
+        self.layers = backbone.resolve_layers(layers)
+        self.pooling = pooling or backbone.info.default_pooling
+        self.layer_norm = layer_norm or backbone.info.default_layer_norm
+        self.normalize: Normalize = normalize
+        self.temperature = temperature
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.classes_: np.ndarray | None = None
+        self.prototypes_: torch.Tensor | None = None
+        self.n_per_class_: dict[int, int] = {}
+        self.metadata: dict[str, object] = {}
+
+    # ------------------------------------------------------------------ fitting
+    def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
+        """Vectors ``[N, len(self.layers), H]`` with this classifier's settings."""
+        return self.backbone.encode(
+            texts,
+            layers=self.layers,
+            pooling=self.pooling,
+            layer_norm=self.layer_norm,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            show_progress=show_progress,
+        )
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[int],
+        per_class: int | None = None,
+        seed: int = 0,
+        show_progress: bool = False,
+    ) -> PrototypeClassifier:
+        """Build prototypes from labelled texts (optionally ``per_class`` random ones each)."""
+        data = LabeledTexts(list(texts), np.asarray(labels), name="fit")
+        if per_class is not None:
+            data = sample_per_class(data, per_class, seed=seed)
+        return self.fit_vectors(self.encode(data.texts, show_progress), data.labels)
+
+    def fit_vectors(self, vectors: torch.Tensor, labels: Sequence[int]) -> PrototypeClassifier:
+        """Build prototypes from already-encoded ``vectors`` ``[N, len(layers), H]``."""
+        labels = np.asarray(labels, dtype=np.int64)
+        classes = np.unique(labels)
+        if len(classes) < 2:
+            raise HateprotoError(f"prototypes need at least two classes, got {classes.tolist()}")
+        if vectors.shape[:2] != (len(labels), len(self.layers)):
+            raise HateprotoError(
+                f"vectors have shape {tuple(vectors.shape)}, expected "
+                f"({len(labels)}, {len(self.layers)}, H)"
+            )
+        self.classes_ = classes
+        self.prototypes_ = class_prototypes(vectors, labels, classes.tolist(), self.normalize)
+        self.n_per_class_ = {int(c): int((labels == c).sum()) for c in classes}
+        return self
+
+    # ------------------------------------------------------------------ scoring
+    def _check_fitted(self) -> torch.Tensor:
+        if self.prototypes_ is None:
+            raise HateprotoError("this PrototypeClassifier is not fitted yet: call fit() first")
+        return self.prototypes_
+
+    def layer_position(self, layer: int | None) -> int:
+        """Position of ``layer`` among the fitted layers (``None`` → the last one)."""
+        if layer is None:
+            return len(self.layers) - 1
+        layer = self.backbone.resolve_layers([layer])[0]
+        if layer not in self.layers:
+            raise HateprotoError(f"no prototypes for layer {layer}; built for {self.layers}")
+        return self.layers.index(layer)
+
+    def similarities_from_vectors(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Cosine similarities ``[N, layers, C]`` of encoded vectors to every prototype."""
+        return cosine_similarities(vectors, self._check_fitted())
+
+    def similarities(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
+        """Cosine similarity ``[N, C]`` of each text to each class prototype at ``layer``."""
+        sims = self.similarities_from_vectors(self.encode(texts))
+        return sims[:, self.layer_position(layer)].numpy()
+
+    def predict_proba(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
+        """Softmax over similarities / temperature: ``[N, C]``, columns in ``classes_`` order."""
+        sims = torch.from_numpy(self.similarities(texts, layer))
+        return torch.softmax(sims / self.temperature, dim=-1).numpy()
+
+    def predict(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
+        """Class of the most similar prototype at ``layer`` (default: the last fitted layer)."""
+        sims = self.similarities(texts, layer)
+        return self.classes_[sims.argmax(axis=1)]
+
+    def margin(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
+        """Top-1 minus top-2 similarity at ``layer`` (the early-exit confidence, Eq. 3)."""
+        return similarity_margin(self.similarities(texts, layer))
+
+
+def similarity_margin(similarities: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Top-1 minus top-2 value along the last axis."""
+    sims = torch.as_tensor(similarities)
+    top2 = sims.topk(2, dim=-1).values
+    return (top2[..., 0] - top2[..., 1]).numpy()
