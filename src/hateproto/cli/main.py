@@ -14,7 +14,7 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
+from hateproto.cli import data_cmd, models_cmd, prototypes_cmd, quickstart_cmd, triage_cmd
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(
@@ -26,7 +26,9 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(prototypes_cmd.app, name="prototypes")
 quickstart_cmd.register(app)
+triage_cmd.register(app)
 
 _stderr = Console(stderr=True)
 

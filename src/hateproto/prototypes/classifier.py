@@ -77,6 +77,11 @@ class PrototypeClassifier:
         normalize: ``example`` (normalise each example, then average; default) or ``mean``.
         temperature: softmax temperature of :meth:`predict_proba`.
 
+    Attributes set by fitting: ``prototypes_`` ``[layers, C, H]``, ``classes_``,
+    ``n_per_class_``, ``sampling_`` (per_class, seed), ``source_`` (dataset, protocol, split).
+    Free to set: ``metadata`` (a JSON-able dict carried through save/load) and
+    ``default_layer`` (the layer used when none is given; default the last fitted one).
+
     Example:
         >>> clf = PrototypeClassifier(Backbone.load("minilm"))  # doctest: +SKIP
         >>> clf.fit(train.texts, train.labels, per_class=50)     # doctest: +SKIP
@@ -110,6 +115,7 @@ class PrototypeClassifier:
         self.sampling_: dict[str, int | None] = {"per_class": None, "seed": None}
         self.source_: dict[str, str | None] = {"dataset": None, "protocol": None, "split": None}
         self.metadata: dict[str, Any] = {}
+        self.default_layer: int | None = None
 
     # ------------------------------------------------------------------ fitting
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
@@ -177,7 +183,10 @@ class PrototypeClassifier:
         return self.prototypes_
 
     def layer_position(self, layer: int | None) -> int:
-        """Position of ``layer`` among the fitted layers (``None`` → the last one)."""
+        """Position of ``layer`` among the fitted layers (``None`` → :attr:`default_layer` if
+        set, else the last fitted layer)."""
+        if layer is None:
+            layer = self.default_layer
         if layer is None:
             return len(self.layers) - 1
         layer = self.backbone.resolve_layers([layer])[0]

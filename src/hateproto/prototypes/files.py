@@ -7,7 +7,7 @@
   ``backbone_fingerprint``, ``model_type``, ``family``, ``num_layers``, ``hidden_size``,
   ``prefix``: what the prototypes belong to;
 * ``pooling``, ``layer_norm``, ``normalize``, ``temperature``, ``max_length``,
-  ``batch_size``, ``layers``: how texts are turned into vectors and scored;
+  ``batch_size``, ``layers``, ``default_layer``: how texts are turned into vectors and scored;
 * ``classes``, ``class_names``, ``examples_per_class``, ``per_class``, ``seed``,
   ``source_dataset``, ``source_protocol``, ``source_split``: what they were built from;
 * ``hateproto_version``, ``created``, ``tensor_file``, ``tensor_sha256``, ``tensor_shape``,
@@ -66,6 +66,7 @@ class PrototypeSpec(YamlConfig):
     max_length: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     layers: list[int] = Field(min_length=1)
+    default_layer: int | None = None
     classes: list[int] = Field(min_length=2)
     class_names: list[str]
     examples_per_class: dict[str, int]
@@ -130,6 +131,7 @@ def build_spec(clf: PrototypeClassifier, sha256: str) -> PrototypeSpec:
         max_length=clf.max_length,
         batch_size=clf.batch_size,
         layers=list(clf.layers),
+        default_layer=clf.default_layer,
         classes=classes,
         class_names=[class_name(c) for c in classes],
         examples_per_class={str(k): v for k, v in clf.n_per_class_.items()},
@@ -276,4 +278,11 @@ def load_prototypes(
         "split": spec.source_split,
     }
     clf.metadata = dict(spec.metadata)
+    if spec.default_layer is not None:
+        if spec.default_layer not in spec.layers:
+            raise ModelError(
+                f"{directory / SPEC_FILE}: default_layer {spec.default_layer} is not among the "
+                f"layers {spec.layers}"
+            )
+        clf.default_layer = spec.default_layer
     return clf
