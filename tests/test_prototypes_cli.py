@@ -33,11 +33,27 @@ def train_csv(tmp_path: Path) -> Path:
 def _build(tiny_encoder_dir: Path, train_csv: Path, out: Path, *extra: str) -> int:
     return main(
         [
-            "prototypes", "build", "--model", str(tiny_encoder_dir), "--data", str(train_csv),
-            "--text-column", "post", "--label-column", "is_hate", "--per-class", "3",
-            "--seed", "1", "--layers", "1,3", "--out", str(out), *extra,
+            "prototypes",
+            "build",
+            "--model",
+            str(tiny_encoder_dir),
+            "--data",
+            str(train_csv),
+            "--text-column",
+            "post",
+            "--label-column",
+            "is_hate",
+            "--per-class",
+            "3",
+            "--seed",
+            "1",
+            "--layers",
+            "1,3",
+            "--out",
+            str(out),
+            *extra,
         ]
-    )  # fmt: skip
+    )
 
 
 def test_build_and_info(tiny_encoder_dir, train_csv, tmp_path, capsys):

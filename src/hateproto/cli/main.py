@@ -14,7 +14,14 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import data_cmd, models_cmd, prototypes_cmd, quickstart_cmd, triage_cmd
+from hateproto.cli import (
+    data_cmd,
+    experiment_cmd,
+    models_cmd,
+    prototypes_cmd,
+    quickstart_cmd,
+    triage_cmd,
+)
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(
@@ -27,6 +34,7 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(prototypes_cmd.app, name="prototypes")
+app.add_typer(experiment_cmd.app, name="experiment")
 quickstart_cmd.register(app)
 triage_cmd.register(app)
 
