@@ -55,7 +55,7 @@ class ExperimentConfig(YamlConfig):
         """Frozen baselines (seed = each configured seed, for the prototype draw) and every
         fine-tuned checkpoint that exists; missing checkpoints are reported in ``missing``."""
         specs = [
-            ModelSpec(f"{ref}-frozen", ref, "frozen", seed)
+            ModelSpec(f"{Path(ref).name}-frozen", ref, "frozen", seed)
             for ref in self.frozen_models
             for seed in self.seeds
         ]
