@@ -128,3 +128,16 @@ def test_guard_experiment(guard_dir, tiny_encoder_dir, tmp_path, monkeypatch):
     assert verdict[0]["n"] == 12
     assert "Guard prototypes across datasets" in (tmp_path / "out" / "guard.md").read_text()
     assert (tmp_path / "out" / "guard.png").is_file()
+
+
+def test_template_with_content_parts(guard_dir):
+    """Llama-Guard-3-1B's template reads ``content`` as a list of typed parts."""
+    backbone = Backbone.load(str(guard_dir), with_lm_head=True)
+    backbone.tokenizer.chat_template = (
+        "{% for m in messages %}<|user|> {{ m['content'][0]['text'] }} {% endfor %}"
+        "safe or unsafe ? <|assistant|> "
+    )
+    guard = GuardModel(backbone)
+    assert guard.prompt("good game") == "<|user|> good game safe or unsafe ? <|assistant|> "
+    prefix, rest = guard.split_prompt()
+    assert prefix == "<|user|>" and rest.format(text="x") == " x safe or unsafe ? <|assistant|> "

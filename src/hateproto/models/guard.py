@@ -115,17 +115,21 @@ class GuardModel:
         return content + "\n"
 
     def _chat(self, messages: list[dict], text: str) -> str:
-        rendered = self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
-        )
-        if text not in rendered:  # Llama-Guard-3-1B expects a list of content parts
+        """Render with the chat template; templates that want a list of content parts (as
+        Llama-Guard-3-1B's does) get one when the plain string form fails or drops the text."""
+        render = self.tokenizer.apply_chat_template
+        try:
+            rendered = render(messages, tokenize=False, add_generation_prompt=True)
+        except Exception:  # noqa: BLE001 - jinja raises several types for the wrong form
+            rendered = ""
+        if text not in rendered:
             parts = [
                 {"role": m["role"], "content": [{"type": "text", "text": m["content"]}]}
                 for m in messages
             ]
-            rendered = self.tokenizer.apply_chat_template(
-                parts, tokenize=False, add_generation_prompt=True
-            )
+            rendered = render(parts, tokenize=False, add_generation_prompt=True)
+        if text not in rendered:
+            raise ModelError("the chat template dropped the post from the guard prompt")
         return rendered
 
     def _verdict_ids(self) -> tuple[int, int]:
