@@ -55,3 +55,16 @@ def test_quickstart_on_real_data_beats_chance(minilm_dir, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["dataset"] == "ihc" and summary["n_test"] == 3059
     assert summary["test_macro_f1"] > 0.5
+
+
+def test_data_check_reports_a_bad_label_with_its_row(tmp_path, capsys):
+    path = tmp_path / "posts.csv"
+    path.write_text("text,label\nfirst post,hate\nsecond post,normal\nthird post,spam\n")
+    assert main(["data", "check", str(path), "--label-map", "hate=1,normal=0"]) == 2
+    err = capsys.readouterr().err
+    assert "spam" in err and "label" in err
+    path.write_text("text,label\nfirst post,hate\nsecond post,normal\n")
+    assert main(["data", "check", str(path), "--label-map", "hate=1,normal=0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 2
+    assert main(["data", "check", str(path), "--text-column", "post"]) == 2
+    assert "post" in capsys.readouterr().err
