@@ -32,9 +32,7 @@ def toy_data(n: int, seed: int, name: str = "toy", split: str = "train") -> Labe
     """Texts of 3-8 words, from the hateful or the kind word list by label."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 2, size=n)
-    texts = [
-        " ".join(rng.choice(HATEFUL if y else KIND, size=rng.integers(3, 9))) for y in labels
-    ]
+    texts = [" ".join(rng.choice(HATEFUL if y else KIND, size=rng.integers(3, 9))) for y in labels]
     return LabeledTexts(texts, labels, name=name, split=split)
 
 
