@@ -54,13 +54,13 @@ class ExperimentConfig(YamlConfig):
     def model_specs(self, datasets: Sequence[str] | None = None) -> list[ModelSpec]:
         """Frozen baselines (seed = each configured seed, for the prototype draw) and every
         fine-tuned checkpoint that exists; missing checkpoints are reported in ``missing``."""
-        specs = [
-            ModelSpec(f"{Path(ref).name}-frozen", ref, "frozen", seed)
-            for ref in self.frozen_models
-            for seed in self.seeds
-        ]
-        for dataset in datasets or self.datasets:
-            for seed in self.seeds:
+        specs = []
+        for seed in self.seeds:  # seed-major: every dataset's first seed comes first
+            specs += [
+                ModelSpec(f"{Path(ref).name}-frozen", ref, "frozen", seed)
+                for ref in self.frozen_models
+            ]
+            for dataset in datasets or self.datasets:
                 folder = self.checkpoint(dataset, seed)
                 specs.append(ModelSpec(folder.parent.name, str(folder), dataset, seed))
         return specs

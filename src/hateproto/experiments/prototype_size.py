@@ -1,9 +1,12 @@
 """Fig 3: prototype size.
 
 For each dataset and model (the checkpoint fine-tuned on it, and frozen baselines), a pool of
-training examples (``pool_per_class`` per class) is encoded once; then for every size in
-``sizes`` and each of ``draws`` random draws, prototypes are the class means of ``size``
-pooled vectors per class (no re-encoding), evaluated on the test set at the last layer.
+training examples (``pool_per_class`` per class, drawn with ``pool_seed``, default the
+model's seed, so that with ``pool_per_class = per_class`` the pool is exactly the prototype
+sample of the transfer experiments and its vectors come from the cache) is encoded once;
+then for every size in ``sizes`` and each of ``draws`` random draws, prototypes are the class
+means of ``size`` pooled vectors per class (no re-encoding), evaluated on the test set at
+the last layer.
 Writes ``prototype-size.json`` (one row per model, dataset, size: mean, std, 2.5/97.5
 percentiles of the draws, the 95% CI of the mean, and the head's F1), ``.md`` and ``.png``.
 """
@@ -41,7 +44,7 @@ class PrototypeSizeConfig(ExperimentConfig):
     sizes: list[int] = [5, 10, 20, 50, 100, 200, 500]
     draws: int = 100
     pool_per_class: int = 2000
-    pool_seed: int = 12345
+    pool_seed: int | None = None
     seeds: list[int] = [0]
 
 
@@ -98,7 +101,8 @@ def summary_row(model: ScoredModel, dataset: str, size: int, scores: np.ndarray)
 def dataset_rows(model: ScoredModel, config: PrototypeSizeConfig, dataset: str) -> list[Row]:
     """All sizes for one model and dataset (pool and test encoded once)."""
     train = load_split(config, dataset, "train")
-    pool = sample_per_class(train, config.pool_per_class, config.pool_seed, allow_fewer=True)
+    pool_seed = model.spec.seed if config.pool_seed is None else config.pool_seed
+    pool = sample_per_class(train, config.pool_per_class, pool_seed, allow_fewer=True)
     test = eval_split(config, dataset)
     pool_vectors = model.encode(pool.texts)[:, -1]
     test_all = model.encode(test.texts)
@@ -114,7 +118,7 @@ def dataset_rows(model: ScoredModel, config: PrototypeSizeConfig, dataset: str) 
                 test.labels,
                 size,
                 config.draws,
-                seed=config.pool_seed + size + 1000 * model.spec.seed,
+                seed=pool_seed + size + 1000 * model.spec.seed + 7,
             )
             row = summary_row(model, dataset, size, scores)
             row.update(
