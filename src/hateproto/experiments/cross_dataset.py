@@ -175,10 +175,10 @@ def run_cross_dataset(
     Markdown summary. Finished cells (already in the results file) are skipped."""
     store = ResultStore(config.results, KEY_FIELDS)
     data = _Data(config)
-    for setup in config.setups:
-        for dataset in config.train_names():
-            targets = [dataset] if config.in_dataset_only else config.test_names()
-            for seed in config.seeds:
+    for seed in config.seeds:  # seed-major: a first complete set of models comes early
+        for setup in config.setups:
+            for dataset in config.train_names():
+                targets = [dataset] if config.in_dataset_only else config.test_names()
                 todo = [
                     t
                     for t in targets
