@@ -456,14 +456,15 @@ class Backbone:
         ids = self.tokenize(texts, max_length=max_length)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(texts), len(layers), self.hidden_size, dtype=torch.float32)
+        device = next(self.model.parameters()).device  # a GPU when a trainer moved it there
         with progress_bar(len(texts), description, enabled=show_progress) as advance:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.pad([ids[i] for i in rows])
+                batch = {k: v.to(device) for k, v in self.pad([ids[i] for i in rows]).items()}
                 states = self.layer_states(self.forward_hidden_states(batch), layers, layer_norm)
                 mask = batch["attention_mask"]
                 pooled = torch.stack([pool(s, mask, pooling) for s in states], dim=1)
-                out[rows] = pooled.float()
+                out[rows] = pooled.float().cpu()
                 advance(len(rows))
         return out
 
