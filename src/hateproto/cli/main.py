@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
 from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
 from hateproto.errors import HateprotoError
+
+try:  # typer >= 0.20 vendors click; older versions use the click package
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException
 
 app = typer.Typer(
     name="hateproto",
@@ -51,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _stderr.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -105,10 +105,13 @@ class PrototypeClassifier:
         self.metadata: dict[str, object] = {}
 
     # ------------------------------------------------------------------ fitting
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
+    def encode(
+        self, texts: Sequence[str], show_progress: bool = False, description: str = "encoding"
+    ) -> torch.Tensor:
         """Vectors ``[N, len(self.layers), H]`` with this classifier's settings."""
         return self.backbone.encode(
             texts,
+            description=description,
             layers=self.layers,
             pooling=self.pooling,
             layer_norm=self.layer_norm,
