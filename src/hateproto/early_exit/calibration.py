@@ -25,6 +25,8 @@ from hateproto.experiments.results import atomic_write_text
 
 THRESHOLDS_FILE = "early_exit.json"
 THRESHOLDS_FORMAT = 1
+LEGACY_FILE = "thresholds.json"
+"""Also read: ``{"by_layer": {layer: delta}, "metadata": {...}}`` as a detector folder holds."""
 
 
 def simulate_margin_exits(
@@ -211,15 +213,22 @@ class ExitThresholds:
 
     @classmethod
     def load(cls, folder: str | Path, fingerprint: str | None = None) -> ExitThresholds:
-        """Read ``early_exit.json`` from ``folder`` (or the file itself); with
-        ``fingerprint``, refuse thresholds calibrated for another backbone."""
+        """Read ``early_exit.json`` (or a detector's ``thresholds.json``) from ``folder``, or
+        the file itself; with ``fingerprint``, refuse thresholds calibrated for another
+        backbone."""
         path = Path(folder)
-        path = path / THRESHOLDS_FILE if path.is_dir() else path
+        if path.is_dir():
+            found = [
+                path / name for name in (THRESHOLDS_FILE, LEGACY_FILE) if (path / name).is_file()
+            ]
+            path = found[0] if found else path / THRESHOLDS_FILE
         if not path.is_file():
             raise HateprotoError(f"early-exit thresholds not found: {path}")
         try:
             payload = json.loads(path.read_text())
-            deltas = _parse_deltas(payload["deltas"])
+            deltas = _parse_deltas(
+                payload["deltas"] if "deltas" in payload else payload["by_layer"]
+            )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise HateprotoError(f"{path} is not a valid thresholds file: {exc}") from None
         saved = payload.get("backbone_fingerprint", "")

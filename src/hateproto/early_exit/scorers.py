@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -143,16 +143,14 @@ class HeadScorer:
         self.layers = [layer]
 
     @classmethod
-    def from_classifier(cls, classifier: object) -> HeadScorer:
-        """Wrap a fine-tuned ``HateClassifier`` (its ``logits_from_pooled`` on the last layer,
-        with its backbone's pooling and layer normalisation)."""
-        backbone = classifier.backbone  # type: ignore[attr-defined]
-        parameter = next(iter(classifier.head.parameters()), None)  # type: ignore[attr-defined]
+    def from_classifier(cls, classifier: Any) -> HeadScorer:
+        """Wrap a fine-tuned ``HateClassifier``: its ``logits_from_pooled`` on the last layer,
+        pooled with its ``pooling`` and its backbone's layer normalisation."""
+        backbone = classifier.backbone
 
-        @torch.no_grad()
         def logits(pooled: torch.Tensor) -> torch.Tensor:
-            x = pooled.to(parameter.dtype) if parameter is not None else pooled
-            return classifier.logits_from_pooled(x).float()  # type: ignore[attr-defined]
+            with torch.no_grad():
+                return classifier.logits_from_pooled(pooled).float()
 
         return cls(
             logits,
