@@ -13,7 +13,14 @@ import sys
 import typer
 from rich.console import Console
 
-from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
+from hateproto.cli import (
+    data_cmd,
+    evaluate_cmd,
+    experiment_cmd,
+    models_cmd,
+    quickstart_cmd,
+    train_cmd,
+)
 from hateproto.errors import HateprotoError
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
@@ -31,6 +38,9 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
 quickstart_cmd.register(app)
+train_cmd.register(app)
+evaluate_cmd.register(app)
+app.add_typer(experiment_cmd.app, name="experiment")
 
 _stderr = Console(stderr=True)
 
