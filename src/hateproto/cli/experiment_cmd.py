@@ -34,3 +34,6 @@ def cross_dataset(
     rows = run_cross_dataset(cfg, echo=typer.echo)
     typer.echo(f"{len(rows)} rows in {cfg.results}; summary in {cfg.markdown_path()}")
     typer.echo(cfg.markdown_path().read_text())
+
+
+from hateproto.cli import early_exit_cmd  # noqa: E402, F401  (registers "early-exit")
