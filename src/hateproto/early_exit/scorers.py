@@ -141,6 +141,7 @@ class HeadScorer:
         self.spec = PoolSpec(pooling, layer_norm)
         self.classes = np.asarray(classes)
         self.layers = [layer]
+        self.source: Any = None  # the wrapped classifier, when built by from_classifier
 
     @classmethod
     def from_classifier(cls, classifier: Any) -> HeadScorer:
@@ -152,12 +153,14 @@ class HeadScorer:
             with torch.no_grad():
                 return classifier.logits_from_pooled(pooled).float()
 
-        return cls(
+        scorer = cls(
             logits,
             layer=backbone.num_layers,
             pooling=getattr(classifier, "pooling", None) or backbone.info.default_pooling,
             layer_norm=backbone.info.default_layer_norm,
         )
+        scorer.source = classifier
+        return scorer
 
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
         """The head's logits ``[b, C]``."""
