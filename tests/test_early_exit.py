@@ -238,3 +238,14 @@ def test_policy_errors(prototypes: PrototypeClassifier) -> None:
         ExitPolicy(HeadScorer(lambda x: x, 1, "mean"), L)
     with pytest.raises(HateprotoError, match="not fitted"):
         PrototypeScorer(PrototypeClassifier(prototypes.backbone))
+
+
+def test_prototypes_for_some_layers_stop_at_the_deepest(backbone: Backbone) -> None:
+    protos = PrototypeClassifier(backbone, layers=[1, 2], batch_size=4).fit(TEXTS, LABELS)
+    clf = EarlyExitClassifier.from_prototypes(protos, delta={1: math.inf}, batch_size=4)
+    result = clf.run(TEXTS)
+    assert (result.exit_layers == 2).all()
+    assert np.array_equal(result.labels, protos.predict(TEXTS, layer=2))
+    early = EarlyExitClassifier.from_prototypes(protos, delta=-1.0, min_layer=2, batch_size=4)
+    assert (early.exit_layers(TEXTS) == 2).all()
+    assert (clf.full_depth().exit_layers(TEXTS) == 2).all()

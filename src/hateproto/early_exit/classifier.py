@@ -63,6 +63,7 @@ class EarlyExitClassifier:
         head: LayerScorer | object | None = None,
         batch_size: int = 32,
         max_length: int = 256,
+        min_layer: int = 1,
     ) -> EarlyExitClassifier:
         """Prototype-margin early exit (HatePrototypes Eq. 3).
 
@@ -72,7 +73,10 @@ class EarlyExitClassifier:
             delta: one delta, ``{layer: delta}``, or calibrated :class:`ExitThresholds`;
                 ``inf`` (default) never exits early.
             head: the full-model fallback at the last layer: a scorer, or a fine-tuned
-                ``HateClassifier`` (its head); default: the last layer's prototypes.
+                ``HateClassifier`` (its head); default: the last layer's prototypes (or, if
+                there are none for the last layer, the deepest prototype layer's, and the
+                layers above it are not run).
+            min_layer: no early exit before this layer.
         """
         backbone = prototypes.backbone
         if isinstance(delta, ExitThresholds):
@@ -84,7 +88,11 @@ class EarlyExitClassifier:
             delta = delta.finite()
         final = as_final_scorer(head) if head is not None else None
         policy = PrototypeMarginPolicy(
-            PrototypeScorer(prototypes), delta, final=final, num_layers=backbone.num_layers
+            PrototypeScorer(prototypes),
+            delta,
+            final=final,
+            num_layers=backbone.num_layers,
+            min_layer=min_layer,
         )
         return cls(backbone, policy, batch_size, max_length)
 

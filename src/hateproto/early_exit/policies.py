@@ -129,8 +129,11 @@ class PrototypeMarginPolicy(ExitPolicy):
         delta: one threshold for every layer, or ``{layer: delta}`` (missing layers: never).
             ``math.inf`` never exits early: the result equals the final scorer's.
         final: scorer for rows still running at the last layer (default: ``scorer``, i.e.
-            the last layer's prototypes).
+            the last layer's prototypes). Without ``final`` and without prototypes for the
+            last layer, every row still running leaves at the deepest prototype layer (the
+            layers above it are never run).
         num_layers: ``L`` (default: the scorer's last layer).
+        min_layer: no early exit before this layer.
 
     Example:
         >>> policy = PrototypeMarginPolicy(PrototypeScorer(protos), delta=0.05)  # doctest: +SKIP
@@ -144,22 +147,37 @@ class PrototypeMarginPolicy(ExitPolicy):
         delta: float | Mapping[int, float] = math.inf,
         final: LayerScorer | None = None,
         num_layers: int | None = None,
+        min_layer: int = 1,
     ) -> None:
         num_layers = num_layers or max(scorer.layers)
-        super().__init__(final or scorer, num_layers)
+        deepest = max(scorer.layers)
+        stops_early = final is None and deepest < num_layers
+        super().__init__(None if stops_early else (final or scorer), num_layers)
         self.scorer = scorer
-        candidates = [layer for layer in scorer.layers if 1 <= layer < num_layers]
+        self.stop_layer = deepest if stops_early else num_layers
+        candidates = [layer for layer in scorer.layers if 1 <= layer < self.stop_layer]
         self.deltas = _deltas_by_layer(delta, candidates)
+        for layer in self.deltas:
+            if layer < min_layer:
+                self.deltas[layer] = math.inf
 
     def exit_layers(self) -> list[int]:
-        return [layer for layer, d in self.deltas.items() if math.isfinite(d)]
+        finite = [layer for layer, d in self.deltas.items() if math.isfinite(d)]
+        return finite + ([self.stop_layer] if self.stop_layer < self.num_layers else [])
 
     def decide(self, layer: int, view: PooledView, memory: Memory) -> Decision:
+        if layer == self.stop_layer:
+            return _all_exit(self.scorer, layer, view)
         probs, margin = self.scorer.assess(layer, view.get(self.scorer.spec))
         return Decision(margin.double() >= self.deltas[layer], probs, margin)
 
     def scorers(self) -> list[LayerScorer]:
         return [self.scorer, *super().scorers()]
+
+    def full_depth(self) -> ExitPolicy:
+        if self.stop_layer < self.num_layers:
+            return FixedLayerPolicy(self.scorer, self.stop_layer, self.num_layers)
+        return super().full_depth()
 
     def describe(self) -> dict[str, object]:
         finite = {k: v for k, v in self.deltas.items() if math.isfinite(v)}

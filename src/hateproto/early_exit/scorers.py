@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from hateproto.errors import HateprotoError
-from hateproto.prototypes.classifier import PrototypeClassifier
+from hateproto.prototypes.classifier import PrototypeClassifier, cosine_similarities
 
 if TYPE_CHECKING:
     from hateproto.early_exit.gates import LayerGates
@@ -89,8 +89,8 @@ class PrototypeScorer:
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
         """Cosine similarities ``[b, C]`` to the prototypes of ``layer``."""
         position = _check_layer(layer, self.layers, "the prototypes")
-        unit = torch.nn.functional.normalize(pooled.float(), dim=-1)
-        return unit @ self._matrix[position].T
+        matrix = self._matrix[position : position + 1]  # the classifier's own computation
+        return cosine_similarities(pooled[:, None, :], matrix)[:, 0]
 
     def assess(self, layer: int, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Softmax of similarities / temperature, and top-1 minus top-2 similarity."""
