@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from hateproto.early_exit import EarlyExitClassifier, ExitPolicy, simulate_early_exit
-from hateproto.early_exit.timing import interleaved_timings, load_average, median
+from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.evaluation import classification_metrics
 from hateproto.experiments.early_exit import (
     EarlyExitConfig,
@@ -197,9 +197,9 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
             warmup=0,
         )
         outputs, exits = variants.outputs, variants.exits
-        base = median(times["full"])
-        for name, values in times.items():
+        for name in variants.names:
             f1 = classification_metrics(labels, outputs[name])["macro_f1"]
+            wall = times.median(name)
             rows.append(
                 {
                     "model": model,
@@ -212,11 +212,14 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
                     "setting": choices["prototype_exit"].setting if name == "exit" else "-",
                     "n": len(texts),
                     "num_layers": L,
-                    "median_s": median(values),
-                    "times_s": values,
-                    "texts_per_s": len(texts) / median(values),
-                    "ms_per_text": 1000 * median(values) / len(texts),
-                    "speedup_vs_full": base / median(values),
+                    "median_s": wall,
+                    "times_s": times.wall[name],
+                    "cpu_median_s": times.median(name, "cpu"),
+                    "cpu_times_s": times.cpu[name],
+                    "texts_per_s": len(texts) / wall,
+                    "ms_per_text": 1000 * wall / len(texts),
+                    "speedup_vs_full": times.speedup(name, "full"),
+                    "cpu_speedup_vs_full": times.speedup(name, "full", "cpu"),
                     "mean_exit_layer": exits.get(name, float(L)),
                     "counted_speedup": L / exits.get(name, float(L)),
                     "subset_macro_f1": f1,
@@ -234,6 +237,7 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
             r = rows[-1]
             print(
                 f"  {name:16s} {r['ms_per_text']:8.2f} ms/text  x{r['speedup_vs_full']:.2f} "
+                f"(cpu x{r['cpu_speedup_vs_full']:.2f}) "
                 f"(counted x{r['counted_speedup']:.2f})  F1 {f1:.4f}"
             )
     return rows

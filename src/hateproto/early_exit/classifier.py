@@ -21,7 +21,7 @@ from hateproto.early_exit.calibration import ExitThresholds
 from hateproto.early_exit.engine import ExitResult, run_early_exit
 from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy
 from hateproto.early_exit.scorers import HeadScorer, LayerScorer, PrototypeScorer
-from hateproto.early_exit.timing import interleaved_timings, load_average, median
+from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import HateprotoError
 from hateproto.evaluation import classification_metrics
 from hateproto.models.backbone import Backbone
@@ -155,9 +155,12 @@ class EarlyExitClassifier:
             "macro_f1": metrics["macro_f1"],
             "accuracy": metrics["accuracy"],
             "full_macro_f1": classification_metrics(data.labels, reference.labels)["macro_f1"],
-            "wall_time_s": median(times["early_exit"]),
-            "full_wall_time_s": median(times["full"]),
-            "measured_speedup": median(times["full"]) / median(times["early_exit"]),
+            "wall_time_s": times.median("early_exit"),
+            "full_wall_time_s": times.median("full"),
+            "measured_speedup": times.speedup("early_exit", "full"),
+            "cpu_time_s": times.median("early_exit", "cpu"),
+            "full_cpu_time_s": times.median("full", "cpu"),
+            "measured_cpu_speedup": times.speedup("early_exit", "full", "cpu"),
             "load_average": load_average(),
         }
 

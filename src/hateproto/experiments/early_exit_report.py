@@ -53,7 +53,7 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
         kinds = sorted({f"{r['dataset']}: {r['backbone_kind']}" for r in mine})
         sample = mine[0]
         header = "| method | " + " | ".join(f"{d} F1 / layer" for d in names)
-        header += " | mean F1 | mean layer | measured speed-up |"
+        header += " | mean F1 | mean layer | measured speed-up (wall / CPU) |"
         lines = [
             f"### {model} ({sample['num_layers']} layers, {sample['dtype']}, batch "
             f"{sample['batch_size']})",
@@ -75,12 +75,14 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
                 for d in names
             ]
             speed = [r["measured_speedup"] for r in present if r.get("measured_speedup")]
+            cpu = [r["measured_cpu_speedup"] for r in present if r.get("measured_cpu_speedup")]
             lines.append(
                 f"| {METHOD_LABELS.get(method, method)} | "
                 + " | ".join(values)
                 + f" | {100 * np.mean([r['macro_f1'] for r in present]):.2f}"
                 + f" | {np.mean([r['mean_exit_layer'] for r in present]):.2f}"
-                + (f" | x{np.mean(speed):.2f} |" if speed else " | |")
+                + (f" | x{np.mean(speed):.2f}" if speed else " | ")
+                + (f" / x{np.mean(cpu):.2f} |" if cpu else " |")
             )
         settings = "; ".join(
             f"{d}: "
@@ -99,9 +101,9 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
 def speed_markdown(rows: Sequence[Row]) -> str:
     """Counted (L / mean exit layer) against measured speed-up of every timed row."""
     lines = [
-        "| model | dataset | method | setting | F1 loss (pt) | counted | measured | "
-        "measured / counted | timing n | live = simulated |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| model | dataset | method | setting | F1 loss (pt) | counted | measured (wall) | "
+        "wall / counted | measured (CPU) | CPU / counted | timing n | live = simulated |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if not r.get("measured_speedup") or r["method"] == "full_model":
@@ -110,10 +112,20 @@ def speed_markdown(rows: Sequence[Row]) -> str:
             f"| {r['model']} | {r['dataset']} | {r['method']} | {r['setting']} | "
             f"{r['f1_loss_points']:.2f} | x{r['counted_speedup']:.2f} | "
             f"x{r['measured_speedup']:.2f} | "
-            f"{r['measured_speedup'] / r['counted_speedup']:.2f} | {r['timing_n']} | "
+            f"{r['measured_speedup'] / r['counted_speedup']:.2f} | "
+            f"{_x(r.get('measured_cpu_speedup'))} | "
+            f"{_ratio(r.get('measured_cpu_speedup'), r['counted_speedup'])} | {r['timing_n']} | "
             f"{100 * r['timing_agreement']:.1f}% |"
         )
     return "\n".join(lines)
+
+
+def _x(value: float | None) -> str:
+    return "" if value is None else f"x{value:.2f}"
+
+
+def _ratio(value: float | None, counted: float) -> str:
+    return "" if value is None else f"{value / counted:.2f}"
 
 
 def _grid(count: int) -> tuple[Any, np.ndarray]:
