@@ -38,7 +38,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from hateproto.early_exit import EarlyExitClassifier, ExitPolicy, simulate_early_exit
+from hateproto.early_exit import (
+    EarlyExitClassifier,
+    ExitPolicy,
+    ExitResult,
+    simulate_early_exit,
+)
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.evaluation import classification_metrics
 from hateproto.experiments.early_exit import (
@@ -132,7 +137,7 @@ class _Variants:
         }
         self.names = [*self.clfs, "hf_forward", "hf_pipeline"]
         self.outputs: dict[str, np.ndarray] = {}
-        self.exits: dict[str, float] = {}
+        self.results: dict[str, ExitResult] = {}
 
     def call(self, name: str, texts: list[str]) -> Callable[[], None]:
         """A no-argument function that runs ``name`` on ``texts``."""
@@ -140,7 +145,7 @@ class _Variants:
         def run() -> None:
             if name in self.clfs:
                 result = self.clfs[name].run(texts)
-                self.outputs[name], self.exits[name] = result.labels, result.mean_exit_layer
+                self.outputs[name], self.results[name] = result.labels, result
             elif name == "hf_forward":
                 self.outputs[name] = _hf_forward(self.prepared, texts, self.batch_size)
             else:
@@ -196,7 +201,8 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
             repeats=args.repeats,
             warmup=0,
         )
-        outputs, exits = variants.outputs, variants.exits
+        outputs = variants.outputs
+        exits = {name: r.mean_exit_layer for name, r in variants.results.items()}
         for name in variants.names:
             f1 = classification_metrics(labels, outputs[name])["macro_f1"]
             wall = times.median(name)
@@ -222,6 +228,11 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
                     "cpu_speedup_vs_full": times.speedup(name, "full", "cpu"),
                     "mean_exit_layer": exits.get(name, float(L)),
                     "counted_speedup": L / exits.get(name, float(L)),
+                    "token_weighted_speedup": (
+                        variants.results[name].token_weighted_speedup
+                        if name in variants.results
+                        else 1.0
+                    ),
                     "subset_macro_f1": f1,
                     "test_macro_f1": test_f1.get(name),
                     "test_full_macro_f1": test_f1["full"],

@@ -39,6 +39,7 @@ class ExitResult:
         num_layers: ``L``.
         batch_size: batch size of the run (``None`` for a simulation).
         wall_time_s: wall-clock time of the run (``None`` for a simulation).
+        lengths: ``[N]`` tokens per example, when known (for the token-weighted speed-up).
     """
 
     labels: np.ndarray
@@ -50,6 +51,7 @@ class ExitResult:
     batch_size: int | None = None
     wall_time_s: float | None = None
     settings: dict[str, object] = field(default_factory=dict)
+    lengths: np.ndarray | None = None
 
     @property
     def mean_exit_layer(self) -> float:
@@ -65,6 +67,15 @@ class ExitResult:
     def counted_speedup(self) -> float:
         """``L / mean_exit_layer``: the speed-up if time were proportional to layers run."""
         return self.num_layers / self.mean_exit_layer
+
+    @property
+    def token_weighted_speedup(self) -> float | None:
+        """``L * sum(tokens) / sum(tokens * exit layer)``: the counted speed-up when a row's
+        cost per layer grows with its length (long posts tend to exit later)."""
+        if self.lengths is None:
+            return None
+        weights = self.lengths.astype(float)
+        return float(self.num_layers * weights.sum() / (weights * self.exit_layers).sum())
 
     @property
     def hate_scores(self) -> np.ndarray:
@@ -186,6 +197,7 @@ def run_early_exit(
         batch_size=batch_size,
         wall_time_s=time.perf_counter() - start,
         settings=policy.describe(),
+        lengths=np.array([len(x) for x in ids]),
     )
 
 
@@ -203,11 +215,16 @@ class _VectorView:
 
 
 @torch.inference_mode()
-def simulate_early_exit(policy: ExitPolicy, vectors: Mapping[PoolSpec, torch.Tensor]) -> ExitResult:
+def simulate_early_exit(
+    policy: ExitPolicy,
+    vectors: Mapping[PoolSpec, torch.Tensor],
+    lengths: Sequence[int] | np.ndarray | None = None,
+) -> ExitResult:
     """Apply ``policy`` to precomputed vectors ``{spec: [N, L, H]}`` (layers 1..L).
 
     The decisions are those :func:`run_early_exit` makes, up to float rounding from batch
-    composition, without running the model.
+    composition, without running the model. ``lengths`` (tokens per example) are kept for
+    :attr:`ExitResult.token_weighted_speedup`.
     """
     sizes = {tuple(v.shape[:2]) for v in vectors.values()}
     if len(sizes) != 1:
@@ -228,4 +245,8 @@ def simulate_early_exit(policy: ExitPolicy, vectors: Mapping[PoolSpec, torch.Ten
         memory = _keep_memory(memory, keep)
         if not len(rows):
             break
-    return recorder.result(num_layers, settings=policy.describe())
+    return recorder.result(
+        num_layers,
+        settings=policy.describe(),
+        lengths=None if lengths is None else np.asarray(lengths),
+    )

@@ -163,6 +163,11 @@ class Prepared:
     dev_vectors: dict[PoolSpec, torch.Tensor]
     test_vectors: dict[PoolSpec, torch.Tensor]
     artefacts: Path
+    test_lengths: np.ndarray | None = None
+
+    def simulate_test(self, policy: ExitPolicy) -> ExitResult:
+        """The policy's decisions on the test set (from the precomputed vectors)."""
+        return simulate_early_exit(policy, self.test_vectors, self.test_lengths)
 
     @property
     def num_layers(self) -> int:
@@ -241,6 +246,7 @@ def prepare(config: EarlyExitConfig, spec: ModelSpec, dataset: str, echo: Echo) 
         dev_vectors=vectors["dev"],
         test_vectors=vectors["test"],
         artefacts=artefacts,
+        test_lengths=np.array([len(ids) for ids in backbone.tokenize(test.texts)]),
     )
 
 
@@ -443,6 +449,7 @@ def _row(
         "mean_exit_layer": result.mean_exit_layer,
         "layer_saving": result.layer_saving,
         "counted_speedup": result.counted_speedup,
+        "token_weighted_speedup": result.token_weighted_speedup,
         "macro_f1": metrics["macro_f1"],
         "accuracy": metrics["accuracy"],
         "full_macro_f1": full_f1,
@@ -494,9 +501,7 @@ def run_table4(
         prepared = prepare(config, spec, dataset, echo)
         choices = table4_choices(prepared, config.budget)
         reference = choices[0].policy
-        simulated = {
-            c.method: simulate_early_exit(c.policy, prepared.test_vectors) for c in choices
-        }
+        simulated = {c.method: prepared.simulate_test(c.policy) for c in choices}
         full_f1 = {
             c.method: _f1(
                 prepared.test.labels,
@@ -591,7 +596,7 @@ def run_sweep(
             else ({}, None, np.array([]))
         )
         for name, delta in zip(names, deltas, strict=True):
-            result = simulate_early_exit(policies[name], prepared.test_vectors)
+            result = prepared.simulate_test(policies[name])
             row = _row(prepared, SWEEP_METHOD, name, result, full_f1)
             row["delta"] = None if math.isinf(delta) else delta
             if name in timings:

@@ -101,9 +101,10 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
 def speed_markdown(rows: Sequence[Row]) -> str:
     """Counted (L / mean exit layer) against measured speed-up of every timed row."""
     lines = [
-        "| model | dataset | method | setting | F1 loss (pt) | counted | measured (wall) | "
-        "wall / counted | measured (CPU) | CPU / counted | timing n | live = simulated |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| model | dataset | method | setting | F1 loss (pt) | counted | token-weighted | "
+        "measured (wall) | wall / counted | measured (CPU) | CPU / counted | timing n | "
+        "live = simulated |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         if not r.get("measured_speedup") or r["method"] == "full_model":
@@ -111,7 +112,7 @@ def speed_markdown(rows: Sequence[Row]) -> str:
         lines.append(
             f"| {r['model']} | {r['dataset']} | {r['method']} | {r['setting']} | "
             f"{r['f1_loss_points']:.2f} | x{r['counted_speedup']:.2f} | "
-            f"x{r['measured_speedup']:.2f} | "
+            f"{_x(r.get('token_weighted_speedup'))} | x{r['measured_speedup']:.2f} | "
             f"{r['measured_speedup'] / r['counted_speedup']:.2f} | "
             f"{_x(r.get('measured_cpu_speedup'))} | "
             f"{_ratio(r.get('measured_cpu_speedup'), r['counted_speedup'])} | {r['timing_n']} | "
