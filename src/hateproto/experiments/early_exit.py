@@ -25,7 +25,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -473,6 +474,41 @@ def _timing_fields(
     }
 
 
+@contextmanager
+def _locked(results: str) -> Iterator[None]:
+    """An exclusive lock per results file, so that several runs (e.g. one per model) can add
+    rows to the same file without losing each other's."""
+    import fcntl
+    import hashlib
+
+    digest = hashlib.sha256(str(Path(results).resolve()).encode()).hexdigest()[:16]
+    path = home_dir() / "locks" / f"{digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _rows(config: EarlyExitConfig) -> list[dict[str, Any]]:
+    with _locked(config.results):
+        return ResultStore(config.results, KEY_FIELDS).rows
+
+
+def _add(config: EarlyExitConfig, row: dict[str, Any]) -> None:
+    with _locked(config.results):
+        ResultStore(config.results, KEY_FIELDS).add(row)
+
+
+def _skip_missing_checkpoint(spec: ModelSpec, dataset: str, echo: Echo) -> bool:
+    if spec.require_checkpoint and spec.checkpoint_path(dataset) is None:
+        echo(f"[{spec.name}/{dataset}] no fine-tuned checkpoint yet ({spec.checkpoint}); skipped")
+        return True
+    return False
+
+
 def _set_threads(config: EarlyExitConfig) -> int:
     if config.threads is not None:
         torch.set_num_threads(config.threads)
@@ -492,11 +528,13 @@ def run_table4(
     config: EarlyExitConfig, echo: Echo = print, models: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """Compute the missing Table 4 rows (every method, model and dataset); return all rows."""
-    store = ResultStore(config.results, KEY_FIELDS)
     threads = _set_threads(config)
     for spec, dataset in _cells(config, models):
-        done = [r for r in store.rows if r["model"] == spec.name and r["dataset"] == dataset]
+        rows = _rows(config)
+        done = [r for r in rows if r["model"] == spec.name and r["dataset"] == dataset]
         if set(TABLE4_METHODS) <= {r["method"] for r in done}:
+            continue
+        if _skip_missing_checkpoint(spec, dataset, echo):
             continue
         prepared = prepare(config, spec, dataset, echo)
         choices = table4_choices(prepared, config.budget)
@@ -533,14 +571,14 @@ def run_table4(
                 policy=_jsonable(choice.policy.describe()),
                 **_timing_fields(timings[choice.method], result, index, threads),
             )
-            store.add(row)
+            _add(config, row)
             echo(
                 f"  {choice.method:26s} {choice.setting:22s} F1 {row['macro_f1']:.4f} "
                 f"(full {row['full_macro_f1']:.4f}) exit {row['mean_exit_layer']:.2f}/"
                 f"{row['num_layers']} measured x{row['measured_speedup']:.2f} "
                 f"(CPU x{row['measured_cpu_speedup']:.2f})"
             )
-    return store.rows
+    return _rows(config)
 
 
 def run_sweep(
@@ -548,13 +586,14 @@ def run_sweep(
 ) -> list[dict[str, Any]]:
     """The delta sweep (Figs 5 and 6): test macro-F1 and mean exit layer for a grid of deltas
     (quantiles of the dev margins), with live timings for ``timed_sweep_points`` of them."""
-    store = ResultStore(config.results, KEY_FIELDS)
     threads = _set_threads(config)
     for spec, dataset in _cells(config, models):
         if any(
             r["model"] == spec.name and r["dataset"] == dataset and r["method"] == SWEEP_METHOD
-            for r in store.rows
+            for r in _rows(config)
         ):
+            continue
+        if _skip_missing_checkpoint(spec, dataset, echo):
             continue
         prepared = prepare(config, spec, dataset, echo)
         L, protos = prepared.num_layers, prepared.prototypes
@@ -601,9 +640,9 @@ def run_sweep(
             row["delta"] = None if math.isinf(delta) else delta
             if name in timings:
                 row.update(_timing_fields(timings[name], result, index, threads))
-            store.add(row)
+            _add(config, row)
         echo(f"  sweep: {len(names)} deltas, {len(timed)} timed")
-    return store.rows
+    return _rows(config)
 
 
 def _jsonable(value: Any) -> Any:
