@@ -18,8 +18,10 @@ from hateproto.cli import (
     evaluate_cmd,
     experiment_cmd,
     models_cmd,
+    prototypes_cmd,
     quickstart_cmd,
     train_cmd,
+    triage_cmd,
 )
 from hateproto.errors import HateprotoError
 
@@ -37,7 +39,9 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(prototypes_cmd.app, name="prototypes")
 quickstart_cmd.register(app)
+triage_cmd.register(app)
 train_cmd.register(app)
 evaluate_cmd.register(app)
 app.add_typer(experiment_cmd.app, name="experiment")
