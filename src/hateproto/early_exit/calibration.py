@@ -19,9 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
+from hateproto.data.types import LabeledTexts
+from hateproto.early_exit.scorers import LayerScorer
 from hateproto.errors import HateprotoError, MismatchError
 from hateproto.experiments.results import atomic_write_text
+from hateproto.prototypes.classifier import PrototypeClassifier
 
 THRESHOLDS_FILE = "early_exit.json"
 THRESHOLDS_FORMAT = 1
@@ -241,3 +245,63 @@ class ExitThresholds:
 
 def _parse_deltas(raw: Mapping[str, Any]) -> dict[int, float]:
     return {int(k): (math.inf if v is None else float(v)) for k, v in raw.items()}
+
+
+def layer_margins(
+    scorer: LayerScorer, vectors: torch.Tensor, layers: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Margins and predictions ``[N, len(layers)]`` of ``scorer`` on vectors ``[N, L, H]``
+    (layers 1..L), as inputs to :func:`calibrate_deltas`."""
+    assessed = [scorer.assess(layer, vectors[:, layer - 1]) for layer in layers]
+    margins = torch.stack([m for _, m in assessed], 1).double().numpy()
+    preds = np.asarray(scorer.classes)[torch.stack([p.argmax(-1) for p, _ in assessed], 1)]
+    return margins, preds
+
+
+def calibrate_on_data(
+    prototypes: PrototypeClassifier,
+    data: LabeledTexts,
+    budget: float,
+    head: LayerScorer | None = None,
+    batch_size: int = 32,
+    max_length: int = 256,
+    show_progress: bool = False,
+) -> ExitThresholds:
+    """Per-layer deltas for ``prototypes`` chosen on labelled ``data`` (a dev set).
+
+    The reference is ``head`` on the last layer (a fine-tuned classifier) or, without it, the
+    last layer's prototypes; ``budget`` is the largest macro-F1 loss against it (F1 units).
+    """
+    from hateproto.early_exit.engine import simulate_early_exit
+    from hateproto.early_exit.policies import ExitPolicy
+    from hateproto.early_exit.scorers import PrototypeScorer
+
+    backbone = prototypes.backbone
+    L = backbone.num_layers
+    scorer = PrototypeScorer(prototypes)
+    final = head or scorer
+    specs = {scorer.spec, final.spec}
+    vectors = {
+        spec: backbone.encode(
+            data.texts,
+            layers="all",
+            pooling=spec.pooling,
+            layer_norm=spec.layer_norm,  # type: ignore[arg-type]
+            batch_size=batch_size,
+            max_length=max_length,
+            show_progress=show_progress,
+        )
+        for spec in specs
+    }
+    layers = [layer for layer in range(1, L) if layer in scorer.layers]
+    margins, preds = layer_margins(scorer, vectors[scorer.spec], layers)
+    full = simulate_early_exit(ExitPolicy(final, L), vectors).labels
+    result = calibrate_deltas(margins, preds, full, data.labels, layers, L, budget)
+    return ExitThresholds.from_calibration(
+        result,
+        backbone.fingerprint,
+        dataset=data.name,
+        split=data.split,
+        n=len(data),
+        fallback="head" if head is not None else "prototypes",
+    )

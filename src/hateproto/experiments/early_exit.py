@@ -55,7 +55,7 @@ from hateproto.early_exit import (
     calibrate_deltas,
     simulate_early_exit,
 )
-from hateproto.early_exit.calibration import candidate_deltas
+from hateproto.early_exit.calibration import candidate_deltas, layer_margins
 from hateproto.early_exit.scorers import LayerScorer
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import ConfigError
@@ -305,10 +305,7 @@ def _fixed(method: str, policy: ExitPolicy, prepared: Prepared) -> Choice:
 def _calibrated(prepared: Prepared, budget: float) -> Choice:
     L, scorer = prepared.num_layers, prepared.prototypes
     layers = list(range(1, L))
-    vectors = prepared.dev_vectors[scorer.spec]
-    assessed = [scorer.assess(layer, vectors[:, layer - 1]) for layer in layers]
-    margins = torch.stack([m for _, m in assessed], 1).double().numpy()
-    preds = torch.stack([p.argmax(-1) for p, _ in assessed], 1).numpy()
+    margins, preds = layer_margins(scorer, prepared.dev_vectors[scorer.spec], layers)
     final = simulate_early_exit(ExitPolicy(prepared.proto_final, L), prepared.dev_vectors).labels
     result = calibrate_deltas(margins, preds, final, prepared.dev.labels, layers, L, budget)
     thresholds = ExitThresholds.from_calibration(

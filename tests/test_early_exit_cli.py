@@ -1,4 +1,4 @@
-"""The early-exit experiment command on a tiny model and a few real posts (if data exists)."""
+"""Early-exit commands (calibrate, evaluate, the experiment) on a tiny model and real posts."""
 
 from __future__ import annotations
 
@@ -83,3 +83,34 @@ def test_experiment_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path.write_text(yaml.safe_dump({"models": [], "datasets": ["nope"]}))
     assert main(["experiment", "early-exit", "table4", "--config", str(path)]) == 2
     assert "EarlyExitConfig" in capsys.readouterr().err
+
+
+def test_calibrate_and_evaluate(
+    tiny_encoder_dir: Path, data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hateproto import Backbone, PrototypeClassifier, load_benchmark, sample_per_class
+
+    backbone = Backbone.load(str(tiny_encoder_dir))
+    train = sample_per_class(load_benchmark("olid", "train", "hateprototypes", data_dir), 10)
+    protos = tmp_path / "protos"
+    PrototypeClassifier(backbone).fit(train.texts, train.labels).save_pretrained(protos)
+    common = [
+        "--prototypes",
+        str(protos),
+        "--data",
+        "olid",
+        "--data-dir",
+        str(data_dir),
+        "--max-examples",
+        "30",
+    ]
+    assert main(["early-exit", "calibrate", *common, "--budget", "100"]) == 0
+    saved = json.loads((protos / "early_exit.json").read_text())
+    assert saved["budget"] == 1.0 and saved["metadata"]["fallback"] == "prototypes"
+    assert "mean exit layer 1.00 of 3" in capsys.readouterr().out  # any loss allowed
+    assert main(["early-exit", "evaluate", *common, "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["mean_exit_layer"] == 1.0 and row["n"] == 30
+    assert main(["early-exit", "evaluate", *common, "--delta", "1e9"]) == 0
+    assert "mean exit layer 3.00 of 3" in capsys.readouterr().out
+    assert main(["early-exit", "calibrate", *common, "--budget", "-1"]) == 2
