@@ -232,8 +232,9 @@ def test_evaluate_reports_speed(prototypes: PrototypeClassifier) -> None:
 def test_policy_errors(prototypes: PrototypeClassifier) -> None:
     scorer = PrototypeScorer(prototypes)
     L = prototypes.backbone.num_layers
-    with pytest.raises(HateprotoError, match="early exits are possible"):
-        PrototypeMarginPolicy(scorer, {L: 0.1})
+    with pytest.raises(HateprotoError, match="without prototypes"):
+        PrototypeMarginPolicy(scorer, {L + 1: 0.1})
+    assert PrototypeMarginPolicy(scorer, {L: 0.1, 1: 0.2}).exit_layers() == [1]
     with pytest.raises(HateprotoError, match="last layer"):
         ExitPolicy(HeadScorer(lambda x: x, 1, "mean"), L)
     with pytest.raises(HateprotoError, match="not fitted"):

@@ -110,13 +110,15 @@ class ExitPolicy:
         return ExitPolicy(self.final, self.num_layers)
 
 
-def _deltas_by_layer(delta: float | Mapping[int, float], layers: list[int]) -> dict[int, float]:
+def _deltas_by_layer(
+    delta: float | Mapping[int, float], layers: list[int], known: list[int]
+) -> dict[int, float]:
+    """Delta of each early-exit layer in ``layers``; deltas for other ``known`` layers (the
+    one where every row leaves anyway) are ignored, for unknown layers an error."""
     if isinstance(delta, Mapping):
-        unknown = sorted(set(delta) - set(layers))
+        unknown = sorted(set(delta) - set(known))
         if unknown:
-            raise HateprotoError(
-                f"deltas given for layers {unknown}; early exits are possible at {layers}"
-            )
+            raise HateprotoError(f"deltas given for layers {unknown} without prototypes ({known})")
         return {layer: float(delta.get(layer, math.inf)) for layer in layers}
     return dict.fromkeys(layers, float(delta))
 
@@ -126,8 +128,9 @@ class PrototypeMarginPolicy(ExitPolicy):
 
     Args:
         scorer: a :class:`~hateproto.early_exit.scorers.PrototypeScorer`.
-        delta: one threshold for every layer, or ``{layer: delta}`` (missing layers: never).
-            ``math.inf`` never exits early: the result equals the final scorer's.
+        delta: one threshold for every layer, or ``{layer: delta}`` (missing layers: never;
+            a delta for the last layer is ignored, every row leaves there). ``math.inf``
+            never exits early: the result equals the final scorer's.
         final: scorer for rows still running at the last layer (default: ``scorer``, i.e.
             the last layer's prototypes). Without ``final`` and without prototypes for the
             last layer, every row still running leaves at the deepest prototype layer (the
@@ -156,7 +159,7 @@ class PrototypeMarginPolicy(ExitPolicy):
         self.scorer = scorer
         self.stop_layer = deepest if stops_early else num_layers
         candidates = [layer for layer in scorer.layers if 1 <= layer < self.stop_layer]
-        self.deltas = _deltas_by_layer(delta, candidates)
+        self.deltas = _deltas_by_layer(delta, candidates, list(scorer.layers))
         for layer in self.deltas:
             if layer < min_layer:
                 self.deltas[layer] = math.inf
