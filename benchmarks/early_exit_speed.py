@@ -68,7 +68,7 @@ def _spec(model: str, dtype: str, args: argparse.Namespace) -> ModelSpec:
         dtype=dtype,
         train_per_class=args.train_per_class,
         max_dev_examples=args.dev_examples,
-        max_test_examples=None,
+        max_test_examples=args.test_examples or None,
         batch_size=32,
     )
 
@@ -296,6 +296,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.005)
     parser.add_argument("--train-per-class", type=int, default=1000)
     parser.add_argument("--dev-examples", type=int, default=2000)
+    parser.add_argument("--test-examples", type=int, default=0, help="0: the whole test set")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", default=os.environ.get("HATEPROTO_DATA"))
     parser.add_argument("--out", default="benchmarks/results/early-exit-speed")
