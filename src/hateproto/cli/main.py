@@ -15,6 +15,7 @@ from rich.console import Console
 
 from hateproto.cli import (
     data_cmd,
+    early_exit_cmd,
     evaluate_cmd,
     experiment_cmd,
     models_cmd,
@@ -45,6 +46,7 @@ triage_cmd.register(app)
 train_cmd.register(app)
 evaluate_cmd.register(app)
 app.add_typer(experiment_cmd.app, name="experiment")
+app.add_typer(early_exit_cmd.app, name="early-exit")
 
 _stderr = Console(stderr=True)
 
