@@ -14,7 +14,7 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
+from hateproto.cli import classify_cmd, data_cmd, detector_cmd, models_cmd, quickstart_cmd, serve_cmd
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(
@@ -26,6 +26,9 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(detector_cmd.app, name="detector")
+classify_cmd.register(app)
+serve_cmd.register(app)
 quickstart_cmd.register(app)
 
 _stderr = Console(stderr=True)

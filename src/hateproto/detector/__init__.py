@@ -13,6 +13,7 @@ from hateproto.detector.detector import Detector, Scores
 from hateproto.detector.manifest import FORMAT_VERSION, MANIFEST_FILE, DetectorManifest
 from hateproto.detector.results import Explanation, LayerExplanation, Prediction
 from hateproto.detector.settings import DetectorSettings
+from hateproto.detector.spec import DetectorSpec
 
 __all__ = [
     "FORMAT_VERSION",
@@ -20,6 +21,7 @@ __all__ = [
     "Detector",
     "DetectorManifest",
     "DetectorSettings",
+    "DetectorSpec",
     "ExitThresholds",
     "Explanation",
     "LayerExplanation",
