@@ -68,8 +68,9 @@ def register(app: typer.Typer) -> None:
         prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
         text_column: str = typer.Option("text", help="Input column with the texts."),
         keep_columns: list[str] | None = typer.Option(
-            None, "--keep-column", help="Input column to copy to the output (repeatable; "
-            "default: all)."
+            None,
+            "--keep-column",
+            help="Input column to copy to the output (repeatable; default: all).",
         ),
         prefix: str = typer.Option("", help="Prefix of the prediction columns (e.g. pred_)."),
         chunk_size: int = typer.Option(1000, min=1, help="Rows read, scored, written at a time."),

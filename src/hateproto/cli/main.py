@@ -14,7 +14,14 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import classify_cmd, data_cmd, detector_cmd, models_cmd, quickstart_cmd, serve_cmd
+from hateproto.cli import (
+    classify_cmd,
+    data_cmd,
+    detector_cmd,
+    models_cmd,
+    quickstart_cmd,
+    serve_cmd,
+)
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(

@@ -69,7 +69,9 @@ def load_prototypes(folder: str | Path, backbone: Backbone) -> PrototypeClassifi
     folder = Path(folder)
     meta_path, tensor_path = folder / _PROTO_META, folder / _PROTO_TENSORS
     if not meta_path.is_file() or not tensor_path.is_file():
-        raise ModelError(f"{folder}: no prototypes here (expected {_PROTO_META} and {_PROTO_TENSORS})")
+        raise ModelError(
+            f"{folder}: no prototypes here (expected {_PROTO_META} and {_PROTO_TENSORS})"
+        )
     meta = json.loads(meta_path.read_text())
     if meta["backbone_fingerprint"] != backbone.fingerprint:
         raise MismatchError(

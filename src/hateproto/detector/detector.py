@@ -199,6 +199,18 @@ class Detector:
         chosen = self.settings.decision_layer
         return self.prototypes.layers[-1] if chosen is None else chosen
 
+    @property
+    def max_length(self) -> int:
+        """Tokens per text: the setting, capped at what the model's positions allow."""
+        limits = [self.settings.max_length]
+        model_max = getattr(self.backbone.tokenizer, "model_max_length", None)
+        if isinstance(model_max, int) and model_max < 1_000_000:
+            limits.append(model_max)
+        positions = getattr(self.backbone.model.config, "max_position_embeddings", None)
+        if isinstance(positions, int) and positions > 0:
+            limits.append(positions)
+        return min(limits)
+
     def exit_thresholds(self) -> ExitThresholds | None:
         """The thresholds early exit uses now (``delta`` for every layer, or calibrated)."""
         if not self.settings.early_exit or self.prototypes is None:
@@ -316,7 +328,7 @@ class Detector:
             pooling=self.prototypes.pooling,
             layer_norm=self.prototypes.layer_norm,
             batch_size=self.settings.batch_size,
-            max_length=self.settings.max_length,
+            max_length=self.max_length,
         )
 
     def _score_with_head(self, texts: list[str]) -> Scores:

@@ -131,6 +131,18 @@ def read_dataset(path: Path, fmt: str, columns: Sequence[str]) -> Any:
     )
 
 
+def _check_room(workers: int, cpus_per_worker: float) -> None:
+    """Refuse a worker count that leaves Ray no CPU to read the input (it would hang)."""
+    import ray
+
+    total = float(ray.cluster_resources().get("CPU", 0))
+    if workers * cpus_per_worker > total - 1:
+        raise DataError(
+            f"Ray has {total:g} CPUs; {workers} worker(s) x {cpus_per_worker:g} CPU would leave "
+            "none for reading the input; use fewer --ray-workers (or a bigger cluster)"
+        )
+
+
 def classify_with_ray(
     spec: DetectorSpec,
     input_path: str | Path,
@@ -156,6 +168,7 @@ def classify_with_ray(
     writer = open_writer(job.output)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    _check_room(workers, cpus_per_worker)
     ray.data.DataContext.get_current().execution_options.preserve_order = True
     ray.data.DataContext.get_current().enable_progress_bars = False
     dataset = read_dataset(job.input, reader.format, reader.columns)
@@ -165,7 +178,9 @@ def classify_with_ray(
     writer.open(None)
     try:
         total = reader.count_rows() if show_progress else None
-        with progress_bar(total, "classifying (ray)", enabled=show_progress, unit="rows") as advance:
+        with progress_bar(
+            total, "classifying (ray)", enabled=show_progress, unit="rows"
+        ) as advance:
             for batch in scored.iter_batches(batch_size=chunk_size, batch_format="pandas"):
                 errors = batch[prefix + ERROR_COLUMN]
                 bad = {i: str(e) for i, e in enumerate(errors.tolist()) if isinstance(e, str)}
@@ -187,4 +202,3 @@ def classify_with_ray(
     writer.finish()
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
-

@@ -201,4 +201,4 @@ def _parse_json_line(raw: bytes, line_no: int) -> tuple[dict, str | None]:
 
 
 def _records_chunk(records: list[dict], start: int, errors: dict[int, str]) -> Chunk:
-    return Chunk(pd.DataFrame.from_records(records), start, dict(errors))
+    return Chunk(pd.DataFrame(records, dtype=object), start, dict(errors))

@@ -88,7 +88,9 @@ class TextWriter(ChunkWriter):
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.format == "jsonl":
-            text = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+            text = (
+                frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+            )
             if text and not text.endswith("\n"):
                 text += "\n"
         else:
@@ -164,9 +166,11 @@ class ParquetWriter(ChunkWriter):
         import pyarrow.parquet as pq
 
         parts = [self._part(i) for i in range(self._parts)]
-        schema = pa.unify_schemas(
-            [pq.read_schema(p) for p in parts], promote_options="permissive"
-        ) if parts else pa.schema([])
+        schema = (
+            pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
+            if parts
+            else pa.schema([])
+        )
         merged = self.output.with_name(self.output.name + ".partial")
         with pq.ParquetWriter(merged, schema) as writer:
             for part in parts:
@@ -184,7 +188,8 @@ def _conform(table: Any, schema: Any) -> Any:
     import pyarrow as pa
 
     columns = [
-        table.column(f.name).cast(f.type) if f.name in table.column_names
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
         else pa.nulls(len(table), f.type)
         for f in schema
     ]

@@ -241,9 +241,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"loc": [str(p) for p in error.get("loc", ())], "msg": error.get("msg", "")}
             for error in exc.errors()
         ]
-        summary = "; ".join(
-            f"{'.'.join(p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems[:5]
-        )
+        summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems[:5])
         message = f"invalid request: {summary}" if summary else "invalid request"
         return JSONResponse({"detail": message, "errors": problems[:20]}, status_code=422)
 
