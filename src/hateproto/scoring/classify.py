@@ -185,7 +185,8 @@ def output_columns(input_columns: list[str], job: ClassifyJob) -> list[str]:
     if clashes:
         raise DataError(
             f"{job.input} already has a column {clashes[0]!r}; name the prediction columns "
-            "differently with --prefix (e.g. --prefix pred_) or keep only other columns with --keep-column NAME"
+            "differently with --prefix (e.g. --prefix pred_) or keep only other columns with "
+            "--keep-column NAME"
         )
     return keep
 

@@ -5,7 +5,8 @@ with ``extra={...}`` (request id, path, status, duration...).
 
 Example:
     >>> configure_logging("info")  # doctest: +SKIP
-    >>> logging.getLogger("hateproto.service").info("started", extra={"port": 8000})  # doctest: +SKIP
+    >>> log = logging.getLogger("hateproto.service")
+    >>> log.info("started", extra={"port": 8000})  # doctest: +SKIP
     {"time": "2026-01-01T00:00:00.000Z", "level": "info", "logger": "hateproto.service", ...}
 """
 
