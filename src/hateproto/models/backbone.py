@@ -389,6 +389,7 @@ class Backbone:
         max_length: int = 256,
         show_progress: bool = False,
         cache: bool = False,
+        description: str = "encoding",
     ) -> torch.Tensor:
         """Pooled vectors of every text at every requested layer, in one forward pass each.
 
@@ -401,6 +402,7 @@ class Backbone:
                 what the model declares (sentence-transformers config), else ``cls`` for
                 encoders and ``last`` for decoders.
             layer_norm: ``none``, ``final_norm`` (default for decoders) or ``standardize``.
+            description: label of the progress bar.
             cache: reuse/store the result in ``$HATEPROTO_HOME/cache/reps`` (safetensors),
                 keyed by fingerprint, texts and settings.
         """
@@ -427,7 +429,14 @@ class Backbone:
             if hit is not None:
                 return hit
         result = self._encode_uncached(
-            texts, layer_ids, pooling, layer_norm, batch_size, max_length, show_progress
+            texts,
+            layer_ids,
+            pooling,
+            layer_norm,
+            batch_size,
+            max_length,
+            show_progress,
+            description,
         )
         if cache:
             store.put(key, result)
@@ -442,11 +451,12 @@ class Backbone:
         batch_size: int,
         max_length: int,
         show_progress: bool,
+        description: str = "encoding",
     ) -> torch.Tensor:
         ids = self.tokenize(texts, max_length=max_length)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(texts), len(layers), self.hidden_size, dtype=torch.float32)
-        with progress_bar(len(texts), "encoding", enabled=show_progress) as advance:
+        with progress_bar(len(texts), description, enabled=show_progress) as advance:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
                 batch = self.pad([ids[i] for i in rows])
