@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hateproto.data.sampling import sample_per_class
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.detector import Detector
 from hateproto.detector.settings import DetectorSettings
@@ -48,9 +47,7 @@ def build_detector(
     clf = PrototypeClassifier(
         backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
     )
-    fit_set = train if per_class is None else sample_per_class(train, per_class, seed=seed)
-    clf.fit_vectors(clf.encode(fit_set.texts, show_progress=show_progress), fit_set.labels)
-    clf.metadata = {"dataset": train.name, "protocol": train.protocol, "split": train.split}
+    clf.fit_data(train, per_class=per_class, seed=seed, show_progress=show_progress)
     metadata: dict[str, object] = {
         "built_from": {
             "dataset": train.name,
@@ -58,10 +55,11 @@ def build_detector(
             "split": train.split,
             "per_class": per_class,
             "seed": seed,
-            "examples": len(fit_set),
+            "examples": sum(clf.n_per_class_.values()),
         }
     }
     chosen = _choose_layer(clf, decision_layer, dev, metadata, show_progress)
+    clf.default_layer = chosen
     settings = settings.model_copy(update={"decision_layer": chosen})
     return Detector(backbone, clf, settings=settings, metadata=metadata, model_reference=model)
 

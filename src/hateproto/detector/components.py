@@ -15,83 +15,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from hateproto.errors import ModelError
 from hateproto.experiments import atomic_write_text
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
-
-CLASSIFIER_FILE = "hateproto_classifier.json"
-"""A checkpoint folder holding this file has a fine-tuned classification head."""
+from hateproto.training.classifier import CLASSIFIER_FILE
 
 
 # ---------------------------------------------------------------------- prototypes
-_PROTO_TENSORS = "prototypes.safetensors"
-_PROTO_META = "prototypes.json"
-
-
 def save_prototypes(classifier: PrototypeClassifier, folder: str | Path) -> None:
-    """Write a fitted :class:`PrototypeClassifier` into ``folder``."""
-    from safetensors.torch import save_file
-
-    if classifier.prototypes_ is None or classifier.classes_ is None:
+    """Write a fitted :class:`PrototypeClassifier` into ``folder`` (its own file format)."""
+    if classifier.prototypes_ is None:
         raise ModelError("cannot save prototypes that are not fitted yet")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / (_PROTO_TENSORS + ".partial")
-    save_file({"prototypes": classifier.prototypes_.contiguous()}, str(partial))
-    partial.replace(folder / _PROTO_TENSORS)
-    meta = {
-        "layers": classifier.layers,
-        "classes": [int(c) for c in classifier.classes_],
-        "pooling": classifier.pooling,
-        "layer_norm": classifier.layer_norm,
-        "normalize": classifier.normalize,
-        "temperature": classifier.temperature,
-        "n_per_class": {str(k): v for k, v in classifier.n_per_class_.items()},
-        "backbone_fingerprint": classifier.backbone.fingerprint,
-        "metadata": classifier.metadata,
-    }
-    atomic_write_text(folder / _PROTO_META, json.dumps(meta, indent=2, default=str))
+    classifier.save_pretrained(folder)
 
 
-def load_prototypes(folder: str | Path, backbone: Backbone) -> PrototypeClassifier:
-    """Read prototypes written by :func:`save_prototypes` and attach them to ``backbone``.
+def load_prototypes(folder: str | Path, backbone: Backbone | None) -> PrototypeClassifier:
+    """Read prototypes from ``folder`` and attach them to ``backbone`` (``None``: load the
+    backbone the prototypes record).
 
     Raises :class:`~hateproto.errors.MismatchError` if they were built from other weights.
     """
-    from safetensors.torch import load_file
-
-    from hateproto.errors import MismatchError
-
-    folder = Path(folder)
-    meta_path, tensor_path = folder / _PROTO_META, folder / _PROTO_TENSORS
-    if not meta_path.is_file() or not tensor_path.is_file():
-        raise ModelError(
-            f"{folder}: no prototypes here (expected {_PROTO_META} and {_PROTO_TENSORS})"
-        )
-    meta = json.loads(meta_path.read_text())
-    if meta["backbone_fingerprint"] != backbone.fingerprint:
-        raise MismatchError(
-            f"{folder}: prototypes were built from a model with fingerprint "
-            f"{meta['backbone_fingerprint']}, but {backbone.info.name_or_path} has "
-            f"{backbone.fingerprint}"
-        )
-    clf = PrototypeClassifier(
-        backbone,
-        layers=meta["layers"],
-        pooling=meta["pooling"],
-        layer_norm=meta["layer_norm"],
-        normalize=meta["normalize"],
-        temperature=meta["temperature"],
-    )
-    clf.prototypes_ = load_file(str(tensor_path))["prototypes"].float()
-    clf.classes_ = np.asarray(meta["classes"], dtype=np.int64)
-    clf.n_per_class_ = {int(k): int(v) for k, v in meta["n_per_class"].items()}
-    clf.metadata = dict(meta.get("metadata") or {})
-    return clf
+    return PrototypeClassifier.from_pretrained(folder, backbone=backbone)
 
 
 # ---------------------------------------------------------------------- early exit
@@ -167,13 +114,8 @@ def is_classifier_checkpoint(reference: str | Path) -> bool:
 
 
 def load_classifier(reference: str | Path, dtype: str) -> Any:
-    """Load a fine-tuned ``HateClassifier`` checkpoint (it exposes ``.backbone`` and
-    ``predict_proba(texts)``)."""
-    try:
-        from hateproto.training import HateClassifier  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ModelError(
-            f"{reference} is a fine-tuned classifier checkpoint, but this hateproto has no "
-            f"training module to load it ({exc})"
-        ) from None
-    return HateClassifier.from_pretrained(str(reference))
+    """Load a fine-tuned :class:`~hateproto.training.HateClassifier` checkpoint (it exposes
+    ``.backbone`` and ``predict_proba(texts)``)."""
+    from hateproto.training import HateClassifier
+
+    return HateClassifier.from_pretrained(str(reference), dtype=dtype)

@@ -100,18 +100,26 @@ class Detector:
     @classmethod
     def from_model(
         cls,
-        model: str,
+        model: str | None = None,
         prototypes: str | Path | None = None,
         settings: DetectorSettings | None = None,
         thresholds: str | Path | None = None,
     ) -> Detector:
-        """A detector from a model reference and (optionally) a prototypes folder.
+        """A detector from a model reference and/or a prototypes folder.
 
-        Without prototypes, ``model`` must be a fine-tuned classifier checkpoint.
+        Without prototypes, ``model`` must be a fine-tuned classifier checkpoint; without a
+        model, the backbone the prototypes record is loaded.
         """
         settings = settings or DetectorSettings()
-        backbone, classifier = _load_model(model, settings.dtype, with_head=prototypes is None)
-        protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
+        if model is None and prototypes is None:
+            raise ModelError("give a model, a prototypes folder, or both")
+        if model is None:
+            protos = load_prototypes(prototypes, None)
+            backbone, classifier = protos.backbone, None
+            model = protos.backbone.info.name_or_path
+        else:
+            backbone, classifier = _load_model(model, settings.dtype, prototypes is None)
+            protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
         exits = ExitThresholds.load(thresholds) if thresholds is not None else None
         return cls(backbone, protos, classifier, exits, settings, model_reference=model)
 
@@ -197,6 +205,8 @@ class Detector:
         if self.prototypes is None:
             return self.backbone.num_layers
         chosen = self.settings.decision_layer
+        if chosen is None:
+            chosen = self.prototypes.default_layer
         return self.prototypes.layers[-1] if chosen is None else chosen
 
     @property

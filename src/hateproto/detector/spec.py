@@ -26,10 +26,11 @@ class DetectorSpec:
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if (self.folder is None) == (self.model is None):
+        if (self.folder is None) == (self.model is None and self.prototypes is None):
             raise ModelError(
-                "give either a detector folder (--detector DIR) or a model (--model M, with "
-                "--prototypes DIR unless it is a fine-tuned classifier checkpoint)"
+                "give either a detector folder (--detector DIR), or a prototypes folder "
+                "(--prototypes DIR, optionally with --model M), or a fine-tuned classifier "
+                "checkpoint (--model DIR)"
             )
         if self.folder is not None and (self.prototypes or self.thresholds):
             raise ModelError("--prototypes/--thresholds go with --model, not with --detector")
