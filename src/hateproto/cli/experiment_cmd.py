@@ -36,6 +36,7 @@ def cross_dataset(
     typer.echo(cfg.markdown_path().read_text())
 
 
+from hateproto.cli import early_exit_cmd  # noqa: E402, F401  (registers "early-exit")
 from hateproto.cli import prototype_experiments_cmd  # noqa: E402
 
 prototype_experiments_cmd.register(app)

@@ -357,17 +357,26 @@ class Backbone:
         For decoders only the last hidden state has passed the final norm; ``final_norm``
         applies that norm to the others, ``standardize`` z-scores every token vector.
         """
-        picked = []
         last = len(hidden_states) - 1
-        norm = _final_norm(self.model) if layer_norm == "final_norm" else None
-        for layer in layers:
-            state = hidden_states[layer]
-            if layer_norm == "final_norm" and layer != last and norm is not None:
-                state = norm(state)
-            elif layer_norm == "standardize":
-                state = torch.nn.functional.layer_norm(state, state.shape[-1:])
-            picked.append(state)
-        return picked
+        return [
+            self.normalize_layer_state(hidden_states[layer], layer_norm, is_last=layer == last)
+            for layer in layers
+        ]
+
+    def normalize_layer_state(
+        self, state: torch.Tensor, layer_norm: LayerNorm, is_last: bool
+    ) -> torch.Tensor:
+        """Normalise one layer's token states ``[B, T, H]`` as :meth:`layer_states` does.
+
+        ``is_last`` marks the last hidden state, which has already passed a decoder's final
+        norm (``final_norm`` leaves it alone).
+        """
+        if layer_norm == "final_norm" and not is_last:
+            norm = _final_norm(self.model)
+            return norm(state) if norm is not None else state
+        if layer_norm == "standardize":
+            return torch.nn.functional.layer_norm(state, state.shape[-1:])
+        return state
 
     def forward_hidden_states(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """One forward pass returning every layer's token states (``L + 1`` tensors)."""
