@@ -9,8 +9,8 @@ import pytest
 from tiny_detector import HATE, NOT_HATE, tiny_detector, tiny_train
 
 from hateproto.cli.main import main
-from hateproto.detector import Detector, DetectorSpec, Prediction
-from hateproto.detector.components import ExitThresholds, first_confident_layer
+from hateproto.detector import Detector, DetectorSettings, DetectorSpec, Prediction, build_detector
+from hateproto.early_exit import ExitThresholds
 from hateproto.errors import HateprotoError, MismatchError, ModelError
 
 TEXTS = ["they are vermin", "good game today", "we love our city"]
@@ -63,15 +63,6 @@ def test_early_exit_with_delta(tiny_encoder_dir, detector):
     assert {p.exit_layer for p in never.score(TEXTS)} == {3}
 
 
-def test_first_confident_layer_respects_min_layer_and_missing_thresholds():
-    margins = np.array([[0.5, 0.5, 0.5], [0.0, 0.0, 0.0]])
-    import torch
-
-    exits = ExitThresholds({1: 0.1, 3: 0.1})
-    got = first_confident_layer(torch.tensor(margins), [1, 2, 3], exits, min_layer=2)
-    assert got.tolist() == [2, 2]  # layer 1 too early, layer 2 has no threshold, 3 is last
-
-
 def test_early_exit_needs_a_threshold(tiny_encoder_dir):
     with pytest.raises(ModelError, match="delta"):
         tiny_detector(tiny_encoder_dir, early_exit=True)
@@ -94,11 +85,12 @@ def test_overrides_and_thresholds_survive_save(detector, tmp_path):
     assert loaded.settings.early_exit is False
     eager = Detector.from_pretrained(tmp_path / "d", early_exit=True, delta=0.0)
     assert {p.exit_layer for p in eager.score(TEXTS)} == {1}
-    eager.thresholds = ExitThresholds({1: 5.0, 2: 0.0})
+    eager.thresholds = ExitThresholds({1: 5.0, 2: 0.0}, 0.01, detector.backbone.fingerprint)
     eager.settings = eager.settings.model_copy(update={"delta": None})
     eager.save_pretrained(tmp_path / "calibrated")
+    assert (tmp_path / "calibrated" / "early_exit.json").is_file()
     calibrated = Detector.from_pretrained(tmp_path / "calibrated")
-    assert calibrated.exit_thresholds().by_layer == {1: 5.0, 2: 0.0}
+    assert calibrated.exit_thresholds() == {1: 5.0, 2: 0.0}
     assert {p.exit_layer for p in calibrated.score(TEXTS)} == {2}
     assert calibrated.info()["thresholds"] == {"1": 5.0, "2": 0.0}
 
@@ -163,3 +155,54 @@ def test_cli_build_info_explain(tiny_encoder_dir, tmp_path, capsys):
     assert len(json.loads(capsys.readouterr().out)["layers"]) == 3
     assert main(["detector", "build", "--out", str(tmp_path / "x")]) == 2
     assert "--dataset" in " ".join(capsys.readouterr().err.split())
+
+
+def test_decision_layer_below_the_top_stops_there(detector):
+    shallow = Detector(
+        detector.backbone, detector.prototypes, settings=DetectorSettings(decision_layer=2)
+    )
+    predictions = shallow.score(TEXTS)
+    assert {p.exit_layer for p in predictions} == {2}
+    expected = shallow.prototypes.predict_proba(TEXTS, layer=2)[:, 1]
+    assert [p.hate_probability for p in predictions] == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_calibrated_thresholds_from_build(tiny_encoder_dir, tmp_path):
+    train = tiny_train()
+    detector = build_detector(
+        str(tiny_encoder_dir),
+        train,
+        per_class=None,
+        dev=train,
+        decision_layer=None,
+        calibrate_budget=1.0,  # any loss allowed: every row may leave at layer 1
+        settings=DetectorSettings(early_exit=True),
+    )
+    assert detector.thresholds is not None and detector.exit_thresholds()
+    assert detector.thresholds.metadata["dev_mean_exit_layer"] == 1.0
+    assert {p.exit_layer for p in detector.score(TEXTS)} == {1}
+    loaded = Detector.from_pretrained(detector.save_pretrained(tmp_path / "det"))
+    assert loaded.settings.early_exit and loaded.exit_thresholds() == detector.exit_thresholds()
+
+
+def test_fine_tuned_checkpoint_decides_with_its_head(tiny_encoder_dir, tmp_path):
+    from hateproto.training import HateClassifier, TrainingConfig
+
+    config = TrainingConfig(backbone=str(tiny_encoder_dir), mode="probe", show_progress=False)
+    checkpoint = HateClassifier.from_config(config).save_pretrained(tmp_path / "ckpt")
+    detector = tiny_detector(checkpoint)
+    head = detector.classifier.predict_proba(TEXTS)[:, 1]
+    assert detector.decides_with == "head" and detector.manifest().model.kind == "classifier"
+    scored = detector.score(TEXTS)
+    assert [p.hate_probability for p in scored] == pytest.approx(head.tolist(), abs=1e-5)
+    assert {p.exit_layer for p in scored} == {3}
+    never = tiny_detector(checkpoint, early_exit=True, delta=10.0)  # all rows reach the head
+    assert [p.hate_probability for p in never.score(TEXTS)] == pytest.approx(
+        head.tolist(), abs=1e-4
+    )
+    loaded = Detector.from_pretrained(detector.save_pretrained(tmp_path / "det"))
+    assert loaded.classifier is not None and loaded.decides_with == "head"
+    by_prototypes = Detector.from_pretrained(tmp_path / "det", decide_with="prototypes")
+    assert by_prototypes.decides_with == "prototypes"
+    head_only = Detector.from_model(str(checkpoint))
+    assert head_only.prototypes is None and head_only.predict(TEXTS).shape == (3,)

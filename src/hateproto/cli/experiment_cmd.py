@@ -36,7 +36,9 @@ def cross_dataset(
     typer.echo(cfg.markdown_path().read_text())
 
 
-from hateproto.cli import early_exit_cmd  # noqa: E402, F401  (registers "early-exit")
-from hateproto.cli import prototype_experiments_cmd  # noqa: E402
+from hateproto.cli import (  # noqa: E402
+    early_exit_cmd,  # noqa: F401  (registers "early-exit")
+    prototype_experiments_cmd,
+)
 
 prototype_experiments_cmd.register(app)

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from hateproto.data.types import LabeledTexts
-from hateproto.detector.detector import Detector
+from hateproto.detector.components import ExitThresholds, is_classifier_checkpoint
+from hateproto.detector.detector import Detector, load_model
 from hateproto.detector.settings import DetectorSettings
+from hateproto.early_exit import calibrate_deltas
 from hateproto.errors import HateprotoError
 from hateproto.evaluation import classification_metrics
-from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
 
 
@@ -24,6 +25,7 @@ def build_detector(
     layers: Sequence[int] | str = "all",
     decision_layer: int | str | None = "auto",
     settings: DetectorSettings | None = None,
+    calibrate_budget: float | None = None,
     show_progress: bool = False,
 ) -> Detector:
     """Prototypes from ``per_class`` random training examples of each class → a detector.
@@ -37,13 +39,16 @@ def build_detector(
         layers: layers to keep prototypes for ("all": every layer, so ``explain`` and early
             exit can use them).
         decision_layer: a layer number, ``"auto"`` (best dev macro-F1) or ``None`` (last).
+        settings: detector settings (``early_exit=True`` needs ``delta`` or a calibration).
+        calibrate_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
+            macro-F1 loss (``0.005`` = half a point) against the full-depth decisions.
 
     Example:
         >>> train = load_benchmark("ihc", "train", "hateprototypes")          # doctest: +SKIP
         >>> build_detector("minilm", train, per_class=50).save_pretrained("det")  # doctest: +SKIP
     """
     settings = settings or DetectorSettings()
-    backbone = Backbone.load(model, dtype=settings.dtype)
+    backbone, classifier = load_model(model, settings.dtype, is_classifier_checkpoint(model))
     clf = PrototypeClassifier(
         backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
     )
@@ -60,8 +65,47 @@ def build_detector(
     }
     chosen = _choose_layer(clf, decision_layer, dev, metadata, show_progress)
     clf.default_layer = chosen
-    settings = settings.model_copy(update={"decision_layer": chosen})
-    return Detector(backbone, clf, settings=settings, metadata=metadata, model_reference=model)
+    early = settings.early_exit
+    settings = settings.model_copy(update={"decision_layer": chosen, "early_exit": False})
+    detector = Detector(backbone, clf, classifier, None, settings, metadata, model)
+    if calibrate_budget is not None:
+        if dev is None:
+            raise HateprotoError("calibrating early-exit thresholds needs a dev set")
+        detector.thresholds = calibrate_thresholds(detector, dev, calibrate_budget, show_progress)
+    detector.settings = settings.model_copy(update={"early_exit": early})
+    detector._check_settings()
+    return detector
+
+
+def calibrate_thresholds(
+    detector: Detector, dev: LabeledTexts, budget: float, show_progress: bool = False
+) -> ExitThresholds:
+    """Per-layer early-exit deltas chosen on ``dev``: the lowest mean exit layer whose
+    macro-F1 stays within ``budget`` (F1 units) of the detector's full-depth decisions
+    (the head's, or the deepest prototypes')."""
+    protos = detector.prototypes
+    if protos is None:
+        raise HateprotoError("early-exit thresholds need prototypes")
+    last = detector.backbone.num_layers
+    sims = protos.similarities_from_vectors(protos.encode(dev.texts, show_progress)).double()
+    positions = [i for i, layer in enumerate(protos.layers) if layer < last]
+    top2 = sims.topk(2, dim=-1).values
+    margins = (top2[..., 0] - top2[..., 1])[:, positions].numpy()
+    preds = protos.classes_[sims.argmax(-1).numpy()]
+    if detector.decides_with == "head":
+        final = np.asarray(detector.classifier.predict(dev.texts))
+    else:
+        final = preds[:, -1]
+    layers = [protos.layers[i] for i in positions]
+    result = calibrate_deltas(margins, preds[:, positions], final, dev.labels, layers, last, budget)
+    return ExitThresholds.from_calibration(
+        result,
+        detector.backbone.fingerprint,
+        dataset=dev.name,
+        split=dev.split,
+        n_dev=len(dev),
+        fallback=detector.decides_with,
+    )
 
 
 def _choose_layer(

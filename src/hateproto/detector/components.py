@@ -1,27 +1,47 @@
-"""Seams between the detector and the pieces built elsewhere in hateproto.
+"""Seams between the detector and the pieces other hateproto modules own.
 
-The detector uses three parts that other modules own; each is reached only through a function
-here, so that the detector does not depend on their internals:
+The detector reaches each part only through a function here, so it does not depend on their
+internals:
 
-* prototypes on disk: :func:`save_prototypes` / :func:`load_prototypes`;
-* early-exit thresholds: :class:`ExitThresholds` and :func:`first_confident_layer`;
-* fine-tuned classifier heads: :func:`is_classifier_checkpoint` / :func:`load_classifier`.
+* prototypes on disk: :func:`save_prototypes` / :func:`load_prototypes`
+  (:meth:`PrototypeClassifier.save_pretrained` / ``from_pretrained``);
+* early exit: :func:`fixed_layer_engine` and :func:`early_exit_engine` build an
+  :class:`~hateproto.early_exit.EarlyExitClassifier` (layer-by-layer execution; rows leave
+  the batch when they exit, so the layers above are not computed); thresholds are
+  :class:`~hateproto.early_exit.ExitThresholds` (``early_exit.json``);
+* fine-tuned classifier heads: :func:`is_classifier_checkpoint` / :func:`load_classifier`
+  (:class:`~hateproto.training.HateClassifier`).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from hateproto.early_exit import (
+    EarlyExitClassifier,
+    ExitThresholds,
+    FixedLayerPolicy,
+    PrototypeScorer,
+)
+from hateproto.early_exit.calibration import THRESHOLDS_FILE
 from hateproto.errors import ModelError
-from hateproto.experiments import atomic_write_text
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.training.classifier import CLASSIFIER_FILE
+
+__all__ = [
+    "THRESHOLDS_FILE",
+    "ExitThresholds",
+    "early_exit_engine",
+    "fixed_layer_engine",
+    "is_classifier_checkpoint",
+    "load_classifier",
+    "load_prototypes",
+    "load_thresholds",
+    "save_prototypes",
+]
 
 
 # ---------------------------------------------------------------------- prototypes
@@ -42,68 +62,38 @@ def load_prototypes(folder: str | Path, backbone: Backbone | None) -> PrototypeC
 
 
 # ---------------------------------------------------------------------- early exit
-THRESHOLDS_FILE = "thresholds.json"
+def load_thresholds(folder: str | Path, fingerprint: str) -> ExitThresholds:
+    """Calibrated per-layer thresholds from ``folder`` (refused if made for other weights)."""
+    return ExitThresholds.load(folder, fingerprint=fingerprint)
 
 
-@dataclass
-class ExitThresholds:
-    """Per-layer margin thresholds for early exit (``{layer: threshold}``).
-
-    Example:
-        >>> ExitThresholds({2: 0.1, 4: 0.05}).for_layer(4)
-        0.05
-    """
-
-    by_layer: dict[int, float]
-    metadata: dict[str, Any] | None = None
-
-    def for_layer(self, layer: int) -> float | None:
-        """The threshold of ``layer``, or ``None`` if that layer may not exit."""
-        return self.by_layer.get(int(layer))
-
-    @classmethod
-    def uniform(cls, delta: float, layers: list[int]) -> ExitThresholds:
-        """One threshold ``delta`` for every layer in ``layers``."""
-        return cls({int(layer): float(delta) for layer in layers}, {"delta": delta})
-
-    def save(self, folder: str | Path) -> None:
-        """Write ``thresholds.json`` into ``folder``."""
-        payload = {
-            "by_layer": {str(k): v for k, v in self.by_layer.items()},
-            "metadata": self.metadata or {},
-        }
-        atomic_write_text(Path(folder) / THRESHOLDS_FILE, json.dumps(payload, indent=2))
-
-    @classmethod
-    def load(cls, folder: str | Path) -> ExitThresholds:
-        """Read ``thresholds.json`` from ``folder``."""
-        path = Path(folder) / THRESHOLDS_FILE
-        if not path.is_file():
-            raise ModelError(f"{path}: early-exit thresholds not found")
-        payload = json.loads(path.read_text())
-        by_layer = {int(k): float(v) for k, v in payload["by_layer"].items()}
-        return cls(by_layer, payload.get("metadata") or {})
+def fixed_layer_engine(
+    prototypes: PrototypeClassifier, layer: int, batch_size: int, max_length: int
+) -> EarlyExitClassifier:
+    """Every text decided by the prototypes of ``layer``; layers above it are not run."""
+    backbone = prototypes.backbone
+    policy = FixedLayerPolicy(PrototypeScorer(prototypes), layer, backbone.num_layers)
+    return EarlyExitClassifier(backbone, policy, batch_size=batch_size, max_length=max_length)
 
 
-def first_confident_layer(
-    margins: torch.Tensor, layers: list[int], thresholds: ExitThresholds, min_layer: int
-) -> torch.Tensor:
-    """Position (index into ``layers``) of the first layer whose margin clears its threshold.
-
-    ``margins`` is ``[N, len(layers)]``; rows that never clear a threshold get the last layer.
-
-    Example:
-        >>> m = torch.tensor([[0.01, 0.3], [0.2, 0.4]])
-        >>> first_confident_layer(m, [1, 2], ExitThresholds.uniform(0.1, [1, 2]), 1).tolist()
-        [1, 0]
-    """
-    allowed = torch.tensor(
-        [thresholds.for_layer(layer) is not None and layer >= min_layer for layer in layers]
+def early_exit_engine(
+    prototypes: PrototypeClassifier,
+    thresholds: float | Mapping[int, float] | ExitThresholds,
+    head: Any | None,
+    batch_size: int,
+    max_length: int,
+    min_layer: int,
+) -> EarlyExitClassifier:
+    """Prototype-margin early exit; rows that never exit take ``head`` (a fine-tuned
+    classifier) or the deepest prototypes."""
+    return EarlyExitClassifier.from_prototypes(
+        prototypes,
+        thresholds,
+        head=head,
+        batch_size=batch_size,
+        max_length=max_length,
+        min_layer=min_layer,
     )
-    limits = torch.tensor([thresholds.for_layer(layer) or 0.0 for layer in layers])
-    confident = (margins >= limits) & allowed
-    confident[:, -1] = True
-    return confident.to(torch.int64).argmax(dim=1)
 
 
 # ---------------------------------------------------------------------- classifier heads
@@ -118,4 +108,4 @@ def load_classifier(reference: str | Path, dtype: str) -> Any:
     ``.backbone`` and ``predict_proba(texts)``)."""
     from hateproto.training import HateClassifier
 
-    return HateClassifier.from_pretrained(str(reference), dtype=dtype)
+    return HateClassifier.from_pretrained(str(Path(str(reference)).expanduser()), dtype=dtype)

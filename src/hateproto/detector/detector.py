@@ -21,10 +21,12 @@ from hateproto.data.types import LABEL_NAMES
 from hateproto.detector.components import (
     THRESHOLDS_FILE,
     ExitThresholds,
-    first_confident_layer,
+    early_exit_engine,
+    fixed_layer_engine,
     is_classifier_checkpoint,
     load_classifier,
     load_prototypes,
+    load_thresholds,
     save_prototypes,
 )
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
@@ -94,6 +96,7 @@ class Detector:
         self.settings = settings or DetectorSettings()
         self.metadata = dict(metadata or {})
         self.model_reference = model_reference or backbone.info.name_or_path
+        self._engine_cache: tuple[Any, Any] | None = None
         self._check_settings()
 
     # ------------------------------------------------------------------ construction
@@ -118,9 +121,10 @@ class Detector:
             backbone, classifier = protos.backbone, None
             model = protos.backbone.info.name_or_path
         else:
-            backbone, classifier = _load_model(model, settings.dtype, prototypes is None)
+            with_head = prototypes is None or is_classifier_checkpoint(model)
+            backbone, classifier = load_model(model, settings.dtype, with_head)
             protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
-        exits = ExitThresholds.load(thresholds) if thresholds is not None else None
+        exits = load_thresholds(thresholds, backbone.fingerprint) if thresholds else None
         return cls(backbone, protos, classifier, exits, settings, model_reference=model)
 
     @classmethod
@@ -141,8 +145,8 @@ class Detector:
             {**manifest.settings.model_dump(), **overrides}, source=f"{folder} settings"
         )
         reference = model or manifest.model.reference
-        with_head = manifest.prototypes is None
-        backbone, classifier = _load_model(reference, settings.dtype, with_head=with_head)
+        with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
+        backbone, classifier = load_model(reference, settings.dtype, with_head=with_head)
         if backbone.fingerprint != manifest.model.fingerprint:
             raise MismatchError(
                 f"{folder}: the detector was built on weights with fingerprint "
@@ -151,7 +155,11 @@ class Detector:
         protos = (
             load_prototypes(folder / manifest.prototypes, backbone) if manifest.prototypes else None
         )
-        exits = ExitThresholds.load(folder) if manifest.thresholds else None
+        exits = (
+            load_thresholds(folder / manifest.thresholds, backbone.fingerprint)
+            if manifest.thresholds
+            else None
+        )
         return cls(backbone, protos, classifier, exits, settings, manifest.metadata, reference)
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -186,7 +194,7 @@ class Detector:
             created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             model=ModelRecord(
                 reference=_portable_reference(self.model_reference),
-                kind="backbone" if self.prototypes is not None else "classifier",
+                kind="classifier" if self.classifier is not None else "backbone",
                 fingerprint=self.backbone.fingerprint,
                 family=info.family,
                 num_layers=info.num_layers,
@@ -200,9 +208,18 @@ class Detector:
 
     # ------------------------------------------------------------------ facts
     @property
+    def decides_with(self) -> str:
+        """``head`` or ``prototypes``: what decides when early exit is off (and what decides
+        rows that never exit early: the head, or the deepest prototypes)."""
+        wanted = self.settings.decide_with
+        if wanted == "auto":
+            return "head" if self.classifier is not None else "prototypes"
+        return wanted
+
+    @property
     def decision_layer(self) -> int:
         """The layer that decides when early exit is off (``L`` for a classifier head)."""
-        if self.prototypes is None:
+        if self.decides_with == "head":
             return self.backbone.num_layers
         chosen = self.settings.decision_layer
         if chosen is None:
@@ -221,13 +238,15 @@ class Detector:
             limits.append(positions)
         return min(limits)
 
-    def exit_thresholds(self) -> ExitThresholds | None:
-        """The thresholds early exit uses now (``delta`` for every layer, or calibrated)."""
+    def exit_thresholds(self) -> dict[int, float] | None:
+        """``{layer: delta}`` early exit uses now (``delta`` for every prototype layer below
+        the last, or the calibrated ones); ``None`` when early exit is off."""
         if not self.settings.early_exit or self.prototypes is None:
             return None
         if self.settings.delta is not None:
-            return ExitThresholds.uniform(self.settings.delta, self.prototypes.layers)
-        return self.thresholds
+            last = self.backbone.num_layers
+            return {layer: self.settings.delta for layer in self.prototypes.layers if layer < last}
+        return self.thresholds.finite() if self.thresholds is not None else None
 
     def info(self) -> dict[str, Any]:
         """A JSON-ready summary: model, prototypes, thresholds, settings, versions."""
@@ -248,7 +267,8 @@ class Detector:
             "decision_layer": self.decision_layer,
             "prototypes": protos,
             "early_exit": self.settings.early_exit,
-            "thresholds": None if exits is None else {str(k): v for k, v in exits.by_layer.items()},
+            "decides_with": self.decides_with,
+            "thresholds": None if exits is None else {str(k): v for k, v in exits.items()},
             "settings": self.settings.model_dump(),
             "metadata": self.metadata,
         }
@@ -257,28 +277,15 @@ class Detector:
     def score_arrays(self, texts: Sequence[str]) -> Scores:
         """Decisions on ``texts`` as arrays; texts must be non-empty strings."""
         texts = validate_texts(texts)
-        if self.prototypes is None:
+        engine = self._engine()
+        if engine is None:
             return self._score_with_head(texts)
-        sims = self.prototypes.similarities_from_vectors(self._encode(texts))  # [N, layers, C]
-        top2 = sims.topk(2, dim=-1).values
-        margins = top2[..., 0] - top2[..., 1]
-        exits = self.exit_thresholds()
-        if exits is None:
-            position = self.prototypes.layers.index(self.decision_layer)
-            positions = torch.full((len(texts),), position, dtype=torch.int64)
-        else:
-            positions = first_confident_layer(
-                margins, self.prototypes.layers, exits, self.settings.min_exit_layer
-            )
-        rows = torch.arange(len(texts))
-        chosen = sims[rows, positions]  # [N, C]
-        proba = torch.softmax(chosen / self.prototypes.temperature, dim=-1).numpy()
-        classes = self.prototypes.classes_
+        result = engine.run(texts)
         return Scores(
-            labels=classes[chosen.argmax(-1).numpy()],
-            proba=_as_binary_proba(proba, classes),
-            margins=margins[rows, positions].numpy(),
-            exit_layers=np.asarray(self.prototypes.layers)[positions.numpy()],
+            labels=np.asarray(result.labels),
+            proba=_as_binary_proba(np.asarray(result.proba), np.asarray(result.classes)),
+            margins=np.asarray(result.margins, dtype=np.float64),
+            exit_layers=np.asarray(result.exit_layers),
         )
 
     def score(self, texts: Sequence[str]) -> list[Prediction]:
@@ -324,7 +331,7 @@ class Detector:
                     similarities={n: float(v) for n, v in zip(names, row.tolist(), strict=True)},
                     margin=float(top2[0] - top2[1]),
                     label=names[int(row.argmax())],
-                    threshold=None if exits is None else exits.for_layer(layer),
+                    threshold=None if exits is None else exits.get(layer),
                 )
             )
         return Explanation(text, self.predict_one(text), self.decision_layer, layers)
@@ -341,6 +348,26 @@ class Detector:
             max_length=self.max_length,
         )
 
+    def _engine(self) -> Any | None:
+        """The layer-by-layer engine for the current settings (``None``: the head decides
+        after a plain forward pass). Rebuilt when settings or thresholds change."""
+        key = (self.settings.model_dump_json(), id(self.thresholds), id(self.prototypes))
+        if self._engine_cache is not None and self._engine_cache[0] == key:
+            return self._engine_cache[1]
+        exits = self.exit_thresholds()
+        batch, length = self.settings.batch_size, self.max_length
+        if exits is not None:
+            head = self.classifier if self.decides_with == "head" else None
+            engine = early_exit_engine(
+                self.prototypes, exits, head, batch, length, self.settings.min_exit_layer
+            )
+        elif self.decides_with == "head":
+            engine = None
+        else:
+            engine = fixed_layer_engine(self.prototypes, self.decision_layer, batch, length)
+        self._engine_cache = (key, engine)
+        return engine
+
     def _score_with_head(self, texts: list[str]) -> Scores:
         proba = np.asarray(self.classifier.predict_proba(texts), dtype=np.float64)
         ordered = np.sort(proba, axis=1)
@@ -352,9 +379,15 @@ class Detector:
         )
 
     def _check_settings(self) -> None:
+        if self.decides_with == "head" and self.classifier is None:
+            raise ModelError("decide_with 'head' needs a fine-tuned classifier checkpoint")
         if self.prototypes is None:
             if self.settings.early_exit:
                 raise ModelError("early exit needs prototypes; this detector has none")
+            if self.decides_with == "prototypes":
+                raise ModelError(
+                    "decide_with 'prototypes' needs prototypes; this detector has none"
+                )
             return
         if self.decision_layer not in self.prototypes.layers:
             raise ModelError(
@@ -368,7 +401,7 @@ class Detector:
             )
 
 
-def _load_model(reference: str, dtype: str, with_head: bool) -> tuple[Backbone, Any | None]:
+def load_model(reference: str, dtype: str, with_head: bool) -> tuple[Backbone, Any | None]:
     """Load ``reference`` as a backbone, or as a classifier (and its backbone) if asked."""
     if with_head:
         if not is_classifier_checkpoint(reference):
