@@ -14,13 +14,16 @@ import typer
 from rich.console import Console
 
 from hateproto.cli import (
+    classify_cmd,
     data_cmd,
+    detector_cmd,
     early_exit_cmd,
     evaluate_cmd,
     experiment_cmd,
     models_cmd,
     prototypes_cmd,
     quickstart_cmd,
+    serve_cmd,
     train_cmd,
     triage_cmd,
 )
@@ -41,6 +44,9 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(prototypes_cmd.app, name="prototypes")
+app.add_typer(detector_cmd.app, name="detector")
+classify_cmd.register(app)
+serve_cmd.register(app)
 quickstart_cmd.register(app)
 triage_cmd.register(app)
 train_cmd.register(app)
