@@ -14,7 +14,7 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import data_cmd, models_cmd, quickstart_cmd
+from hateproto.cli import context_cmd, data_cmd, models_cmd, quickstart_cmd
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
 
 _stderr = Console(stderr=True)
