@@ -14,7 +14,15 @@ import click
 import typer
 from rich.console import Console
 
-from hateproto.cli import context_cmd, data_cmd, models_cmd, quickstart_cmd
+from hateproto.cli import (
+    context_cmd,
+    data_cmd,
+    evaluate_cmd,
+    experiment_cmd,
+    models_cmd,
+    quickstart_cmd,
+    train_cmd,
+)
 from hateproto.errors import HateprotoError
 
 app = typer.Typer(
@@ -28,6 +36,9 @@ app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
+train_cmd.register(app)
+evaluate_cmd.register(app)
+app.add_typer(experiment_cmd.app, name="experiment")
 
 _stderr = Console(stderr=True)
 

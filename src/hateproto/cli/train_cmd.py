@@ -1,0 +1,161 @@
+"""``hateproto train``: fine-tune a classifier from a YAML config and/or options.
+
+Options given on the command line override the config file's values.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from hateproto.errors import ConfigError
+from hateproto.paths import home_dir
+from hateproto.training import (
+    DataConfig,
+    HateClassifier,
+    Trainer,
+    TrainingConfig,
+    evaluate_classifier,
+    load_training_data,
+)
+
+
+def _apply(config: TrainingConfig, data_values: dict[str, Any], values: dict[str, Any]):
+    """Return ``config`` with the non-``None`` option values (and data values) applied."""
+    merged = {**config.model_dump(), **{k: v for k, v in values.items() if v is not None}}
+    data = {**(config.data.model_dump() if config.data else {})}
+    data.update({k: v for k, v in data_values.items() if v is not None})
+    if data:
+        if "dataset" not in data:
+            raise ConfigError("no training data: pass --data NAME_OR_FILE or set data.dataset")
+        merged["data"] = data
+    return TrainingConfig.from_dict(merged, source="command line")
+
+
+def _test_set(cfg: TrainingConfig) -> Any:
+    """The benchmark's test split, when the training data is a benchmark."""
+    from hateproto.data import BENCHMARKS, load_benchmark
+
+    data = cfg.data
+    if data is None or data.dataset not in BENCHMARKS or Path(data.dataset).exists():
+        return None
+    return load_benchmark(data.dataset, "test", data.protocol, data.data_dir)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``train`` command to ``app``."""
+
+    @app.command("train")
+    def train(
+        config_file: Path | None = typer.Option(None, "--config", "-c", help="YAML config."),
+        model: str | None = typer.Option(None, "--model", "-m", help="Backbone to fine-tune."),
+        data: str | None = typer.Option(None, "--data", "-d", help="Benchmark name or file."),
+        protocol: str | None = typer.Option(None, "--protocol", "-p"),
+        data_dir: str | None = typer.Option(None, "--data-dir"),
+        max_train: int | None = typer.Option(None, "--max-train", help="Stratified subsample."),
+        max_dev: int | None = typer.Option(None, "--max-dev"),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Checkpoint folder."),
+        preset: str | None = typer.Option(None, help="classifier or embedding."),
+        head: str | None = typer.Option(None, help="linear or mlp."),
+        pooling: str | None = typer.Option(None, help="cls, mean, last, normalized_sum, max."),
+        mode: str | None = typer.Option(None, help="full, lora or probe."),
+        epochs: int | None = typer.Option(None),
+        lr: float | None = typer.Option(None, "--lr"),
+        batch_size: int | None = typer.Option(None),
+        max_length: int | None = typer.Option(None),
+        seed: int | None = typer.Option(None),
+        bf16: bool | None = typer.Option(None, "--bf16/--no-bf16"),
+        test: bool = typer.Option(True, "--test/--no-test", help="Score the test split after."),
+        json_out: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
+    ) -> None:
+        """Fine-tune a hate classifier and save it as a checkpoint folder."""
+        base = TrainingConfig.from_yaml(config_file) if config_file else TrainingConfig()
+        options = dict(
+            backbone=model,
+            preset=preset,
+            head=head,
+            pooling=pooling,
+            mode=mode,
+            epochs=epochs,
+            learning_rate=lr,
+            batch_size=batch_size,
+            max_length=max_length,
+            seed=seed,
+            bf16=bf16,
+            output_dir=str(output) if output else None,
+        )
+        data_options = dict(
+            dataset=data,
+            protocol=protocol,
+            data_dir=data_dir,
+            max_train_examples=max_train,
+            max_dev_examples=max_dev,
+        )
+        cfg = _apply(base, data_options, options)
+        if cfg.data is None:
+            raise ConfigError("no training data: pass --data NAME_OR_FILE or set data.dataset")
+        if cfg.output_dir is None:
+            raise ConfigError("no output folder: pass --output DIR or set output_dir")
+        if json_out:
+            cfg = cfg.model_copy(update={"show_progress": False})
+        summary = run_training(cfg, DataConfig.model_validate(cfg.data), test)
+        if json_out:
+            typer.echo(json.dumps(summary))
+            return
+        console = Console()
+        console.print(
+            f"trained on {summary['n_train']:,} examples in {summary['train_seconds']:.1f} s "
+            f"({summary['examples_per_second']:.1f} examples/s); best epoch "
+            f"{summary['best_epoch']}, dev macro-F1 {summary['dev_macro_f1']:.4f}"
+        )
+        if "test_macro_f1" in summary:
+            console.print(
+                f"[bold]test macro-F1 {summary['test_macro_f1']:.4f}[/] (accuracy "
+                f"{summary['test_accuracy']:.4f}) on {summary['n_test']:,} test posts"
+            )
+        console.print(f"saved to {summary['output_dir']} (log: {summary['log']})")
+
+
+def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> dict[str, Any]:
+    """Load the data, train, save the checkpoint (with its log) and score the test split."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    train, dev = load_training_data(data)
+    output = Path(cfg.output_dir).expanduser()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    log = home_dir() / "logs" / "train" / f"{output.name}-{stamp}.log"
+    clf = HateClassifier.from_config(cfg)
+    result = Trainer(cfg, log_path=log if state.is_main_process else None).fit(clf, train, dev)
+    summary: dict[str, Any] = {
+        "output_dir": str(output),
+        "log": str(output / "train.log"),
+        "n_train": len(train),
+        "n_dev": len(dev),
+        "best_epoch": result.best_epoch,
+        "dev_macro_f1": result.dev_metrics.get("macro_f1", float("nan")),
+        "train_seconds": result.train_seconds,
+        "examples_per_second": result.examples_per_second,
+    }
+    clf.run_info = {k: v for k, v in summary.items() if k not in ("output_dir", "log")}
+    if state.is_main_process:
+        clf.save_pretrained(output)
+        if log.is_file():
+            shutil.copyfile(log, output / "train.log")
+    test_set = _test_set(cfg) if test and state.is_main_process else None
+    if test_set is not None:
+        metrics = evaluate_classifier(clf, test_set)
+        summary.update(
+            test_macro_f1=metrics["macro_f1"],
+            test_accuracy=metrics["accuracy"],
+            test_binary_f1=metrics["binary_f1"],
+            test_pr_auc=metrics["pr_auc"],
+            n_test=metrics["n"],
+        )
+    return summary
