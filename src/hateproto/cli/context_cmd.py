@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 
 from hateproto.context import ContextConfig, ContextGenerator
-from hateproto.data import LabeledTexts, load_benchmark, load_table, sample_n
+from hateproto.data import LabeledTexts, load_benchmark, load_table
 from hateproto.errors import ConfigError
 from hateproto.experiments import atomic_write_text
+from hateproto.training.data import stratified_subsample
 
 app = typer.Typer(
     help="Generate short LLM explanations (context) of posts, cached on disk.",
@@ -42,7 +43,9 @@ def generate(
     split: str = typer.Option("train", "--split", "-s", help="train, dev or test."),
     protocol: str = typer.Option("ocampo2023", "--protocol", "-p", help="Benchmark protocol."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Datasets folder."),
-    n: int | None = typer.Option(None, "--n", "-n", help="Random subsample of this size."),
+    n: int | None = typer.Option(
+        None, "--n", "-n", help="Stratified subsample of this size (as the trainer draws it)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
     config: Path | None = typer.Option(None, "--config", help="ContextConfig YAML file."),
     model: str | None = typer.Option(None, "--model", "-m", help="Causal LM (overrides)."),
@@ -58,7 +61,8 @@ def generate(
     overrides["dtype"] = dtype
     values = settings.model_dump() | {k: v for k, v in overrides.items() if v is not None}
     settings = ContextConfig.from_dict(values, source="command line")
-    posts = sample_n(_load_posts(dataset, table, split, protocol, data_dir, text_column), n, seed)
+    posts = _load_posts(dataset, table, split, protocol, data_dir, text_column)
+    posts = stratified_subsample(posts, n, seed)
     generator = ContextGenerator(settings, cache_root=cache_dir)
     contexts = generator.generate(posts.texts)
     stats = generator.stats

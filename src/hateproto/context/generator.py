@@ -58,6 +58,7 @@ class ContextGenerator:
         self.cache_root = cache_root
         self._backbone = backbone
         self._cache: ContextCache | None = None
+        self._fingerprint: str | None = None
         self.stats = GenerationStats()
 
     # ------------------------------------------------------------------ model and cache
@@ -73,12 +74,25 @@ class ContextGenerator:
         return self._backbone
 
     @property
+    def fingerprint(self) -> str:
+        """The LM's weight fingerprint (kept after :meth:`release`)."""
+        if self._fingerprint is None:
+            self._fingerprint = self.backbone.fingerprint
+        return self._fingerprint
+
+    def release(self) -> None:
+        """Drop the loaded LM to free memory; it is loaded again only if a context is missing."""
+        if self._backbone is not None and self._fingerprint is None:
+            self._fingerprint = self._backbone.fingerprint
+        self._backbone = None
+
+    @property
     def cache(self) -> ContextCache:
         """The SQLite cache of this model + prompt."""
         if self._cache is None:
             path = cache_file(
                 self.config.model,
-                self.backbone.fingerprint,
+                self.fingerprint,
                 self.config.prompt_json(),
                 self.cache_root,
             )
@@ -87,7 +101,7 @@ class ContextGenerator:
 
     def key(self, text: str) -> str:
         """The cache key of ``text`` under this model and prompt."""
-        return context_key(self.backbone.fingerprint, self.config.prompt_json(), text)
+        return context_key(self.fingerprint, self.config.prompt_json(), text)
 
     # ------------------------------------------------------------------ prompting
     def _truncate(self, text: str) -> str:

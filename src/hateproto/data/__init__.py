@@ -11,7 +11,7 @@ Example:
 
 from hateproto.data.benchmarks import BENCHMARKS, PROTOCOLS, load_benchmark
 from hateproto.data.sample import load_sample
-from hateproto.data.sampling import sample_n, sample_per_class
+from hateproto.data.sampling import sample_per_class
 from hateproto.data.stats import dataset_statistics, protocol_statistics, train_test_overlap
 from hateproto.data.tables import load_table, read_table
 from hateproto.data.types import LABEL_NAMES, LabeledTexts
@@ -27,7 +27,6 @@ __all__ = [
     "load_table",
     "protocol_statistics",
     "read_table",
-    "sample_n",
     "sample_per_class",
     "train_test_overlap",
 ]

@@ -49,24 +49,3 @@ def sample_per_class(
     subset = dataset.subset(np.concatenate(chosen))
     subset.notes.update(sampled_per_class=n, sample_seed=seed)
     return subset
-
-
-def sample_n(dataset: LabeledTexts, n: int | None, seed: int = 0) -> LabeledTexts:
-    """Return ``n`` random examples (class balance as in ``dataset``), in original order.
-
-    ``n=None`` or ``n >= len(dataset)`` returns ``dataset`` unchanged. The draw is deterministic
-    for a given ``seed``; ``notes["sampled_n"]`` and ``notes["sample_seed"]`` record it.
-
-    Example:
-        >>> from hateproto.data import load_sample
-        >>> len(sample_n(load_sample("train"), 5, seed=0))
-        5
-    """
-    if n is None or n >= len(dataset):
-        return dataset
-    if n < 1:
-        raise DataError(f"sample_n: n must be at least 1, got {n}")
-    rng = np.random.default_rng(seed)
-    subset = dataset.subset(np.sort(rng.choice(len(dataset), size=n, replace=False)))
-    subset.notes.update(sampled_n=n, sample_seed=seed)
-    return subset

@@ -148,7 +148,8 @@ class TransformerEmotion(EmotionFeatures):
     folder, e.g. a GoEmotions or Ekman classifier): softmax, or sigmoid for multi-label models.
 
     Example:
-        >>> emo = TransformerEmotion("j-hartmann/emotion-english-distilroberta-base")  # doctest: +SKIP
+        >>> model = "j-hartmann/emotion-english-distilroberta-base"
+        >>> emo = TransformerEmotion(model)  # doctest: +SKIP
         >>> emo.labels  # doctest: +SKIP
         ('anger', 'disgust', 'fear', 'joy', 'neutral', 'sadness', 'surprise')
     """
