@@ -15,6 +15,7 @@ from rich.console import Console
 
 from hateproto.cli import (
     classify_cmd,
+    context_cmd,
     data_cmd,
     detector_cmd,
     early_exit_cmd,
@@ -47,6 +48,7 @@ app.add_typer(prototypes_cmd.app, name="prototypes")
 app.add_typer(detector_cmd.app, name="detector")
 classify_cmd.register(app)
 serve_cmd.register(app)
+app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
 triage_cmd.register(app)
 train_cmd.register(app)

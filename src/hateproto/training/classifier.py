@@ -84,6 +84,10 @@ class HateClassifier(nn.Module):
     @classmethod
     def from_config(cls, config: TrainingConfig) -> HateClassifier:
         """Load the backbone and build a freshly initialised head (and LoRA adapter)."""
+        if config.fusion is not None and cls is HateClassifier:
+            from hateproto.fusion.classifier import FusionClassifier
+
+            return FusionClassifier.from_config(config)
         torch.manual_seed(config.seed)
         backbone = Backbone.load(config.backbone, dtype=config.dtype)
         pooling = config.resolved_pooling(backbone.info.default_pooling)
@@ -257,6 +261,10 @@ class HateClassifier(nn.Module):
         """Load a checkpoint folder (LoRA adapters are merged into the backbone)."""
         folder = Path(folder).expanduser()
         meta = read_classifier_meta(folder)
+        if meta["head"].get("type") == "fusion" and cls is HateClassifier:
+            from hateproto.fusion.classifier import FusionClassifier
+
+            return FusionClassifier.from_pretrained(folder, dtype)
         backbone = Backbone.load(str(folder), dtype=dtype)
         spec = meta["head"]
         head = build_head(

@@ -145,6 +145,8 @@ class Trainer:
     # ------------------------------------------------------------------ data
     def _loader(self, clf: HateClassifier, data: LabeledTexts, show: bool) -> Any:
         cfg = self.config
+        if callable(getattr(clf, "training_loader", None)):  # e.g. FusionClassifier
+            return clf.training_loader(data, cfg, show)
         if cfg.mode == "probe":
             features = clf.encode(data.texts, cache=True, show_progress=show)
             return feature_loader(features, data.labels, cfg.batch_size, cfg.seed)
