@@ -126,15 +126,16 @@ def register(app: typer.Typer) -> None:
 
 def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> dict[str, Any]:
     """Load the data, train, save the checkpoint (with its log) and score the test split."""
-    from accelerate import PartialState
+    from hateproto.training.trainer import make_accelerator
 
-    state = PartialState()
+    state = make_accelerator()
     train, dev = load_training_data(data)
     output = Path(cfg.output_dir).expanduser()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = home_dir() / "logs" / "train" / f"{output.name}-{stamp}.log"
     clf = HateClassifier.from_config(cfg)
-    result = Trainer(cfg, log_path=log if state.is_main_process else None).fit(clf, train, dev)
+    log_path = log if state.is_main_process else None
+    result = Trainer(cfg, log_path=log_path, accelerator=state).fit(clf, train, dev)
     summary: dict[str, Any] = {
         "main_process": state.is_main_process,
         "num_processes": state.num_processes,
