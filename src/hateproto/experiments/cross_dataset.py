@@ -104,6 +104,16 @@ class CrossDatasetConfig(YamlConfig):
         values = {**self.training.model_dump(), **setup.overrides}
         return TrainingConfig.from_dict(values, source=f"setup {setup.name!r}")
 
+    def select_setups(self, names: list[str]) -> CrossDatasetConfig:
+        """This config restricted to the named setups (no comparison unless both remain)."""
+        known = [s.name for s in self.setups]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setup(s) {unknown}; this config has {known}")
+        setups = [s for s in self.setups if s.name in names]
+        keep = self.compare if self.compare and set(self.compare) <= set(names) else None
+        return self.model_copy(update={"setups": setups, "compare": keep})
+
     def markdown_path(self) -> Path:
         """Where the Markdown summary goes."""
         return Path(self.markdown or Path(self.results).with_suffix(".md"))

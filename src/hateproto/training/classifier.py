@@ -79,6 +79,7 @@ class HateClassifier(nn.Module):
         self.run_info: dict[str, Any] = {}
         if config.mode == "probe":
             self.encoder.requires_grad_(False)
+        _freeze_unused_pooler(self.encoder)
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -297,6 +298,17 @@ class HateClassifier(nn.Module):
                 f"this classifier predicts labels {list(self.label_names)}, but the data uses "
                 f"{list(expected)}"
             )
+
+
+def _freeze_unused_pooler(encoder: nn.Module) -> None:
+    """Freeze a BERT/MPNet ``pooler`` (dense + tanh on [CLS]): the head reads the pooled token
+    states instead, so it gets no gradient (and multi-process DDP would stop on it)."""
+    pooler = getattr(encoder, "pooler", None)
+    if pooler is None:
+        base = getattr(encoder, "get_base_model", lambda: None)()
+        pooler = getattr(base, "pooler", None)
+    if isinstance(pooler, nn.Module):
+        pooler.requires_grad_(False)
 
 
 def read_classifier_meta(folder: Path) -> dict[str, Any]:

@@ -135,11 +135,7 @@ class Trainer:
 
     def _accelerator(self) -> Any:
         if self.accelerator is None:
-            from accelerate import Accelerator
-
-            # Mixed precision and accumulation are handled here (torch.autocast, loss / k):
-            # accelerate's process-wide state refuses a second Accelerator with other settings.
-            self.accelerator = Accelerator()
+            self.accelerator = make_accelerator()
         return self.accelerator
 
     # ------------------------------------------------------------------ data
@@ -283,6 +279,18 @@ class Trainer:
             "seconds": seconds,
             "examples_per_second": examples / max(seconds, 1e-9),
         }
+
+
+def make_accelerator() -> Any:
+    """An ``accelerate.Accelerator`` for this process: one GPU per process when there are GPUs,
+    else CPU (several CPU processes, gloo, under ``torchrun``/``accelerate launch``).
+
+    Mixed precision and accumulation are handled by the trainer (``torch.autocast``, loss / k),
+    since accelerate's process-wide state refuses a second Accelerator with other settings.
+    """
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not torch.cuda.is_available())
 
 
 def _linear_warmup(optimizer: Any, warmup_steps: int, total_steps: int) -> Any:
