@@ -95,6 +95,7 @@ class ModelSpec(YamlConfig):
     max_dev_examples: int | None = Field(2000, ge=10)
     max_test_examples: int | None = Field(None, ge=10)
     timing_examples: int = Field(512, ge=1)
+    timed_sweep_points: int | None = Field(None, ge=0, description="overrides the config's")
     batch_size: int = Field(32, ge=1)
     repeats: int = Field(3, ge=1)
 
@@ -403,10 +404,13 @@ def time_policies(
         f"[{spec.name}/{prepared.dataset}] timing {len(variants)} variants x {spec.repeats} "
         f"on {n} texts, batch {spec.batch_size}"
     )
+    warm = subset.texts[: 2 * spec.batch_size]
+    for policy in variants.values():  # warm-up on two batches
+        EarlyExitClassifier(prepared.backbone, policy, spec.batch_size).run(warm)
     times = interleaved_timings(
         {name: runner(name, policy) for name, policy in variants.items()},
         repeats=spec.repeats,
-        warmup=1,
+        warmup=0,
     )
     out = {
         name: {
@@ -616,14 +620,17 @@ def run_sweep(
         reference = ExitPolicy(prepared.proto_final, L)
         full_f1 = _f1(prepared.test.labels, simulate_early_exit(reference, prepared.test_vectors))
         names = list(policies)
+        points = (
+            spec.timed_sweep_points
+            if spec.timed_sweep_points is not None
+            else config.timed_sweep_points
+        )
         timed = (
             [
                 names[i]
-                for i in np.unique(
-                    np.linspace(0, len(names) - 2, config.timed_sweep_points).round().astype(int)
-                )
+                for i in np.unique(np.linspace(0, len(names) - 2, points).round().astype(int))
             ]
-            if config.timed_sweep_points
+            if points
             else []
         )
         timings, _, index = (
