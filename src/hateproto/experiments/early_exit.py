@@ -392,9 +392,11 @@ def time_policies(
     index = stratified_indices(test.labels, n, 0) if n < len(test) else np.arange(len(test))
     subset = test.subset(index)
     results: dict[str, ExitResult] = {}
+    # Full-depth policies (no early exits) do the reference's work: they share its timing.
+    same = {name for name, p in policies.items() if p is reference or not p.exit_layers()}
     variants = {"__full__": reference}
-    variants.update({name: p for name, p in policies.items() if p is not reference})
-    alias = {name: "__full__" if p is reference else name for name, p in policies.items()}
+    variants.update({name: p for name, p in policies.items() if name not in same})
+    alias = {name: "__full__" if name in same else name for name in policies}
 
     def runner(name: str, policy: ExitPolicy) -> Callable[[], None]:
         clf = EarlyExitClassifier(prepared.backbone, policy, spec.batch_size)
@@ -422,7 +424,10 @@ def time_policies(
             "measured_cpu_speedup": times.speedup(alias[name], "__full__", "cpu"),
             "times_s": times.wall[alias[name]],
             "full_times_s": times.wall["__full__"],
-            "live": results[alias[name]],
+            "live": results[alias[name]]
+            if policies[name] is reference or name not in same
+            else None,
+            "timing_shared_with_full": name in same and policies[name] is not reference,
         }
         for name in policies
     }
@@ -468,8 +473,12 @@ def _timing_fields(
     return {
         **{key: value for key, value in timing.items() if key != "live"},
         "timing_n": len(index),
-        "timing_mean_exit_layer": timing["live"].mean_exit_layer,
-        "timing_agreement": _agreement(timing["live"], simulated, index),
+        "timing_mean_exit_layer": (
+            timing["live"].mean_exit_layer if timing["live"] else simulated.num_layers
+        ),
+        "timing_agreement": _agreement(timing["live"], simulated, index)
+        if timing["live"]
+        else None,
         "threads": threads,
         "load_average": load_average(),
     }

@@ -111,7 +111,11 @@ def speed_markdown(rows: Sequence[Row]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        if not r.get("measured_speedup") or r["method"] == "full_model":
+        if (
+            not r.get("measured_speedup")
+            or r["method"] == "full_model"
+            or r.get("timing_shared_with_full")
+        ):
             continue
         subset = r["num_layers"] / r["timing_mean_exit_layer"]
         lines.append(
@@ -120,7 +124,11 @@ def speed_markdown(rows: Sequence[Row]) -> str:
             f"{_x(r.get('token_weighted_speedup'))} | x{r['measured_speedup']:.2f} | "
             f"{r['measured_speedup'] / subset:.2f} | {_x(r.get('measured_cpu_speedup'))} | "
             f"{_ratio(r.get('measured_cpu_speedup'), subset)} | {r['timing_n']} | "
-            f"{100 * r['timing_agreement']:.1f}% |"
+            + (
+                f"{100 * r['timing_agreement']:.1f}% |"
+                if r.get("timing_agreement") is not None
+                else "(shared with full) |"
+            )
         )
     return "\n".join(lines)
 
