@@ -185,7 +185,7 @@ def run_early_exit(
                 decision = _decide(
                     policy, state.layer, exit_layers, _RunnerView(runner, state), memory
                 )
-                if decision is None:
+                if decision is None or not bool(decision.exit.any()):
                     continue
                 recorder.record(rows[state.rows], state.layer, decision)
                 keep = ~decision.exit
@@ -237,7 +237,7 @@ def simulate_early_exit(
     memory = policy.init_memory(n)
     for layer in range(1, num_layers + 1):
         decision = _decide(policy, layer, exit_layers, _VectorView(vectors, rows, layer), memory)
-        if decision is None:
+        if decision is None or not bool(decision.exit.any()):
             continue
         recorder.record(rows, layer, decision)
         keep = ~decision.exit

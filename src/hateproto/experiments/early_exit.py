@@ -95,6 +95,7 @@ class ModelSpec(YamlConfig):
     max_dev_examples: int | None = Field(2000, ge=10)
     max_test_examples: int | None = Field(None, ge=10)
     timing_examples: int = Field(512, ge=1)
+    timed_sweep_points: int | None = Field(None, ge=0, description="overrides the config's")
     batch_size: int = Field(32, ge=1)
     repeats: int = Field(3, ge=1)
 
@@ -391,9 +392,11 @@ def time_policies(
     index = stratified_indices(test.labels, n, 0) if n < len(test) else np.arange(len(test))
     subset = test.subset(index)
     results: dict[str, ExitResult] = {}
+    # Full-depth policies (no early exits) do the reference's work: they share its timing.
+    same = {name for name, p in policies.items() if p is reference or not p.exit_layers()}
     variants = {"__full__": reference}
-    variants.update({name: p for name, p in policies.items() if p is not reference})
-    alias = {name: "__full__" if p is reference else name for name, p in policies.items()}
+    variants.update({name: p for name, p in policies.items() if name not in same})
+    alias = {name: "__full__" if name in same else name for name in policies}
 
     def runner(name: str, policy: ExitPolicy) -> Callable[[], None]:
         clf = EarlyExitClassifier(prepared.backbone, policy, spec.batch_size)
@@ -403,10 +406,13 @@ def time_policies(
         f"[{spec.name}/{prepared.dataset}] timing {len(variants)} variants x {spec.repeats} "
         f"on {n} texts, batch {spec.batch_size}"
     )
+    warm = subset.texts[: 2 * spec.batch_size]
+    for policy in variants.values():  # warm-up on two batches
+        EarlyExitClassifier(prepared.backbone, policy, spec.batch_size).run(warm)
     times = interleaved_timings(
         {name: runner(name, policy) for name, policy in variants.items()},
         repeats=spec.repeats,
-        warmup=1,
+        warmup=0,
     )
     out = {
         name: {
@@ -418,7 +424,10 @@ def time_policies(
             "measured_cpu_speedup": times.speedup(alias[name], "__full__", "cpu"),
             "times_s": times.wall[alias[name]],
             "full_times_s": times.wall["__full__"],
-            "live": results[alias[name]],
+            "live": results[alias[name]]
+            if policies[name] is reference or name not in same
+            else None,
+            "timing_shared_with_full": name in same and policies[name] is not reference,
         }
         for name in policies
     }
@@ -464,8 +473,12 @@ def _timing_fields(
     return {
         **{key: value for key, value in timing.items() if key != "live"},
         "timing_n": len(index),
-        "timing_mean_exit_layer": timing["live"].mean_exit_layer,
-        "timing_agreement": _agreement(timing["live"], simulated, index),
+        "timing_mean_exit_layer": (
+            timing["live"].mean_exit_layer if timing["live"] else simulated.num_layers
+        ),
+        "timing_agreement": _agreement(timing["live"], simulated, index)
+        if timing["live"]
+        else None,
         "threads": threads,
         "load_average": load_average(),
     }
@@ -616,14 +629,17 @@ def run_sweep(
         reference = ExitPolicy(prepared.proto_final, L)
         full_f1 = _f1(prepared.test.labels, simulate_early_exit(reference, prepared.test_vectors))
         names = list(policies)
+        points = (
+            spec.timed_sweep_points
+            if spec.timed_sweep_points is not None
+            else config.timed_sweep_points
+        )
         timed = (
             [
                 names[i]
-                for i in np.unique(
-                    np.linspace(0, len(names) - 2, config.timed_sweep_points).round().astype(int)
-                )
+                for i in np.unique(np.linspace(0, len(names) - 2, points).round().astype(int))
             ]
-            if config.timed_sweep_points
+            if points
             else []
         )
         timings, _, index = (
