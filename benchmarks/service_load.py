@@ -296,7 +296,9 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--startup-timeout", type=float, default=180.0)
     parser.add_argument("--threads", type=int, help="Torch threads of the server.")
-    parser.add_argument("--modes", default="on,off", help="Micro-batching modes to run, in order.")
+    parser.add_argument(
+        "--modes", default="on,off,on,off", help="Micro-batching modes to run, in this order."
+    )
     parser.add_argument("--log-dir", default="/tmp")
     parser.add_argument("--out", default="benchmarks/results/service-load.json")
     args = parser.parse_args()
@@ -305,12 +307,25 @@ def main() -> None:
     texts, source = load_texts(args.texts, seed=0)
     runs = [run_mode(args, detector, texts, mode == "on") for mode in args.modes.split(",")]
     headline = {k: v for k, v in runs[0].items() if k != "single_post"}
+    by_mode = {
+        mode: {
+            key: statistics.median(r[key] for r in runs if r["micro_batching"] == mode)
+            for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms", "peak_rss_mb")
+        }
+        for mode in sorted({r["micro_batching"] for r in runs}, reverse=True)
+    }
     result = {
         **headline,
         "single_post_p50_ms": runs[0]["single_post"]["p50_ms"],
         "single_post_p99_ms": runs[0]["single_post"]["p99_ms"],
         "detector": what,
         "texts": f"{len(texts)} {source}, one text per request",
+        "medians_by_micro_batching": {str(k).lower(): v for k, v in by_mode.items()},
+        "throughput_ratio_on_off": (
+            round(by_mode[True]["requests_per_s"] / by_mode[False]["requests_per_s"], 2)
+            if True in by_mode and False in by_mode
+            else None
+        ),
         "runs": runs,
         "host": {"cpus": os.cpu_count(), "note": "clients and server share the machine"},
         "command": "python " + " ".join(sys.argv),
