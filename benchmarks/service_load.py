@@ -284,6 +284,17 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
     return row
 
 
+def medians_by_mode(runs: list[dict[str, Any]]) -> dict[bool, dict[str, float]]:
+    """Median throughput, latencies and RSS of the runs with batching on, and off."""
+    return {
+        mode: {
+            key: round(statistics.median(r[key] for r in runs if r["micro_batching"] == mode), 2)
+            for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms", "peak_rss_mb")
+        }
+        for mode in sorted({r["micro_batching"] for r in runs}, reverse=True)
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--detector", help="Detector folder (default: build one, see above).")
@@ -307,13 +318,7 @@ def main() -> None:
     texts, source = load_texts(args.texts, seed=0)
     runs = [run_mode(args, detector, texts, mode == "on") for mode in args.modes.split(",")]
     headline = {k: v for k, v in runs[0].items() if k != "single_post"}
-    by_mode = {
-        mode: {
-            key: statistics.median(r[key] for r in runs if r["micro_batching"] == mode)
-            for key in ("requests_per_s", "p50_ms", "p95_ms", "p99_ms", "peak_rss_mb")
-        }
-        for mode in sorted({r["micro_batching"] for r in runs}, reverse=True)
-    }
+    by_mode = medians_by_mode(runs)
     result = {
         **headline,
         "single_post_p50_ms": runs[0]["single_post"]["p50_ms"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -32,10 +33,8 @@ def test_sigkill_then_resume(tiny_encoder_dir, tmp_path):
     while time.monotonic() < deadline and process.poll() is None and done < 200:
         time.sleep(0.2)
         if sidecar.is_file():
-            try:
+            with contextlib.suppress(json.JSONDecodeError, KeyError):
                 done = json.loads(sidecar.read_text())["summary"]["rows_read"]
-            except (json.JSONDecodeError, KeyError):
-                pass
     if process.poll() is not None:
         pytest.skip("the run finished before it could be killed")
     process.send_signal(signal.SIGKILL)
