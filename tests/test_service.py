@@ -172,6 +172,18 @@ def test_micro_batching_combines_concurrent_requests(enabled):
     assert batcher.stats.requests == 10 and batcher.stats.texts == 20
 
 
+def test_a_lone_request_does_not_wait_for_company():
+    async def scenario() -> list[str]:
+        batcher = MicroBatcher(_echo_scorer([], delay=0), max_batch_size=8, max_wait_ms=600_000)
+        await batcher.start()
+        try:  # would hang for ten minutes if the lone request waited for max_wait_ms
+            return await asyncio.wait_for(batcher.submit(["alone"]), timeout=60)
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(scenario()) == ["ALONE"]
+
+
 def test_shutdown_finishes_queued_work_then_refuses():
     async def scenario() -> tuple[list, Exception | None]:
         calls: list[int] = []

@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
         chunk_size: int = typer.Option(1000, min=1, help="Rows read, scored, written at a time."),
         batch_size: int | None = typer.Option(None, help="Texts per forward pass."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
+        threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run."),
         on_error: str = typer.Option("fail", help="Bad rows (empty/non-string text): skip|fail."),
         early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
@@ -98,6 +99,10 @@ def register(app: typer.Typer) -> None:
         if engine not in ("local", "ray"):
             raise DataError(f"--engine must be local or ray, not {engine!r}")
         TableReader(input_path, text_column)  # a bad input fails before the model loads
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         spec = _spec(detector, model, prototypes, early_exit, delta, batch_size, dtype)
         options = {
             "text_column": text_column,

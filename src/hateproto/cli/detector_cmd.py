@@ -89,9 +89,14 @@ def build(
     decide_with: str = typer.Option("auto", help="auto, prototypes or head (fine-tuned head)."),
     dtype: str = typer.Option("float32", help="float32 or bfloat16."),
     batch_size: int = typer.Option(32, help="Texts per forward pass."),
+    threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
 ) -> None:
     """Build a detector folder: prototypes from PER_CLASS examples of each class."""
     console = Console(stderr=True)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     train, dev = _training_data(
         dataset, data, dev_data, protocol, data_dir, text_column, label_column
     )

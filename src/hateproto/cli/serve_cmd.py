@@ -37,6 +37,9 @@ def register(app: typer.Typer) -> None:
         early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
         delta: float | None = typer.Option(None, help="Early-exit margin threshold."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
+        threads: int | None = typer.Option(
+            None, min=1, help="Torch threads for the model (default: torch's, one per core)."
+        ),
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
     ) -> None:
         """Serve POST /v1/classify, GET /v1/info and GET /healthz (docs at /docs)."""
@@ -66,6 +69,10 @@ def register(app: typer.Typer) -> None:
             {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}},
             source="serve options",
         )
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
         app_ = create_app(spec.load(), settings)
         uvicorn.run(
             app_,

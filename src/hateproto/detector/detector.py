@@ -35,6 +35,7 @@ from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, MismatchError, ModelError
 from hateproto.models.backbone import Backbone, validate_texts
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.prototypes.classifier import cosine_similarities
 
 PROTOTYPES_DIR = "prototypes"
 
@@ -278,8 +279,10 @@ class Detector:
         """Decisions on ``texts`` as arrays; texts must be non-empty strings."""
         texts = validate_texts(texts)
         engine = self._engine()
-        if engine is None:
+        if engine == "head":
             return self._score_with_head(texts)
+        if engine == "last_layer":
+            return self._score_at_last_layer(texts)
         result = engine.run(texts)
         return Scores(
             labels=np.asarray(result.labels),
@@ -348,9 +351,10 @@ class Detector:
             max_length=self.max_length,
         )
 
-    def _engine(self) -> Any | None:
-        """The layer-by-layer engine for the current settings (``None``: the head decides
-        after a plain forward pass). Rebuilt when settings or thresholds change."""
+    def _engine(self) -> Any:
+        """The layer-by-layer engine for the current settings, or ``"head"`` / ``"last_layer"``
+        when the whole model runs anyway (a plain forward pass is faster then). Rebuilt when
+        settings or thresholds change."""
         key = (self.settings.model_dump_json(), id(self.thresholds), id(self.prototypes))
         if self._engine_cache is not None and self._engine_cache[0] == key:
             return self._engine_cache[1]
@@ -362,11 +366,38 @@ class Detector:
                 self.prototypes, exits, head, batch, length, self.settings.min_exit_layer
             )
         elif self.decides_with == "head":
-            engine = None
+            engine = "head"
+        elif self.decision_layer == self.backbone.num_layers:
+            engine = "last_layer"
         else:
             engine = fixed_layer_engine(self.prototypes, self.decision_layer, batch, length)
         self._engine_cache = (key, engine)
         return engine
+
+    def _score_at_last_layer(self, texts: list[str]) -> Scores:
+        """Prototypes of the last layer after one plain forward pass."""
+        assert self.prototypes is not None
+        last = self.backbone.num_layers
+        position = self.prototypes.layers.index(last)
+        vectors = self.backbone.encode(
+            texts,
+            layers=[last],
+            pooling=self.prototypes.pooling,
+            layer_norm=self.prototypes.layer_norm,
+            batch_size=self.settings.batch_size,
+            max_length=self.max_length,
+        )
+        sims = cosine_similarities(vectors, self.prototypes.prototypes_[position : position + 1])
+        sims = sims[:, 0].double()
+        top2 = sims.topk(2, dim=-1).values
+        proba = torch.softmax(sims / self.prototypes.temperature, dim=-1).numpy()
+        classes = np.asarray(self.prototypes.classes_)
+        return Scores(
+            labels=classes[sims.argmax(-1).numpy()],
+            proba=_as_binary_proba(proba, classes),
+            margins=(top2[:, 0] - top2[:, 1]).numpy(),
+            exit_layers=np.full(len(texts), last),
+        )
 
     def _score_with_head(self, texts: list[str]) -> Scores:
         proba = np.asarray(self.classifier.predict_proba(texts), dtype=np.float64)

@@ -3,8 +3,9 @@
 Requests wait in a queue; a single worker takes the oldest, adds every other waiting request
 that fits (up to ``max_batch_size`` texts), waits at most ``max_wait_ms`` for more if the batch
 is not full, runs the model once in a dedicated thread (so the event loop keeps accepting
-requests), and hands each request its share of the results. With batching off each request
-runs alone, in arrival order.
+requests), and hands each request its share of the results. The wait is skipped when the
+previous batch held a single request and nothing else is queued (a lone client pays no
+batching delay). With batching off each request runs alone, in arrival order.
 
 Example:
     >>> batcher = MicroBatcher(detector.score, max_batch_size=32, max_wait_ms=5)  # doctest: +SKIP
@@ -89,6 +90,7 @@ class MicroBatcher:
         self._worker: asyncio.Task | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._closing = False
+        self._company = False  # did the last batch combine several requests?
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -162,7 +164,7 @@ class MicroBatcher:
                 size += len(batch[-1].texts)
                 continue
             remaining = deadline - time.perf_counter()
-            if remaining <= 0 or self._closing:
+            if remaining <= 0 or self._closing or (len(batch) == 1 and not self._company):
                 break
             self._wakeup.clear()
             try:
@@ -193,6 +195,7 @@ class MicroBatcher:
                     request.future.set_exception(exc)
             return
         elapsed = time.perf_counter() - started
+        self._company = len(live) > 1
         self._record(len(live), len(texts), elapsed)
         offset = 0
         for request in live:
