@@ -24,11 +24,11 @@ WORDS = (
 ).split()
 
 
-def _word_tokenizer(special: dict[str, str], template: str | None):
+def _word_tokenizer(special: dict[str, str], template: str | None, words=WORDS):
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {tok: i for i, tok in enumerate(list(special.values()) + ["[UNK]"] + WORDS)}
+    vocab = {tok: i for i, tok in enumerate(list(special.values()) + ["[UNK]"] + list(words))}
     backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     if template:

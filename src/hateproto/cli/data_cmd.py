@@ -107,3 +107,46 @@ def _parse_label(label: str) -> int:
     if label.lower() not in names:
         raise DataError(f"--label {label!r}: use 1/hate or 0/not_hate")
     return names[label.lower()]
+
+
+def parse_label_map(spec: str | None) -> dict[str, int] | None:
+    """Parse ``"hate=1,normal=0,offensive=1"`` into a label map (``None`` when not given).
+
+    Example:
+        >>> parse_label_map("hate=1, normal=0")
+        {'hate': 1, 'normal': 0}
+    """
+    if not spec:
+        return None
+    mapping: dict[str, int] = {}
+    for item in spec.split(","):
+        key, sep, value = item.strip().rpartition("=")
+        if not sep or value.strip() not in ("0", "1") or not key:
+            raise DataError(f"--label-map item {item.strip()!r}: write it as VALUE=0 or VALUE=1")
+        mapping[key.strip()] = int(value)
+    return mapping
+
+
+@app.command("check")
+def check(
+    path: Path = typer.Argument(..., help="CSV, TSV, JSONL or parquet file."),
+    text_column: str = typer.Option("text", help="Column holding the posts."),
+    label_column: str = typer.Option("label", help="Column holding the labels."),
+    label_map: str | None = typer.Option(
+        None, help="Map raw labels to 0/1, e.g. 'hate=1,normal=0' (default: labels are 0/1)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print only a JSON object."),
+) -> None:
+    """Validate a labelled file of your own and print its statistics."""
+    from hateproto.data.stats import dataset_statistics
+    from hateproto.data.tables import load_table
+
+    data = load_table(path, text_column, label_column, parse_label_map(label_map))
+    row = dataset_statistics(data)
+    if as_json:
+        typer.echo(json.dumps(row))
+        return
+    typer.echo(
+        f"{path}: {row['n']:,} rows, {100 * row['hate_fraction']:.2f}% hate, "
+        f"mean {row['mean_tokens']:.1f} whitespace tokens"
+    )

@@ -34,3 +34,9 @@ def cross_dataset(
     rows = run_cross_dataset(cfg, echo=typer.echo)
     typer.echo(f"{len(rows)} rows in {cfg.results}; summary in {cfg.markdown_path()}")
     typer.echo(cfg.markdown_path().read_text())
+
+
+from hateproto.cli import early_exit_experiment_cmd  # noqa: E402, F401, I001
+from hateproto.cli import prototype_experiments_cmd  # noqa: E402
+
+prototype_experiments_cmd.register(app)

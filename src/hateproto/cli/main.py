@@ -10,20 +10,30 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 from rich.console import Console
 
 from hateproto.cli import (
+    classify_cmd,
     context_cmd,
     data_cmd,
+    detector_cmd,
+    early_exit_cmd,
     evaluate_cmd,
     experiment_cmd,
     models_cmd,
+    prototypes_cmd,
     quickstart_cmd,
+    serve_cmd,
     train_cmd,
+    triage_cmd,
 )
 from hateproto.errors import HateprotoError
+
+try:  # typer >= 0.20 vendors click; older versions use the click package
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException
 
 app = typer.Typer(
     name="hateproto",
@@ -34,11 +44,17 @@ app = typer.Typer(
 )
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
+app.add_typer(prototypes_cmd.app, name="prototypes")
+app.add_typer(detector_cmd.app, name="detector")
+classify_cmd.register(app)
+serve_cmd.register(app)
 app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
+triage_cmd.register(app)
 train_cmd.register(app)
 evaluate_cmd.register(app)
 app.add_typer(experiment_cmd.app, name="experiment")
+app.add_typer(early_exit_cmd.app, name="early-exit")
 
 _stderr = Console(stderr=True)
 
@@ -63,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
         return 2
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _stderr.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -85,11 +85,12 @@ def register(app: typer.Typer) -> None:
         backbone = Backbone.load(model, dtype=dtype)
         clf = PrototypeClassifier(backbone, layers="all", batch_size=batch_size)
         fit_set = sample_per_class(splits["train"], per_class, seed=seed, allow_fewer=True)
-        clf.fit_vectors(clf.encode(fit_set.texts), fit_set.labels)
-        dev_f1 = _per_layer_f1(clf, splits["dev"], console, "dev")
+        progress = not json_out
+        clf.fit_vectors(clf.encode(fit_set.texts, progress, "encoding prototypes"), fit_set.labels)
+        dev_f1 = _per_layer_f1(clf, splits["dev"], progress)
         best_position = int(np.argmax(dev_f1))
         test_sims = clf.similarities_from_vectors(
-            clf.encode(splits["test"].texts, show_progress=not json_out)
+            clf.encode(splits["test"].texts, progress, "encoding test")
         )
         test_pred = clf.classes_[test_sims[:, best_position].argmax(-1).numpy()]
         last_pred = clf.classes_[test_sims[:, -1].argmax(-1).numpy()]
@@ -125,10 +126,9 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _per_layer_f1(
-    clf: PrototypeClassifier, data: LabeledTexts, console: Console, split: str
-) -> list[float]:
-    sims = clf.similarities_from_vectors(clf.encode(data.texts))
+def _per_layer_f1(clf: PrototypeClassifier, data: LabeledTexts, progress: bool) -> list[float]:
+    """Dev macro-F1 of the prototypes at every fitted layer (to choose the layer)."""
+    sims = clf.similarities_from_vectors(clf.encode(data.texts, progress, "encoding dev"))
     preds = clf.classes_[sims.argmax(-1).numpy()]
     return [
         classification_metrics(data.labels, preds[:, i])["macro_f1"] for i in range(len(clf.layers))

@@ -79,8 +79,13 @@ class ResultStore:
 
     def add(self, row: Row) -> None:
         """Add (or replace, if its key exists) a row and rewrite the file atomically."""
-        key = self._key(row)
-        self.rows = [r for r in self.rows if self._key(r) != key] + [row]
+        self.extend([row])
+
+    def extend(self, rows: Iterable[Row]) -> None:
+        """Add (or replace) many rows with a single rewrite of the file."""
+        rows = list(rows)
+        keys = {self._key(row) for row in rows}
+        self.rows = [r for r in self.rows if self._key(r) not in keys] + rows
         atomic_write_text(self.path, json.dumps(self.rows, indent=1, default=_json_default))
 
 

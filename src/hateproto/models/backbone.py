@@ -357,17 +357,26 @@ class Backbone:
         For decoders only the last hidden state has passed the final norm; ``final_norm``
         applies that norm to the others, ``standardize`` z-scores every token vector.
         """
-        picked = []
         last = len(hidden_states) - 1
-        norm = _final_norm(self.model) if layer_norm == "final_norm" else None
-        for layer in layers:
-            state = hidden_states[layer]
-            if layer_norm == "final_norm" and layer != last and norm is not None:
-                state = norm(state)
-            elif layer_norm == "standardize":
-                state = torch.nn.functional.layer_norm(state, state.shape[-1:])
-            picked.append(state)
-        return picked
+        return [
+            self.normalize_layer_state(hidden_states[layer], layer_norm, is_last=layer == last)
+            for layer in layers
+        ]
+
+    def normalize_layer_state(
+        self, state: torch.Tensor, layer_norm: LayerNorm, is_last: bool
+    ) -> torch.Tensor:
+        """Normalise one layer's token states ``[B, T, H]`` as :meth:`layer_states` does.
+
+        ``is_last`` marks the last hidden state, which has already passed a decoder's final
+        norm (``final_norm`` leaves it alone).
+        """
+        if layer_norm == "final_norm" and not is_last:
+            norm = _final_norm(self.model)
+            return norm(state) if norm is not None else state
+        if layer_norm == "standardize":
+            return torch.nn.functional.layer_norm(state, state.shape[-1:])
+        return state
 
     def forward_hidden_states(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """One forward pass returning every layer's token states (``L + 1`` tensors)."""
@@ -389,6 +398,7 @@ class Backbone:
         max_length: int = 256,
         show_progress: bool = False,
         cache: bool = False,
+        description: str = "encoding",
     ) -> torch.Tensor:
         """Pooled vectors of every text at every requested layer, in one forward pass each.
 
@@ -401,6 +411,7 @@ class Backbone:
                 what the model declares (sentence-transformers config), else ``cls`` for
                 encoders and ``last`` for decoders.
             layer_norm: ``none``, ``final_norm`` (default for decoders) or ``standardize``.
+            description: label of the progress bar.
             cache: reuse/store the result in ``$HATEPROTO_HOME/cache/reps`` (safetensors),
                 keyed by fingerprint, texts and settings.
         """
@@ -427,7 +438,14 @@ class Backbone:
             if hit is not None:
                 return hit
         result = self._encode_uncached(
-            texts, layer_ids, pooling, layer_norm, batch_size, max_length, show_progress
+            texts,
+            layer_ids,
+            pooling,
+            layer_norm,
+            batch_size,
+            max_length,
+            show_progress,
+            description,
         )
         if cache:
             store.put(key, result)
@@ -442,18 +460,20 @@ class Backbone:
         batch_size: int,
         max_length: int,
         show_progress: bool,
+        description: str = "encoding",
     ) -> torch.Tensor:
         ids = self.tokenize(texts, max_length=max_length)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(texts), len(layers), self.hidden_size, dtype=torch.float32)
-        with progress_bar(len(texts), "encoding", enabled=show_progress) as advance:
+        device = next(self.model.parameters()).device  # a GPU when a trainer moved it there
+        with progress_bar(len(texts), description, enabled=show_progress) as advance:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.pad([ids[i] for i in rows])
+                batch = {k: v.to(device) for k, v in self.pad([ids[i] for i in rows]).items()}
                 states = self.layer_states(self.forward_hidden_states(batch), layers, layer_norm)
                 mask = batch["attention_mask"]
                 pooled = torch.stack([pool(s, mask, pooling) for s in states], dim=1)
-                out[rows] = pooled.float()
+                out[rows] = pooled.float().cpu()
                 advance(len(rows))
         return out
 

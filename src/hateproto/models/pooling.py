@@ -29,6 +29,14 @@ def first_token_index(attention_mask: torch.Tensor) -> torch.Tensor:
     return attention_mask.to(torch.int64).argmax(dim=1)
 
 
+def masked_sum(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Sum of the real tokens' states ``[B, H]``, as one batched matrix product (mask
+    ``[B, 1, T]`` @ states ``[B, T, H]``): several times faster than multiply-then-sum in
+    bfloat16 on CPU, where it keeps prototype building within a few % of a plain encode."""
+    weights = attention_mask.to(hidden.dtype).unsqueeze(1)
+    return torch.bmm(weights, hidden).squeeze(1)
+
+
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, method: str) -> torch.Tensor:
     """Pool token states into one vector per row.
 
@@ -51,9 +59,9 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, method: str) -> tor
     if method == "last":
         return hidden[rows, last_token_index(attention_mask)]
     if method == "mean":
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return masked_sum(hidden, attention_mask) / mask.sum(1).clamp(min=1.0)
     if method == "normalized_sum":
-        return torch.nn.functional.normalize((hidden * mask).sum(1), dim=-1)
+        return torch.nn.functional.normalize(masked_sum(hidden, attention_mask), dim=-1)
     if method == "max":
         return hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min).max(1).values
     raise ValueError(f"unknown pooling {method!r}; choose from {', '.join(POOLINGS)}")

@@ -1,4 +1,4 @@
-"""Per-layer class prototypes (HatePrototypes) and the classifier built on them."""
+"""Per-layer class prototypes (HatePrototypes), the classifier built on them, and its files."""
 
 from hateproto.prototypes.classifier import (
     PrototypeClassifier,
@@ -6,5 +6,12 @@ from hateproto.prototypes.classifier import (
     cosine_similarities,
     similarity_margin,
 )
+from hateproto.prototypes.files import PrototypeSpec
 
-__all__ = ["PrototypeClassifier", "class_prototypes", "cosine_similarities", "similarity_margin"]
+__all__ = [
+    "PrototypeClassifier",
+    "PrototypeSpec",
+    "class_prototypes",
+    "cosine_similarities",
+    "similarity_margin",
+]

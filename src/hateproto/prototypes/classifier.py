@@ -7,12 +7,17 @@ L2-normalised vectors of class ``c`` (``normalize="example"``, default) or the n
 of the raw vectors (``normalize="mean"``). A text is assigned to the class whose prototype is
 most cosine-similar at the chosen layer; ``predict_proba`` is a softmax over the similarities
 divided by ``temperature``.
+
+``save_pretrained(dir)`` writes ``prototypes.safetensors`` and ``prototypes.json`` (see
+:mod:`hateproto.prototypes.files`); ``from_pretrained(dir, backbone)`` restores the classifier
+and refuses a backbone that is not the one the prototypes were built from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -57,9 +62,13 @@ def class_prototypes(
 
 def cosine_similarities(vectors: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of ``vectors`` ``[N, layers, H]`` to ``prototypes`` ``[layers, C, H]``
-    → ``[N, layers, C]``."""
-    unit = torch.nn.functional.normalize(vectors.float(), dim=-1)
-    return torch.einsum("nlh,lch->nlc", unit, prototypes)
+    → ``[N, layers, C]`` (float32).
+
+    Computed in float64 and rounded once, so a row's similarities do not depend on which
+    other rows or layers are computed with it (early exit scores shrinking batches one layer
+    at a time and must reproduce these values exactly)."""
+    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
+    return torch.einsum("nlh,lch->nlc", unit, prototypes.double()).float()
 
 
 class PrototypeClassifier:
@@ -71,6 +80,11 @@ class PrototypeClassifier:
         pooling, layer_norm: representation settings (default: the backbone's).
         normalize: ``example`` (normalise each example, then average; default) or ``mean``.
         temperature: softmax temperature of :meth:`predict_proba`.
+
+    Attributes set by fitting: ``prototypes_`` ``[layers, C, H]``, ``classes_``,
+    ``n_per_class_``, ``sampling_`` (per_class, seed), ``source_`` (dataset, protocol, split).
+    Free to set: ``metadata`` (a JSON-able dict carried through save/load) and
+    ``default_layer`` (the layer used when none is given; default the last fitted one).
 
     Example:
         >>> clf = PrototypeClassifier(Backbone.load("minilm"))  # doctest: +SKIP
@@ -102,13 +116,19 @@ class PrototypeClassifier:
         self.classes_: np.ndarray | None = None
         self.prototypes_: torch.Tensor | None = None
         self.n_per_class_: dict[int, int] = {}
-        self.metadata: dict[str, object] = {}
+        self.sampling_: dict[str, int | None] = {"per_class": None, "seed": None}
+        self.source_: dict[str, str | None] = {"dataset": None, "protocol": None, "split": None}
+        self.metadata: dict[str, Any] = {}
+        self.default_layer: int | None = None
 
     # ------------------------------------------------------------------ fitting
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> torch.Tensor:
+    def encode(
+        self, texts: Sequence[str], show_progress: bool = False, description: str = "encoding"
+    ) -> torch.Tensor:
         """Vectors ``[N, len(self.layers), H]`` with this classifier's settings."""
         return self.backbone.encode(
             texts,
+            description=description,
             layers=self.layers,
             pooling=self.pooling,
             layer_norm=self.layer_norm,
@@ -127,9 +147,23 @@ class PrototypeClassifier:
     ) -> PrototypeClassifier:
         """Build prototypes from labelled texts (optionally ``per_class`` random ones each)."""
         data = LabeledTexts(list(texts), np.asarray(labels), name="fit")
+        return self.fit_data(data, per_class=per_class, seed=seed, show_progress=show_progress)
+
+    def fit_data(
+        self,
+        data: LabeledTexts,
+        per_class: int | None = None,
+        seed: int = 0,
+        show_progress: bool = False,
+    ) -> PrototypeClassifier:
+        """Like :meth:`fit`, from a :class:`LabeledTexts`, recording its name, protocol and
+        split as the prototypes' source (written by :meth:`save_pretrained`)."""
         if per_class is not None:
             data = sample_per_class(data, per_class, seed=seed)
-        return self.fit_vectors(self.encode(data.texts, show_progress), data.labels)
+        self.fit_vectors(self.encode(data.texts, show_progress), data.labels)
+        self.sampling_ = {"per_class": per_class, "seed": seed if per_class is not None else None}
+        self.source_ = {"dataset": data.name, "protocol": data.protocol, "split": data.split}
+        return self
 
     def fit_vectors(self, vectors: torch.Tensor, labels: Sequence[int]) -> PrototypeClassifier:
         """Build prototypes from already-encoded ``vectors`` ``[N, len(layers), H]``."""
@@ -145,6 +179,8 @@ class PrototypeClassifier:
         self.classes_ = classes
         self.prototypes_ = class_prototypes(vectors, labels, classes.tolist(), self.normalize)
         self.n_per_class_ = {int(c): int((labels == c).sum()) for c in classes}
+        self.sampling_ = {"per_class": None, "seed": None}
+        self.source_ = {"dataset": None, "protocol": None, "split": None}
         return self
 
     # ------------------------------------------------------------------ scoring
@@ -154,7 +190,10 @@ class PrototypeClassifier:
         return self.prototypes_
 
     def layer_position(self, layer: int | None) -> int:
-        """Position of ``layer`` among the fitted layers (``None`` → the last one)."""
+        """Position of ``layer`` among the fitted layers (``None`` → :attr:`default_layer` if
+        set, else the last fitted layer)."""
+        if layer is None:
+            layer = self.default_layer
         if layer is None:
             return len(self.layers) - 1
         layer = self.backbone.resolve_layers([layer])[0]
@@ -171,10 +210,26 @@ class PrototypeClassifier:
         sims = self.similarities_from_vectors(self.encode(texts))
         return sims[:, self.layer_position(layer)].numpy()
 
+    def proba_from_similarities(self, similarities: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Softmax of ``similarities / temperature`` along the last axis (class order)."""
+        sims = torch.as_tensor(similarities, dtype=torch.float32)
+        return torch.softmax(sims / self.temperature, dim=-1).numpy()
+
+    def predict_from_vectors(self, vectors: torch.Tensor, layer: int | None = None) -> np.ndarray:
+        """:meth:`predict` for already-encoded ``vectors`` ``[N, len(layers), H]``."""
+        sims = self.similarities_from_vectors(vectors)[:, self.layer_position(layer)]
+        return self.classes_[sims.argmax(-1).numpy()]
+
+    def predict_proba_from_vectors(
+        self, vectors: torch.Tensor, layer: int | None = None
+    ) -> np.ndarray:
+        """:meth:`predict_proba` for already-encoded ``vectors`` ``[N, len(layers), H]``."""
+        sims = self.similarities_from_vectors(vectors)[:, self.layer_position(layer)]
+        return self.proba_from_similarities(sims)
+
     def predict_proba(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
         """Softmax over similarities / temperature: ``[N, C]``, columns in ``classes_`` order."""
-        sims = torch.from_numpy(self.similarities(texts, layer))
-        return torch.softmax(sims / self.temperature, dim=-1).numpy()
+        return self.proba_from_similarities(self.similarities(texts, layer))
 
     def predict(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
         """Class of the most similar prototype at ``layer`` (default: the last fitted layer)."""
@@ -184,6 +239,41 @@ class PrototypeClassifier:
     def margin(self, texts: Sequence[str], layer: int | None = None) -> np.ndarray:
         """Top-1 minus top-2 similarity at ``layer`` (the early-exit confidence, Eq. 3)."""
         return similarity_margin(self.similarities(texts, layer))
+
+    # ------------------------------------------------------------------ files
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Write ``prototypes.safetensors`` and ``prototypes.json`` into ``directory``.
+
+        The JSON records the backbone (reference, fingerprint, type, layers, width, prefix),
+        the representation settings, class names, examples per class, the source data, the
+        hateproto version, :attr:`metadata`, and the sha256 of the tensor file.
+        """
+        from hateproto.prototypes.files import save_prototypes
+
+        return save_prototypes(self, directory)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        directory: str | Path,
+        backbone: Backbone | None = None,
+        dtype: str = "float32",
+    ) -> PrototypeClassifier:
+        """Load prototypes saved by :meth:`save_pretrained`.
+
+        Args:
+            directory: the folder holding ``prototypes.json`` and ``prototypes.safetensors``.
+            backbone: the backbone to classify with; default: load the recorded reference.
+            dtype: dtype used when the recorded backbone is loaded.
+
+        Raises:
+            MismatchError: ``backbone`` differs from the recorded one (fingerprint, hidden
+                size, layer count, model type or prefix); the message names what differs.
+            ModelError: a file is missing, truncated, edited or of an unknown format.
+        """
+        from hateproto.prototypes.files import load_prototypes
+
+        return load_prototypes(cls, directory, backbone=backbone, dtype=dtype)
 
 
 def similarity_margin(similarities: np.ndarray | torch.Tensor) -> np.ndarray:

@@ -138,7 +138,7 @@ class HateClassifier(nn.Module):
         weight = next(self.head.parameters())
         if pooled.is_inference() and torch.is_grad_enabled():
             pooled = pooled.clone()  # vectors from Backbone.encode (inference mode)
-        return self.head(pooled.to(weight.dtype))
+        return self.head(pooled.to(weight.device, weight.dtype))
 
     def encode(
         self, texts: Sequence[str], cache: bool = False, show_progress: bool = False
@@ -157,15 +157,18 @@ class HateClassifier(nn.Module):
         return vectors[:, 0]
 
     def _autocast(self) -> Any:
+        """bf16 autocast when configured; never in ``probe`` mode, whose cached features are
+        keyed by the backbone's dtype (load it in bfloat16 for speed instead)."""
         device = next(self.encoder.parameters()).device.type
-        return torch.autocast(device, dtype=torch.bfloat16, enabled=self.config.bf16)
+        enabled = self.config.bf16 and self.config.mode != "probe"
+        return torch.autocast(device, dtype=torch.bfloat16, enabled=enabled)
 
     # ------------------------------------------------------------------ prediction
     @torch.inference_mode()
     def proba_from_pooled(self, pooled: torch.Tensor) -> np.ndarray:
         """Class probabilities ``[N, 2]`` for pooled vectors ``[N, H]``."""
         self.eval()
-        return torch.softmax(self.logits_from_pooled(pooled).float(), dim=-1).numpy()
+        return torch.softmax(self.logits_from_pooled(pooled).float(), dim=-1).cpu().numpy()
 
     def predict_proba(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Class probabilities ``[N, 2]`` (columns in ``label_names`` order)."""

@@ -1,0 +1,133 @@
+"""``hateproto prototypes``: build prototype folders and show what one holds."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from hateproto.data import BENCHMARKS, load_benchmark, load_table, sample_per_class
+from hateproto.data.types import LabeledTexts
+from hateproto.errors import ConfigError
+from hateproto.evaluation import classification_metrics
+from hateproto.models import Backbone
+from hateproto.prototypes import PrototypeClassifier
+from hateproto.prototypes.files import read_spec
+
+app = typer.Typer(
+    help="Build HatePrototypes (per-layer class means) and inspect saved prototype folders.",
+    no_args_is_help=True,
+)
+
+_DATA_DIR_HELP = "Folder holding the datasets (default: $HATEPROTO_DATA or ../shared/datasets)."
+
+
+def parse_layers(value: str) -> str | list[int]:
+    """``all``, ``last`` or comma-separated layer numbers (0 = embeddings, negatives from the
+    end) → what :meth:`Backbone.resolve_layers` takes.
+
+    Example:
+        >>> parse_layers("0,3,-1")
+        [0, 3, -1]
+    """
+    value = value.strip()
+    if value in ("all", "last"):
+        return value
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"--layers {value!r}: use all, last or numbers like 1,3,6") from None
+
+
+def load_source(
+    data: str,
+    split: str,
+    protocol: str,
+    data_dir: Path | None,
+    text_column: str = "text",
+    label_column: str = "label",
+) -> LabeledTexts:
+    """A benchmark split (``data`` is a benchmark name) or a user table (``data`` is a file)."""
+    if data in BENCHMARKS and not Path(data).exists():
+        return load_benchmark(data, split, protocol, data_dir)
+    return load_table(data, text_column=text_column, label_column=label_column, split=split)
+
+
+def choose_layer(clf: PrototypeClassifier, dev: LabeledTexts, limit: int, seed: int) -> dict:
+    """Macro-F1 of every layer on (at most ``limit`` stratified examples of) ``dev``; set
+    ``clf.default_layer`` to the best one and return the per-layer scores."""
+    if limit and len(dev) > limit:
+        n = max(1, limit // 2)
+        dev = sample_per_class(dev, n, seed=seed, allow_fewer=True)
+    sims = clf.similarities_from_vectors(clf.encode(dev.texts, show_progress=True))
+    preds = clf.classes_[sims.argmax(-1).numpy()]
+    scores = {
+        layer: classification_metrics(dev.labels, preds[:, i])["macro_f1"]
+        for i, layer in enumerate(clf.layers)
+    }
+    clf.default_layer = max(scores, key=lambda layer: scores[layer])
+    return {"split": dev.split, "n": len(dev), "macro_f1_per_layer": scores}
+
+
+@app.command("build")
+def build(
+    model: str = typer.Option(..., "--model", "-m", help="Alias, hub id, folder or checkpoint."),
+    data: str = typer.Option(..., "--data", "-d", help=f"{', '.join(BENCHMARKS)} or a file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the prototypes into."),
+    protocol: str = typer.Option("hateprototypes", "--protocol", "-p", help="Benchmark protocol."),
+    split: str = typer.Option("train", "--split", help="Split to build from."),
+    per_class: int | None = typer.Option(
+        None, "--per-class", "-n", help="Random examples per class (default: all)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the per-class draw."),
+    layers: str = typer.Option("all", "--layers", help="all, last or numbers like 1,3,6."),
+    normalize: str = typer.Option("example", "--normalize", help="example or mean."),
+    temperature: float = typer.Option(0.05, "--temperature", help="Softmax temperature."),
+    choose_layer_on: str | None = typer.Option(
+        None, "--choose-layer-on", help="Pick the default layer by macro-F1 on this split."
+    ),
+    choose_limit: int = typer.Option(2000, "--choose-limit", help="At most this many texts."),
+    text_column: str = typer.Option("text", "--text-column", help="Text column of a file."),
+    label_column: str = typer.Option("label", "--label-column", help="Label column of a file."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32 or bfloat16."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+) -> None:
+    """Encode N examples per class once (all layers) and save their class means."""
+    if normalize not in ("example", "mean"):
+        raise ConfigError(f"--normalize {normalize!r}: use example or mean")
+    start = time.perf_counter()
+    source = load_source(data, split, protocol, data_dir, text_column, label_column)
+    backbone = Backbone.load(model, dtype=dtype)
+    clf = PrototypeClassifier(
+        backbone,
+        layers=parse_layers(layers),
+        normalize=normalize,  # type: ignore[arg-type]
+        temperature=temperature,
+        batch_size=batch_size,
+    )
+    clf.fit_data(source, per_class=per_class, seed=seed, show_progress=True)
+    clf.metadata["build_command"] = {"model": model, "data": data, "split": split}
+    if choose_layer_on:
+        dev = load_source(data, choose_layer_on, protocol, data_dir, text_column, label_column)
+        clf.metadata["layer_choice"] = choose_layer(clf, dev, choose_limit, seed)
+    clf.save_pretrained(out)
+    counts = ", ".join(f"{k}: {v}" for k, v in clf.n_per_class_.items())
+    Console(stderr=True).print(
+        f"prototypes of {len(clf.layers)} layer(s) from {source.name}/{source.split} "
+        f"({counts} examples per class) with {model}; default layer "
+        f"{clf.layers[clf.layer_position(None)]}; written to {out} in "
+        f"{time.perf_counter() - start:.1f} s"
+    )
+
+
+@app.command("info")
+def info(
+    directory: Path = typer.Argument(..., help="A folder written by `prototypes build`."),
+) -> None:
+    """Print the JSON record of a prototype folder (after checking it is readable)."""
+    spec = read_spec(directory)
+    typer.echo(json.dumps(spec.model_dump(mode="json"), indent=1))

@@ -1,0 +1,188 @@
+"""Pieces the prototype experiments share: typed base config, model handles (frozen backbone or
+fine-tuned checkpoint with its head), data splits with stratified limits, and output paths.
+
+A :class:`ScoredModel` encodes texts once into every layer's vectors (cached on disk by the
+backbone) and, for a fine-tuned checkpoint, scores the last layer with the checkpoint's own
+classification head, so prototypes and head are compared on the very same forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hateproto.config import YamlConfig
+from hateproto.data import load_benchmark, sample_per_class
+from hateproto.data.types import LabeledTexts
+from hateproto.errors import ConfigError, ModelError
+from hateproto.models import Backbone
+from hateproto.paths import home_dir
+
+CLASSIFIER_FILE = "hateproto_classifier.json"
+HeadFn = Callable[[torch.Tensor], np.ndarray]
+
+
+class ExperimentConfig(YamlConfig):
+    """Settings every prototype experiment has (subclasses add their own).
+
+    ``checkpoints`` is the folder holding ``{dataset}-seed{seed}`` fine-tuned checkpoints
+    (``~`` expanded); ``frozen_models`` are baselines used without fine-tuning.
+    """
+
+    datasets: list[str] = ["ihc", "olid", "hatexplain", "sbic"]
+    protocol: str = "hateprototypes"
+    checkpoints: str = "~/.cache/hateproto/checkpoints/hateprototypes-minilm"
+    seeds: list[int] = [0, 1]
+    frozen_models: list[str] = ["minilm"]
+    per_class: int = 500
+    test_limit: dict[str, int] = {}
+    dtype: str = "bfloat16"
+    batch_size: int = 64
+    max_length: int = 128
+    data_dir: str | None = None
+    output_dir: str = "benchmarks/results"
+    show_progress: bool = True
+
+    def checkpoint(self, dataset: str, seed: int) -> Path:
+        """Folder of the checkpoint fine-tuned on ``dataset`` with ``seed``."""
+        return Path(self.checkpoints).expanduser() / f"{dataset}-seed{seed}"
+
+    def model_specs(self, datasets: Sequence[str] | None = None) -> list[ModelSpec]:
+        """Frozen baselines (seed = each configured seed, for the prototype draw) and every
+        fine-tuned checkpoint that exists; missing checkpoints are reported in ``missing``."""
+        specs = []
+        for seed in self.seeds:  # seed-major: every dataset's first seed comes first
+            specs += [
+                ModelSpec(f"{Path(ref).name}-frozen", ref, "frozen", seed)
+                for ref in self.frozen_models
+            ]
+            for dataset in datasets or self.datasets:
+                folder = self.checkpoint(dataset, seed)
+                specs.append(ModelSpec(folder.parent.name, str(folder), dataset, seed))
+        return specs
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to load: a display name, a reference, the fine-tuning dataset (or ``frozen``) and
+    the seed (of the fine-tuning run and of the prototype draw)."""
+
+    name: str
+    reference: str
+    finetune_dataset: str
+    seed: int
+
+    @property
+    def exists(self) -> bool:
+        """Frozen references always count as present; checkpoints must be on disk."""
+        return self.finetune_dataset == "frozen" or Path(self.reference).is_dir()
+
+
+@dataclass
+class ScoredModel:
+    """A backbone plus (for fine-tuned checkpoints) its classification head."""
+
+    spec: ModelSpec
+    backbone: Backbone
+    pooling: str
+    head: HeadFn | None
+    batch_size: int = 64
+    max_length: int = 128
+    show_progress: bool = True
+
+    def encode(self, texts: Sequence[str]) -> torch.Tensor:
+        """Vectors ``[N, L, H]`` of layers 1..L (cached on disk by texts and settings)."""
+        return self.backbone.encode(
+            texts,
+            layers="all",
+            pooling=self.pooling,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            show_progress=self.show_progress,
+            cache=True,
+        )
+
+    def head_proba(self, vectors: torch.Tensor) -> np.ndarray | None:
+        """Head probabilities ``[N, 2]`` from the last layer's vectors, or ``None``."""
+        return None if self.head is None else self.head(vectors[:, -1])
+
+
+def load_scored_model(spec: ModelSpec, config: ExperimentConfig) -> ScoredModel:
+    """Load a frozen backbone, or a fine-tuned checkpoint with its head (needs
+    :mod:`hateproto.training`)."""
+    if not spec.exists:
+        raise ModelError(f"checkpoint not found: {spec.reference}")
+    folder = Path(spec.reference)
+    common = {
+        "batch_size": config.batch_size,
+        "max_length": config.max_length,
+        "show_progress": config.show_progress,
+    }
+    if folder.is_dir() and (folder / CLASSIFIER_FILE).is_file():
+        from hateproto.training import HateClassifier
+
+        classifier = HateClassifier.from_pretrained(folder, dtype=config.dtype)
+        classifier.eval()
+
+        def head(pooled: torch.Tensor) -> np.ndarray:
+            return classifier.proba_from_pooled(pooled)
+
+        common["max_length"] = int(getattr(classifier.config, "max_length", config.max_length))
+        return ScoredModel(spec, classifier.backbone, classifier.pooling, head, **common)
+    backbone = Backbone.load(spec.reference, dtype=config.dtype)
+    return ScoredModel(spec, backbone, backbone.info.default_pooling, None, **common)
+
+
+def stratified_limit(data: LabeledTexts, limit: int | None, seed: int = 0) -> LabeledTexts:
+    """At most ``limit`` examples, drawn without replacement keeping the class proportions
+    (input order kept); ``notes["subsampled_from"]`` records the original size."""
+    if limit is None or len(data) <= limit:
+        return data
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in np.unique(data.labels):
+        members = np.flatnonzero(data.labels == label)
+        take = int(round(limit * len(members) / len(data)))
+        picked.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    subset = data.subset(np.sort(np.concatenate(picked)))
+    subset.notes.update(subsampled_from=len(data), subsample_seed=seed)
+    return subset
+
+
+def load_split(config: ExperimentConfig, dataset: str, split: str) -> LabeledTexts:
+    """One split of a benchmark under the configured protocol and data folder."""
+    return load_benchmark(dataset, split, config.protocol, config.data_dir)
+
+
+def eval_split(config: ExperimentConfig, dataset: str) -> LabeledTexts:
+    """The test split, limited to ``config.test_limit[dataset]`` (stratified, seed 0)."""
+    return stratified_limit(load_split(config, dataset, "test"), config.test_limit.get(dataset))
+
+
+def prototype_sample(config: ExperimentConfig, dataset: str, seed: int) -> LabeledTexts:
+    """``config.per_class`` random training examples per class (seed = the model's seed)."""
+    train = load_split(config, dataset, "train")
+    return sample_per_class(train, config.per_class, seed=seed, allow_fewer=True)
+
+
+def output_path(config: ExperimentConfig, name: str) -> Path:
+    """``output_dir/name`` (created on write by the writers)."""
+    return Path(config.output_dir) / name
+
+
+def check_datasets(config: ExperimentConfig) -> None:
+    """Raise early on an unknown dataset name."""
+    from hateproto.data import BENCHMARKS
+
+    bad = [d for d in config.datasets if d not in BENCHMARKS]
+    if bad:
+        raise ConfigError(f"unknown dataset(s) {bad}; choose from {', '.join(BENCHMARKS)}")
+
+
+def checkpoints_root() -> Path:
+    """Where the canonical checkpoints live (``$HATEPROTO_HOME/checkpoints``)."""
+    return home_dir() / "checkpoints"

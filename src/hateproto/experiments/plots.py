@@ -1,0 +1,99 @@
+"""Figures the prototype experiments share (matplotlib, Agg backend, written atomically)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hateproto.experiments.results import save_figure
+
+Row = dict[str, Any]
+
+
+def mean_matrix(
+    rows: Iterable[Row], row_field: str, col_field: str, value_field: str
+) -> tuple[list[Any], list[Any], np.ndarray]:
+    """Mean of ``value_field`` per (row, column) value pair, in first-seen order."""
+    cells: dict[tuple[Any, Any], list[float]] = defaultdict(list)
+    row_keys: list[Any] = []
+    col_keys: list[Any] = []
+    for row in rows:
+        r, c = row[row_field], row[col_field]
+        row_keys += [r] if r not in row_keys else []
+        col_keys += [c] if c not in col_keys else []
+        cells[(r, c)].append(float(row[value_field]))
+    values = np.full((len(row_keys), len(col_keys)), np.nan)
+    for (r, c), v in cells.items():
+        values[row_keys.index(r), col_keys.index(c)] = float(np.nanmean(v))
+    return row_keys, col_keys, values
+
+
+def heatmap(
+    values: np.ndarray,
+    row_labels: Sequence[Any],
+    col_labels: Sequence[Any],
+    title: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    fmt: str = "{:.1f}",
+    scale: float = 100.0,
+    cmap: str = "viridis",
+    center: float | None = None,
+) -> None:
+    """A labelled heatmap with the value printed in every cell, saved as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = values * scale
+    fig, ax = plt.subplots(figsize=(1.2 * len(col_labels) + 2.5, 0.6 * len(row_labels) + 1.8))
+    kwargs: dict[str, Any] = {"cmap": cmap}
+    if center is not None:
+        span = np.nanmax(np.abs(shown - center * scale)) or 1.0
+        kwargs.update(vmin=center * scale - span, vmax=center * scale + span)
+    image = ax.imshow(shown, aspect="auto", **kwargs)
+    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
+    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    for i in range(shown.shape[0]):
+        for j in range(shown.shape[1]):
+            if not np.isnan(shown[i, j]):
+                ax.text(j, i, fmt.format(shown[i, j]), ha="center", va="center", color="w")
+    fig.colorbar(image, ax=ax)
+    save_figure(fig, path)
+
+
+def line_plot(
+    series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]],
+    title: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    log_x: bool = True,
+) -> None:
+    """One line per series name: ``(x, mean, low, high)`` with a shaded interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name, (x, mean, low, high) in series.items():
+        ax.plot(x, mean, marker="o", label=name)
+        ax.fill_between(x, low, high, alpha=0.2)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    save_figure(fig, path)

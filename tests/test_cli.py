@@ -1,0 +1,70 @@
+"""The command line: quickstart on the built-in sample, models list, error handling."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hateproto.cli.main import main
+
+
+def test_quickstart_uses_the_builtin_sample_without_data(tiny_encoder_dir, monkeypatch, capsys):
+    monkeypatch.setenv("HATEPROTO_DATA", "/nonexistent/hateproto-data")
+    code = main(["quickstart", "--model", str(tiny_encoder_dir), "--per-class", "5", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["dataset"] == "sample" and summary["n_test"] == 20
+    assert 0.0 <= summary["test_macro_f1"] <= 1.0
+    assert 1 <= summary["layer"] <= summary["num_layers"] == 3
+    assert "built-in sample" in captured.err
+
+
+def test_missing_model_folder_is_a_clean_error(tmp_path, capsys):
+    code = main(["quickstart", "--model", str(tmp_path / "no" / "such-model")])
+    assert code == 2
+    assert "model folder not found" in capsys.readouterr().err
+
+
+def test_unknown_command_and_help(capsys):
+    assert main(["no-such-command"]) == 2
+    assert main(["--help"]) == 0
+    assert "quickstart" in capsys.readouterr().out
+
+
+def test_models_list_shows_aliases(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HATEPROTO_HOME", str(tmp_path))
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "minilm" in out and "smollm2" in out
+
+
+def test_fetching_an_unknown_model_fails(capsys):
+    assert main(["models", "fetch", "gpt-17"]) == 2
+    assert "unknown model" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_quickstart_on_real_data_beats_chance(minilm_dir, capsys):
+    from hateproto.paths import default_data_dir
+
+    if default_data_dir() is None:
+        pytest.skip("no benchmark data directory")
+    assert main(["quickstart", "--per-class", "20", "--dtype", "bfloat16", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["dataset"] == "ihc" and summary["n_test"] == 3059
+    assert summary["test_macro_f1"] > 0.5
+
+
+def test_data_check_reports_a_bad_label_with_its_row(tmp_path, capsys):
+    path = tmp_path / "posts.csv"
+    path.write_text("text,label\nfirst post,hate\nsecond post,normal\nthird post,spam\n")
+    assert main(["data", "check", str(path), "--label-map", "hate=1,normal=0"]) == 2
+    err = capsys.readouterr().err
+    assert "spam" in err and "label" in err
+    path.write_text("text,label\nfirst post,hate\nsecond post,normal\n")
+    assert main(["data", "check", str(path), "--label-map", "hate=1,normal=0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 2
+    assert main(["data", "check", str(path), "--text-column", "post"]) == 2
+    assert "post" in capsys.readouterr().err
