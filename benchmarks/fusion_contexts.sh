@@ -4,7 +4,7 @@
 set -euo pipefail
 HATEPROTO=${HATEPROTO:-hateproto}
 for dataset in ihc toxigen; do
-  for spec in train:400 dev:100 test:300; do
+  for spec in train:400 dev:80 test:200; do
     split=${spec%%:*}; n=${spec##*:}
     echo "== $dataset/$split (n=$n)"
     $HATEPROTO context generate --config benchmarks/configs/fusion-context.yaml \

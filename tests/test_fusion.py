@@ -150,3 +150,22 @@ def test_training_config_fusion_section(tmp_path):
     assert isinstance(cfg.fusion, FusionConfig) and cfg.fusion.method == "attention"
     with pytest.raises(ConfigError, match="method"):
         TrainingConfig.from_dict({"fusion": {"method": "sum"}})
+
+
+def test_train_cli_with_fusion_section(tiny_encoder_dir, tiny_decoder_dir, home, capsys):
+    import yaml
+
+    from hateproto.cli.main import main
+
+    table = home / "posts.csv"
+    rows = "".join(f"{t},{y}\n" for t, y in zip(POSTS, LABELS, strict=True))
+    table.write_text("text,label\n" + rows)
+    cfg = _config(tiny_encoder_dir, tiny_decoder_dir, "concat").model_dump(mode="json")
+    cfg.update(epochs=1, data={"dataset": str(table), "dev_fraction": 0.25})
+    path = home / "train.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = home / "ckpt"
+    assert main(["train", "--config", str(path), "--output", str(out), "--no-test"]) == 0
+    assert "saved to" in capsys.readouterr().out
+    clf = HateClassifier.from_pretrained(out)
+    assert isinstance(clf, FusionClassifier) and clf.predict(POSTS[:2]).shape == (2,)

@@ -174,7 +174,7 @@ class FusionClassifier(HateClassifier):
         weight = next(self.head.parameters())
         if pooled.is_inference() and torch.is_grad_enabled():
             pooled = pooled.clone()
-        return self.head.forward_features(pooled.to(weight.dtype))
+        return self.head.forward_features(pooled.to(weight.device, weight.dtype))
 
     def encode(
         self, texts: Sequence[str], cache: bool = False, show_progress: bool = False
