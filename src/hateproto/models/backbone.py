@@ -322,11 +322,28 @@ class Backbone:
 
     # ------------------------------------------------------------------ encoding
     def tokenize(self, texts: Sequence[str], max_length: int = 256) -> list[list[int]]:
-        """Token ids of each text (prefix applied, truncated, no padding)."""
+        """Token ids of each text (prefix applied, truncated, no padding).
+
+        ``max_length`` is capped at the model's position limit (``max_position_embeddings``,
+        less 2 for models whose positions start after the padding index, as in MPNet/RoBERTa).
+        """
         prefixed = [self.info.prefix + t for t in texts]
         return self.tokenizer(
-            list(prefixed), truncation=True, max_length=max_length, padding=False
+            list(prefixed),
+            truncation=True,
+            max_length=self.max_input_length(max_length),
+            padding=False,
         )["input_ids"]
+
+    def max_input_length(self, requested: int) -> int:
+        """The smaller of ``requested`` and the longest input the model's positions allow."""
+        config = getattr(self.model, "config", None)
+        limit = getattr(config, "max_position_embeddings", None)
+        if not limit:
+            return requested
+        if getattr(config, "model_type", "") in {"mpnet", "roberta", "xlm-roberta", "camembert"}:
+            limit -= 2
+        return min(requested, int(limit))
 
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
