@@ -6,8 +6,8 @@ the resident memory just before training is recorded too, and the difference is 
 added. tracemalloc's peak (Python-level allocations only; torch tensors are not traced) is
 reported alongside.
 
-    OMP_NUM_THREADS=1 python benchmarks/training_modes.py --dataset ihc --examples 2000 \
-        --out benchmarks/results/training-modes-minilm.json
+    OMP_NUM_THREADS=1 python benchmarks/training_modes.py --dataset ihc --examples 1500 \
+        --dev-examples 300 --test-examples 1000 --out benchmarks/results/training-modes-minilm.json
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def worker(args: argparse.Namespace) -> dict:
     protocol = args.protocol
     train = stratified_subsample(load_benchmark(args.dataset, "train", protocol), args.examples)
     dev = stratified_subsample(load_benchmark(args.dataset, "dev", protocol), args.dev_examples)
-    test = load_benchmark(args.dataset, "test", protocol)
+    test = stratified_subsample(load_benchmark(args.dataset, "test", protocol), args.test_examples)
     cfg = TrainingConfig(
         backbone=args.model,
         pooling="mean",
@@ -97,6 +97,7 @@ def main() -> None:
     parser.add_argument("--protocol", default="hateprototypes")
     parser.add_argument("--examples", type=int, default=2000)
     parser.add_argument("--dev-examples", type=int, default=1000)
+    parser.add_argument("--test-examples", type=int, default=None)
     parser.add_argument("--modes", default="full,lora,probe")
     parser.add_argument("--out", default=None)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -109,7 +110,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--worker", mode] + [
             f"--{k.replace('_', '-')}={v}"
             for k, v in vars(args).items()
-            if k in ("model", "dataset", "protocol", "examples", "dev_examples")
+            if k in ("model", "dataset", "protocol", "examples", "dev_examples", "test_examples")
+            and v is not None
         ]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))

@@ -310,7 +310,8 @@ def summary_markdown(config: CrossDatasetConfig, rows: list[dict[str, Any]]) -> 
             "",
             markdown_matrix(mine, "train_dataset", "test_dataset", "macro_f1"),
             "",
-            f"In-dataset mean: {100 * in_mean:.2f}; cross-dataset mean: {100 * cross_mean:.2f}.",
+            f"In-dataset mean: {100 * in_mean:.2f}"
+            + ("." if np.isnan(cross_mean) else f"; cross-dataset mean: {100 * cross_mean:.2f}."),
         ]
     if config.compare:
         a, b = config.compare
