@@ -66,7 +66,16 @@ def heatmap(
     for i in range(shown.shape[0]):
         for j in range(shown.shape[1]):
             if not np.isnan(shown[i, j]):
-                ax.text(j, i, fmt.format(shown[i, j]), ha="center", va="center", color="w")
+                red, green, blue, _ = image.cmap(image.norm(shown[i, j]))
+                light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.6
+                ax.text(
+                    j,
+                    i,
+                    fmt.format(shown[i, j]),
+                    ha="center",
+                    va="center",
+                    color="black" if light else "white",
+                )
     fig.colorbar(image, ax=ax)
     save_figure(fig, path)
 
