@@ -18,6 +18,9 @@ from hateproto.models.backbone import Backbone, validate_texts
 from hateproto.progress import progress_bar
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_FINGERPRINTS: dict[tuple[str, str], str] = {}
+"""Fingerprints of the LMs loaded in this process, so that a second generator (a reloaded
+FusionClassifier) finds its cached contexts without loading the model again."""
 
 
 @dataclass
@@ -77,7 +80,10 @@ class ContextGenerator:
     def fingerprint(self) -> str:
         """The LM's weight fingerprint (kept after :meth:`release`)."""
         if self._fingerprint is None:
-            self._fingerprint = self.backbone.fingerprint
+            key = (self.config.model, self.config.dtype)
+            if key not in _FINGERPRINTS or self._backbone is not None:
+                _FINGERPRINTS[key] = self.backbone.fingerprint
+            self._fingerprint = _FINGERPRINTS[key]
         return self._fingerprint
 
     def release(self) -> None:
