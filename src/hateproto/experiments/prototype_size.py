@@ -137,6 +137,11 @@ def model_specs(config: PrototypeSizeConfig, dataset: str) -> list:
     return [s for s in config.model_specs([dataset]) if s.finetune_dataset in ("frozen", dataset)]
 
 
+def _label(row: Row) -> str:
+    kind = "frozen" if row["finetune_dataset"] == "frozen" else "fine-tuned on it"
+    return f"{row['model']} ({kind})"
+
+
 def plot(rows: list[Row], path: Any) -> None:
     """One panel per dataset: mean macro-F1 vs size with the 2.5-97.5 percentile band."""
     import matplotlib
@@ -150,9 +155,9 @@ def plot(rows: list[Row], path: Any) -> None:
     fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         subset = [r for r in rows if r["dataset"] == dataset]
-        for label in dict.fromkeys(f"{r['model']} ({r['finetune_dataset']})" for r in subset):
+        for label in dict.fromkeys(_label(r) for r in subset):
             line = sorted(
-                (r for r in subset if f"{r['model']} ({r['finetune_dataset']})" == label),
+                (r for r in subset if _label(r) == label),
                 key=lambda r: r["per_class"],
             )
             x = [r["per_class"] for r in line]
