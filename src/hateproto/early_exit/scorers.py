@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from hateproto.errors import HateprotoError
-from hateproto.prototypes.classifier import PrototypeClassifier, cosine_similarities
+from hateproto.prototypes.classifier import PrototypeClassifier
 
 if TYPE_CHECKING:
     from hateproto.early_exit.gates import LayerGates
@@ -84,13 +84,17 @@ class PrototypeScorer:
         self.classes = np.asarray(prototypes.classes_)
         self.layers = list(prototypes.layers)
         self.temperature = prototypes.temperature
-        self._matrix = prototypes.prototypes_.float()
+        # float64, transposed per layer: [layers, H, C]
+        self._matrix = prototypes.prototypes_.double().transpose(1, 2).contiguous()
 
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
-        """Cosine similarities ``[b, C]`` to the prototypes of ``layer``."""
+        """Cosine similarities ``[b, C]`` to the prototypes of ``layer``.
+
+        Like :func:`~hateproto.prototypes.classifier.cosine_similarities`: in float64, rounded
+        once to float32, so the values equal the classifier's whatever the batch."""
         position = _check_layer(layer, self.layers, "the prototypes")
-        matrix = self._matrix[position : position + 1]  # the classifier's own computation
-        return cosine_similarities(pooled[:, None, :], matrix)[:, 0]
+        unit = torch.nn.functional.normalize(pooled.double(), dim=-1)
+        return (unit @ self._matrix[position]).float()
 
     def assess(self, layer: int, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Softmax of similarities / temperature, and top-1 minus top-2 similarity."""
