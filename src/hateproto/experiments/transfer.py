@@ -39,6 +39,8 @@ class TransferConfig(ExperimentConfig):
     """Settings of the transfer matrix (shared by Table 2 and Fig 2)."""
 
     matrix_file: str = "prototype-transfer-matrix.json"
+    compute: bool = True
+    """False: only report the rows already in the matrix file (no model is loaded)."""
 
 
 def prototype_scores(
@@ -119,7 +121,7 @@ def transfer_matrix(config: TransferConfig, console: Console | None = None) -> l
     console = console or Console(stderr=True)
     store = ResultStore(output_path(config, config.matrix_file), MATRIX_KEYS)
     cells = [(p, e) for p in config.datasets for e in config.datasets]
-    for spec in config.model_specs():
+    for spec in config.model_specs() if config.compute else []:
         if not spec.exists:
             console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
             continue
@@ -137,7 +139,7 @@ def transfer_matrix(config: TransferConfig, console: Console | None = None) -> l
         console.print(f"[bold]{spec.name}[/] ({spec.finetune_dataset}, seed {spec.seed})")
         model = load_scored_model(spec, config)
         store.extend(model_rows(model, config))
-    wanted = {(s.name, s.finetune_dataset, s.seed) for s in config.model_specs() if s.exists}
+    wanted = {(s.name, s.finetune_dataset, s.seed) for s in config.model_specs()}
     return [
         r
         for r in store.rows
