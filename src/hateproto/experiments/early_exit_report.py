@@ -149,13 +149,24 @@ def _grid(count: int) -> tuple[Any, np.ndarray]:
 
     cols = min(count, 4)
     rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.6 * rows), squeeze=False)
     return fig, axes
 
 
-def plot_exit_histograms(rows: Sequence[Row], path: str | Path, method: str = "prototype_exit"):
+def _cell_order(rows: Sequence[Row], datasets: Sequence[str]) -> list[Row]:
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    names = _ordered(list(dict.fromkeys(r["dataset"] for r in rows)), datasets)
+    return sorted(rows, key=lambda r: (models.index(r["model"]), names.index(r["dataset"])))
+
+
+def plot_exit_histograms(
+    rows: Sequence[Row],
+    path: str | Path,
+    method: str = "prototype_exit",
+    datasets: Sequence[str] = (),
+) -> None:
     """Fig 4: distribution of exit layers of ``method`` for each (model, dataset)."""
-    chosen = [r for r in rows if r["method"] == method]
+    chosen = _cell_order([r for r in rows if r["method"] == method], datasets)
     fig, axes = _grid(max(len(chosen), 1))
     for ax, r in zip(axes.flat, chosen, strict=False):
         counts = np.asarray(r["exit_histogram"], dtype=float)
@@ -180,10 +191,13 @@ def _sweeps(rows: Sequence[Row]) -> dict[tuple[Any, ...], list[Row]]:
 
 def plot_f1_vs_speedup(rows: Sequence[Row], path: str | Path) -> None:
     """Fig 5: macro-F1 against speed-up, counted (line) and measured (markers)."""
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     groups = _sweeps(rows)
     models = list(dict.fromkeys(k[0] for k in groups))
     fig, axes = _grid(max(len(models), 1))
     for ax, model in zip(axes.flat, models, strict=False):
+        top = 1.0
         for i, ((_m, dataset), sweep) in enumerate(
             (k, v) for k, v in groups.items() if k[0] == model
         ):
@@ -196,23 +210,32 @@ def plot_f1_vs_speedup(rows: Sequence[Row], path: str | Path) -> None:
                 label=f"{dataset} counted",
             )
             timed = [r for r in sweep if r.get("measured_speedup")]
+            f1 = [100 * r["macro_f1"] for r in timed]
             ax.plot(
                 [r["measured_speedup"] for r in timed],
-                [100 * r["macro_f1"] for r in timed],
+                f1,
                 "o",
                 color=color,
                 markerfacecolor="none",
-                label=f"{dataset} measured",
+                label=f"{dataset} measured (wall)",
             )
+            cpu = [r.get("measured_cpu_speedup") for r in timed]
+            if all(c is not None for c in cpu):
+                ax.plot(cpu, f1, "x", color=color, label=f"{dataset} measured (CPU)")
+            top = max(top, *(r["counted_speedup"] for r in sweep))
         ax.set_xscale("log")
-        ax.set_xlabel("speed-up over full depth (log)")
+        ax.set_xticks([t for t in (0.8, 1, 1.5, 2, 3, 5, 10, 20, 30) if t <= top * 1.2])
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("speed-up over full depth (log scale)")
         ax.set_ylabel("macro-F1 (%)")
         ax.set_title(model)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=5, ncol=2)
     for ax in list(axes.flat)[len(models) :]:
         ax.axis("off")
     fig.suptitle(
-        "Macro-F1 vs speed-up of prototype exit (lines: L / mean exit layer; circles: measured)",
+        "Macro-F1 vs speed-up of prototype exit (lines: L / mean exit layer; circles: measured "
+        "wall clock; crosses: measured CPU time)",
         fontsize=9,
     )
     fig.tight_layout()
@@ -266,7 +289,7 @@ def write_reports(
     atomic_write_text(md, text)
     paths = [md]
     figures = {
-        "fig4-exit-layers": plot_exit_histograms,
+        "fig4-exit-layers": lambda r, p: plot_exit_histograms(r, p, datasets=datasets),
         "fig5-f1-vs-speedup": plot_f1_vs_speedup,
         "fig6-delta-sweep": plot_delta_sweep,
     }
