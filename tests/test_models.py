@@ -164,3 +164,11 @@ def test_real_minilm_matches_sentence_transformers_pooling(minilm_dir):
     # sentence-level semantics survive: a text is closest to itself among paraphrases
     sims = torch.nn.functional.cosine_similarity(vectors[0, -1], vectors[1, -1], dim=0)
     assert sims < 0.9
+
+
+def test_max_length_is_capped_at_the_position_limit(tiny_encoder_dir):
+    backbone = Backbone.load(str(tiny_encoder_dir))  # max_position_embeddings = 128
+    long_text = " ".join(["people"] * 400)
+    assert len(backbone.tokenize([long_text], max_length=1000)[0]) == 128
+    vectors = backbone.encode([long_text, "hello"], max_length=1000)
+    assert torch.isfinite(vectors).all()

@@ -172,6 +172,13 @@ def test_cross_dataset_experiment_resumes(tiny_encoder_dir, data_dir, tmp_path, 
     for r in redone:
         assert r["macro_f1"] == pytest.approx(old[(r["train_dataset"], r["seed"])], abs=1e-9)
 
+    from hateproto.errors import ConfigError
+
+    longer = config.training.model_copy(update={"epochs": 2})
+    (tmp_path / "out" / "cross.json").write_text("[]")
+    with pytest.raises(ConfigError, match=r"other settings \['epochs'\]"):
+        run_cross_dataset(config.model_copy(update={"training": longer}), echo=lambda _: None)
+
 
 def test_cross_dataset_config_errors(tmp_path) -> None:
     from hateproto.errors import ConfigError
@@ -187,3 +194,14 @@ def test_cross_dataset_config_errors(tmp_path) -> None:
         path.write_text(yaml.safe_dump({**base, **bad}))
         with pytest.raises(ConfigError):
             CrossDatasetConfig.from_yaml(path)
+
+
+def test_select_setups(tiny_encoder_dir, data_dir, tmp_path) -> None:
+    from hateproto.errors import ConfigError
+
+    config = CrossDatasetConfig.from_yaml(_experiment_config(tiny_encoder_dir, data_dir, tmp_path))
+    one = config.select_setups(["embedding"])
+    assert [s.name for s in one.setups] == ["embedding"] and one.compare is None
+    assert config.select_setups(["embedding", "classifier"]).compare == ["embedding", "classifier"]
+    with pytest.raises(ConfigError, match="unknown setup"):
+        config.select_setups(["nope"])

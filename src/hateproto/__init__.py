@@ -6,10 +6,15 @@ The public API:
   :func:`sample_per_class`
 * models: :class:`Backbone`
 * prototypes: :class:`PrototypeClassifier`
+* early exit: :class:`EarlyExitClassifier`
+* production: :class:`Detector` (model + prototypes + early-exit thresholds, saved as a
+  versioned folder; what ``hateproto classify`` and ``hateproto serve`` load)
 * evaluation: :func:`classification_metrics`
 """
 
 from hateproto.data import LabeledTexts, load_benchmark, load_table, sample_per_class
+from hateproto.detector import Detector
+from hateproto.early_exit import EarlyExitClassifier
 from hateproto.errors import HateprotoError
 from hateproto.evaluation import classification_metrics
 from hateproto.models import Backbone
@@ -19,6 +24,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backbone",
+    "Detector",
+    "EarlyExitClassifier",
     "HateprotoError",
     "LabeledTexts",
     "PrototypeClassifier",

@@ -24,6 +24,9 @@ app = typer.Typer(help="Run the papers' experiments from YAML configs.", no_args
 def cross_dataset(
     config: Path = typer.Option(..., "--config", "-c", help="CrossDatasetConfig YAML file."),
     results: str | None = typer.Option(None, help="Override the results JSON path."),
+    setup: list[str] | None = typer.Option(
+        None, "--setup", help="Run only this setup (repeatable); e.g. one process per setup."
+    ),
 ) -> None:
     """Train on each dataset and seed, test on every dataset; resumable; mean ± std matrix."""
     from hateproto.experiments.cross_dataset import CrossDatasetConfig, run_cross_dataset
@@ -31,11 +34,14 @@ def cross_dataset(
     cfg = CrossDatasetConfig.from_yaml(config)
     if results:
         cfg = cfg.model_copy(update={"results": results, "markdown": None})
+    if setup:
+        cfg = cfg.select_setups(setup)
     rows = run_cross_dataset(cfg, echo=typer.echo)
     typer.echo(f"{len(rows)} rows in {cfg.results}; summary in {cfg.markdown_path()}")
     typer.echo(cfg.markdown_path().read_text())
 
 
+from hateproto.cli import early_exit_experiment_cmd  # noqa: E402, F401, I001
 from hateproto.cli import prototype_experiments_cmd  # noqa: E402
 
 prototype_experiments_cmd.register(app)

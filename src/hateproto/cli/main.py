@@ -14,12 +14,17 @@ import typer
 from rich.console import Console
 
 from hateproto.cli import (
+    classify_cmd,
+    context_cmd,
     data_cmd,
+    detector_cmd,
+    early_exit_cmd,
     evaluate_cmd,
     experiment_cmd,
     models_cmd,
     prototypes_cmd,
     quickstart_cmd,
+    serve_cmd,
     train_cmd,
     triage_cmd,
 )
@@ -40,11 +45,16 @@ app = typer.Typer(
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(prototypes_cmd.app, name="prototypes")
+app.add_typer(detector_cmd.app, name="detector")
+classify_cmd.register(app)
+serve_cmd.register(app)
+app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
 triage_cmd.register(app)
 train_cmd.register(app)
 evaluate_cmd.register(app)
 app.add_typer(experiment_cmd.app, name="experiment")
+app.add_typer(early_exit_cmd.app, name="early-exit")
 
 _stderr = Console(stderr=True)
 

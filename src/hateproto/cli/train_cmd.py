@@ -105,6 +105,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             cfg = cfg.model_copy(update={"show_progress": False})
         summary = run_training(cfg, DataConfig.model_validate(cfg.data), test)
+        if not summary["main_process"]:
+            return  # under accelerate launch / torchrun only the main process reports
         if json_out:
             typer.echo(json.dumps(summary))
             return
@@ -124,16 +126,19 @@ def register(app: typer.Typer) -> None:
 
 def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> dict[str, Any]:
     """Load the data, train, save the checkpoint (with its log) and score the test split."""
-    from accelerate import PartialState
+    from hateproto.training.trainer import make_accelerator
 
-    state = PartialState()
+    state = make_accelerator()
     train, dev = load_training_data(data)
     output = Path(cfg.output_dir).expanduser()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = home_dir() / "logs" / "train" / f"{output.name}-{stamp}.log"
     clf = HateClassifier.from_config(cfg)
-    result = Trainer(cfg, log_path=log if state.is_main_process else None).fit(clf, train, dev)
+    log_path = log if state.is_main_process else None
+    result = Trainer(cfg, log_path=log_path, accelerator=state).fit(clf, train, dev)
     summary: dict[str, Any] = {
+        "main_process": state.is_main_process,
+        "num_processes": state.num_processes,
         "output_dir": str(output),
         "log": str(output / "train.log"),
         "n_train": len(train),
@@ -143,7 +148,9 @@ def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> di
         "train_seconds": result.train_seconds,
         "examples_per_second": result.examples_per_second,
     }
-    clf.run_info = {k: v for k, v in summary.items() if k not in ("output_dir", "log")}
+    clf.run_info = {
+        k: v for k, v in summary.items() if k not in ("output_dir", "log", "main_process")
+    }
     if state.is_main_process:
         clf.save_pretrained(output)
         if log.is_file():

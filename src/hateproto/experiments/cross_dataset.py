@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 
 from hateproto.config import YamlConfig
 from hateproto.data import PROTOCOLS, LabeledTexts, load_benchmark
+from hateproto.errors import ConfigError
 from hateproto.evaluation import paired_ttest
 from hateproto.experiments.results import ResultStore, atomic_write_text, markdown_matrix
 from hateproto.paths import home_dir
@@ -30,6 +31,7 @@ from hateproto.training import (
     Trainer,
     TrainingConfig,
     evaluate_classifier,
+    read_classifier_meta,
     stratified_subsample,
 )
 
@@ -102,6 +104,16 @@ class CrossDatasetConfig(YamlConfig):
         values = {**self.training.model_dump(), **setup.overrides}
         return TrainingConfig.from_dict(values, source=f"setup {setup.name!r}")
 
+    def select_setups(self, names: list[str]) -> CrossDatasetConfig:
+        """This config restricted to the named setups (no comparison unless both remain)."""
+        known = [s.name for s in self.setups]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown setup(s) {unknown}; this config has {known}")
+        setups = [s for s in self.setups if s.name in names]
+        keep = self.compare if self.compare and set(self.compare) <= set(names) else None
+        return self.model_copy(update={"setups": setups, "compare": keep})
+
     def markdown_path(self) -> Path:
         """Where the Markdown summary goes."""
         return Path(self.markdown or Path(self.results).with_suffix(".md"))
@@ -146,12 +158,13 @@ def _trained_classifier(
 ) -> tuple[HateClassifier, dict[str, Any]]:
     """Reload the run's checkpoint if it exists, else train (and save) it."""
     folder = config.checkpoint_path(setup.name, dataset, seed)
+    tcfg = config.training_config(setup).model_copy(update={"seed": seed})
+    train, dev = data.get(dataset, "train"), data.get(dataset, "dev")
     if folder is not None and (folder / "hateproto_classifier.json").is_file():
+        _check_reusable(folder, tcfg, len(train))
         clf = HateClassifier.from_pretrained(folder)
         clf.config = clf.config.model_copy(update={"show_progress": False})
         return clf, {"reused_checkpoint": True, **clf.run_info}
-    tcfg = config.training_config(setup).model_copy(update={"seed": seed})
-    train, dev = data.get(dataset, "train"), data.get(dataset, "dev")
     clf = HateClassifier.from_config(tcfg)
     result = Trainer(tcfg, log_path=config.log_path(setup.name, dataset, seed)).fit(clf, train, dev)
     run = {
@@ -168,6 +181,22 @@ def _trained_classifier(
     return clf, {"reused_checkpoint": False, **run}
 
 
+def _check_reusable(folder: Path, expected: TrainingConfig, n_train: int) -> None:
+    """Refuse to reuse a checkpoint trained with other settings or another training set size."""
+    meta = read_classifier_meta(folder)
+    ignore = {"show_progress", "data", "output_dir"}
+    saved = {k: v for k, v in meta["training_config"].items() if k not in ignore}
+    wanted = {k: v for k, v in expected.model_dump(mode="json").items() if k not in ignore}
+    changed = sorted(k for k in wanted if saved.get(k) != wanted[k])
+    saved_n = meta.get("run", {}).get("n_train")
+    if changed or (saved_n is not None and saved_n != n_train):
+        what = f"settings {changed}" if changed else f"{saved_n} training examples, not {n_train}"
+        raise ConfigError(
+            f"checkpoint {folder} was trained with other {what}; delete it to retrain, or point "
+            "checkpoint_dir elsewhere"
+        )
+
+
 def run_cross_dataset(
     config: CrossDatasetConfig, echo: Callable[[str], None] = print
 ) -> list[dict[str, Any]]:
@@ -175,10 +204,10 @@ def run_cross_dataset(
     Markdown summary. Finished cells (already in the results file) are skipped."""
     store = ResultStore(config.results, KEY_FIELDS)
     data = _Data(config)
-    for setup in config.setups:
-        for dataset in config.train_names():
-            targets = [dataset] if config.in_dataset_only else config.test_names()
-            for seed in config.seeds:
+    for seed in config.seeds:  # seed-major: a first complete set of models comes early
+        for setup in config.setups:
+            for dataset in config.train_names():
+                targets = [dataset] if config.in_dataset_only else config.test_names()
                 todo = [
                     t
                     for t in targets
@@ -281,7 +310,8 @@ def summary_markdown(config: CrossDatasetConfig, rows: list[dict[str, Any]]) -> 
             "",
             markdown_matrix(mine, "train_dataset", "test_dataset", "macro_f1"),
             "",
-            f"In-dataset mean: {100 * in_mean:.2f}; cross-dataset mean: {100 * cross_mean:.2f}.",
+            f"In-dataset mean: {100 * in_mean:.2f}"
+            + ("." if np.isnan(cross_mean) else f"; cross-dataset mean: {100 * cross_mean:.2f}."),
         ]
     if config.compare:
         a, b = config.compare

@@ -322,11 +322,28 @@ class Backbone:
 
     # ------------------------------------------------------------------ encoding
     def tokenize(self, texts: Sequence[str], max_length: int = 256) -> list[list[int]]:
-        """Token ids of each text (prefix applied, truncated, no padding)."""
+        """Token ids of each text (prefix applied, truncated, no padding).
+
+        ``max_length`` is capped at the model's position limit (``max_position_embeddings``,
+        less 2 for models whose positions start after the padding index, as in MPNet/RoBERTa).
+        """
         prefixed = [self.info.prefix + t for t in texts]
         return self.tokenizer(
-            list(prefixed), truncation=True, max_length=max_length, padding=False
+            list(prefixed),
+            truncation=True,
+            max_length=self.max_input_length(max_length),
+            padding=False,
         )["input_ids"]
+
+    def max_input_length(self, requested: int) -> int:
+        """The smaller of ``requested`` and the longest input the model's positions allow."""
+        config = getattr(self.model, "config", None)
+        limit = getattr(config, "max_position_embeddings", None)
+        if not limit:
+            return requested
+        if getattr(config, "model_type", "") in {"mpnet", "roberta", "xlm-roberta", "camembert"}:
+            limit -= 2
+        return min(requested, int(limit))
 
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
@@ -357,17 +374,26 @@ class Backbone:
         For decoders only the last hidden state has passed the final norm; ``final_norm``
         applies that norm to the others, ``standardize`` z-scores every token vector.
         """
-        picked = []
         last = len(hidden_states) - 1
-        norm = _final_norm(self.model) if layer_norm == "final_norm" else None
-        for layer in layers:
-            state = hidden_states[layer]
-            if layer_norm == "final_norm" and layer != last and norm is not None:
-                state = norm(state)
-            elif layer_norm == "standardize":
-                state = torch.nn.functional.layer_norm(state, state.shape[-1:])
-            picked.append(state)
-        return picked
+        return [
+            self.normalize_layer_state(hidden_states[layer], layer_norm, is_last=layer == last)
+            for layer in layers
+        ]
+
+    def normalize_layer_state(
+        self, state: torch.Tensor, layer_norm: LayerNorm, is_last: bool
+    ) -> torch.Tensor:
+        """Normalise one layer's token states ``[B, T, H]`` as :meth:`layer_states` does.
+
+        ``is_last`` marks the last hidden state, which has already passed a decoder's final
+        norm (``final_norm`` leaves it alone).
+        """
+        if layer_norm == "final_norm" and not is_last:
+            norm = _final_norm(self.model)
+            return norm(state) if norm is not None else state
+        if layer_norm == "standardize":
+            return torch.nn.functional.layer_norm(state, state.shape[-1:])
+        return state
 
     def forward_hidden_states(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """One forward pass returning every layer's token states (``L + 1`` tensors)."""
@@ -456,14 +482,15 @@ class Backbone:
         ids = self.tokenize(texts, max_length=max_length)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(texts), len(layers), self.hidden_size, dtype=torch.float32)
+        device = next(self.model.parameters()).device  # a GPU when a trainer moved it there
         with progress_bar(len(texts), description, enabled=show_progress) as advance:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.pad([ids[i] for i in rows])
+                batch = {k: v.to(device) for k, v in self.pad([ids[i] for i in rows]).items()}
                 states = self.layer_states(self.forward_hidden_states(batch), layers, layer_norm)
                 mask = batch["attention_mask"]
                 pooled = torch.stack([pool(s, mask, pooling) for s in states], dim=1)
-                out[rows] = pooled.float()
+                out[rows] = pooled.float().cpu()
                 advance(len(rows))
         return out
 

@@ -62,9 +62,13 @@ def class_prototypes(
 
 def cosine_similarities(vectors: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
     """Cosine similarity of ``vectors`` ``[N, layers, H]`` to ``prototypes`` ``[layers, C, H]``
-    → ``[N, layers, C]``."""
-    unit = torch.nn.functional.normalize(vectors.float(), dim=-1)
-    return torch.einsum("nlh,lch->nlc", unit, prototypes)
+    → ``[N, layers, C]`` (float32).
+
+    Computed in float64 and rounded once, so a row's similarities do not depend on which
+    other rows or layers are computed with it (early exit scores shrinking batches one layer
+    at a time and must reproduce these values exactly)."""
+    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
+    return torch.einsum("nlh,lch->nlc", unit, prototypes.double()).float()
 
 
 class PrototypeClassifier:

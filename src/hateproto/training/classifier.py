@@ -79,11 +79,16 @@ class HateClassifier(nn.Module):
         self.run_info: dict[str, Any] = {}
         if config.mode == "probe":
             self.encoder.requires_grad_(False)
+        _freeze_unused_pooler(self.encoder)
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_config(cls, config: TrainingConfig) -> HateClassifier:
         """Load the backbone and build a freshly initialised head (and LoRA adapter)."""
+        if config.fusion is not None and cls is HateClassifier:
+            from hateproto.fusion.classifier import FusionClassifier
+
+            return FusionClassifier.from_config(config)
         torch.manual_seed(config.seed)
         backbone = Backbone.load(config.backbone, dtype=config.dtype)
         pooling = config.resolved_pooling(backbone.info.default_pooling)
@@ -134,7 +139,7 @@ class HateClassifier(nn.Module):
         weight = next(self.head.parameters())
         if pooled.is_inference() and torch.is_grad_enabled():
             pooled = pooled.clone()  # vectors from Backbone.encode (inference mode)
-        return self.head(pooled.to(weight.dtype))
+        return self.head(pooled.to(weight.device, weight.dtype))
 
     def encode(
         self, texts: Sequence[str], cache: bool = False, show_progress: bool = False
@@ -153,15 +158,18 @@ class HateClassifier(nn.Module):
         return vectors[:, 0]
 
     def _autocast(self) -> Any:
+        """bf16 autocast when configured; never in ``probe`` mode, whose cached features are
+        keyed by the backbone's dtype (load it in bfloat16 for speed instead)."""
         device = next(self.encoder.parameters()).device.type
-        return torch.autocast(device, dtype=torch.bfloat16, enabled=self.config.bf16)
+        enabled = self.config.bf16 and self.config.mode != "probe"
+        return torch.autocast(device, dtype=torch.bfloat16, enabled=enabled)
 
     # ------------------------------------------------------------------ prediction
     @torch.inference_mode()
     def proba_from_pooled(self, pooled: torch.Tensor) -> np.ndarray:
         """Class probabilities ``[N, 2]`` for pooled vectors ``[N, H]``."""
         self.eval()
-        return torch.softmax(self.logits_from_pooled(pooled).float(), dim=-1).numpy()
+        return torch.softmax(self.logits_from_pooled(pooled).float(), dim=-1).cpu().numpy()
 
     def predict_proba(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Class probabilities ``[N, 2]`` (columns in ``label_names`` order)."""
@@ -254,6 +262,10 @@ class HateClassifier(nn.Module):
         """Load a checkpoint folder (LoRA adapters are merged into the backbone)."""
         folder = Path(folder).expanduser()
         meta = read_classifier_meta(folder)
+        if meta["head"].get("type") == "fusion" and cls is HateClassifier:
+            from hateproto.fusion.classifier import FusionClassifier
+
+            return FusionClassifier.from_pretrained(folder, dtype)
         backbone = Backbone.load(str(folder), dtype=dtype)
         spec = meta["head"]
         head = build_head(
@@ -286,6 +298,17 @@ class HateClassifier(nn.Module):
                 f"this classifier predicts labels {list(self.label_names)}, but the data uses "
                 f"{list(expected)}"
             )
+
+
+def _freeze_unused_pooler(encoder: nn.Module) -> None:
+    """Freeze a BERT/MPNet ``pooler`` (dense + tanh on [CLS]): the head reads the pooled token
+    states instead, so it gets no gradient (and multi-process DDP would stop on it)."""
+    pooler = getattr(encoder, "pooler", None)
+    if pooler is None:
+        base = getattr(encoder, "get_base_model", lambda: None)()
+        pooler = getattr(base, "pooler", None)
+    if isinstance(pooler, nn.Module):
+        pooler.requires_grad_(False)
 
 
 def read_classifier_meta(folder: Path) -> dict[str, Any]:

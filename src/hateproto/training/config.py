@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from hateproto.config import YamlConfig
+from hateproto.fusion.config import FusionConfig
 from hateproto.models.pooling import POOLINGS
 
 EMBEDDING_PREFIX = "Instruct: classify the following in no hate or hate.\nQuery: "
@@ -92,6 +93,9 @@ class TrainingConfig(YamlConfig):
     dtype: Literal["float32", "bfloat16"] = "float32"
     log_every: int = Field(20, ge=1, description="write the step loss to the log every N steps")
     show_progress: bool = True
+    fusion: FusionConfig | None = Field(
+        None, description="context + emotion fusion head (a FusionClassifier) instead of head"
+    )
     data: DataConfig | None = Field(None, description="used by `hateproto train`")
     output_dir: str | None = Field(None, description="used by `hateproto train`")
 

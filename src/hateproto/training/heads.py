@@ -73,7 +73,10 @@ def build_head(
 
 
 def head_spec(head: nn.Module) -> dict[str, Any]:
-    """The JSON-able description :func:`build_head` needs to rebuild ``head``."""
+    """The JSON-able description :func:`build_head` needs to rebuild ``head`` (heads with a
+    ``spec()`` method, such as fusion heads, describe themselves)."""
+    if callable(getattr(head, "spec", None)):
+        return head.spec()
     if isinstance(head, LinearHead):
         return {
             "type": "linear",

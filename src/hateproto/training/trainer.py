@@ -135,16 +135,14 @@ class Trainer:
 
     def _accelerator(self) -> Any:
         if self.accelerator is None:
-            from accelerate import Accelerator
-
-            # Mixed precision and accumulation are handled here (torch.autocast, loss / k):
-            # accelerate's process-wide state refuses a second Accelerator with other settings.
-            self.accelerator = Accelerator()
+            self.accelerator = make_accelerator()
         return self.accelerator
 
     # ------------------------------------------------------------------ data
     def _loader(self, clf: HateClassifier, data: LabeledTexts, show: bool) -> Any:
         cfg = self.config
+        if callable(getattr(clf, "training_loader", None)):  # e.g. FusionClassifier
+            return clf.training_loader(data, cfg, show)
         if cfg.mode == "probe":
             features = clf.encode(data.texts, cache=True, show_progress=show)
             return feature_loader(features, data.labels, cfg.batch_size, cfg.seed)
@@ -281,6 +279,18 @@ class Trainer:
             "seconds": seconds,
             "examples_per_second": examples / max(seconds, 1e-9),
         }
+
+
+def make_accelerator() -> Any:
+    """An ``accelerate.Accelerator`` for this process: one GPU per process when there are GPUs,
+    else CPU (several CPU processes, gloo, under ``torchrun``/``accelerate launch``).
+
+    Mixed precision and accumulation are handled by the trainer (``torch.autocast``, loss / k),
+    since accelerate's process-wide state refuses a second Accelerator with other settings.
+    """
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not torch.cuda.is_available())
 
 
 def _linear_warmup(optimizer: Any, warmup_steps: int, total_steps: int) -> Any:

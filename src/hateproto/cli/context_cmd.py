@@ -1,0 +1,79 @@
+"""``hateproto context``: generate (and cache) LLM explanations of posts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from hateproto.context import ContextConfig, ContextGenerator
+from hateproto.data import LabeledTexts, load_benchmark, load_table
+from hateproto.errors import ConfigError
+from hateproto.experiments import atomic_write_text
+from hateproto.training.data import stratified_subsample
+
+app = typer.Typer(
+    help="Generate short LLM explanations (context) of posts, cached on disk.",
+    no_args_is_help=True,
+)
+
+
+def _load_posts(
+    dataset: str | None,
+    table: Path | None,
+    split: str,
+    protocol: str,
+    data_dir: Path | None,
+    text_column: str,
+) -> LabeledTexts:
+    """The posts to explain: a benchmark split or a user table (exactly one of them)."""
+    if (dataset is None) == (table is None):
+        raise ConfigError("give exactly one of --dataset or --table")
+    if table is not None:
+        return load_table(table, text_column=text_column)
+    return load_benchmark(dataset, split, protocol, data_dir)
+
+
+@app.command("generate")
+def generate(
+    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Benchmark name."),
+    table: Path | None = typer.Option(None, "--table", help="A CSV/TSV/JSONL/parquet file."),
+    text_column: str = typer.Option("text", "--text-column", help="Text column of --table."),
+    split: str = typer.Option("train", "--split", "-s", help="train, dev or test."),
+    protocol: str = typer.Option("ocampo2023", "--protocol", "-p", help="Benchmark protocol."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Datasets folder."),
+    n: int | None = typer.Option(
+        None, "--n", "-n", help="Stratified subsample of this size (as the trainer draws it)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
+    config: Path | None = typer.Option(None, "--config", help="ContextConfig YAML file."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Causal LM (overrides)."),
+    max_new_tokens: int | None = typer.Option(None, "--max-new-tokens"),
+    batch_size: int | None = typer.Option(None, "--batch-size"),
+    dtype: str | None = typer.Option(None, "--dtype", help="float32 or bfloat16."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write JSONL text+context."),
+) -> None:
+    """Generate the context of every post (cached ones are reused; resumable)."""
+    settings = ContextConfig.from_yaml(config) if config else ContextConfig()
+    overrides = {"model": model, "max_new_tokens": max_new_tokens, "batch_size": batch_size}
+    overrides["dtype"] = dtype
+    values = settings.model_dump() | {k: v for k, v in overrides.items() if v is not None}
+    settings = ContextConfig.from_dict(values, source="command line")
+    posts = _load_posts(dataset, table, split, protocol, data_dir, text_column)
+    posts = stratified_subsample(posts, n, seed)
+    generator = ContextGenerator(settings, cache_root=cache_dir)
+    contexts = generator.generate(posts.texts)
+    stats = generator.stats
+    if output is not None:
+        lines = [
+            json.dumps({"text": t, "context": c}, ensure_ascii=False)
+            for t, c in zip(posts.texts, contexts, strict=True)
+        ]
+        atomic_write_text(output, "\n".join(lines) + "\n")
+    typer.echo(
+        f"{stats.requested} posts ({stats.unique} unique): cached {stats.cached}, "
+        f"generated {stats.generated} in {stats.seconds:.1f} s "
+        f"({stats.examples_per_second:.2f} examples/s); cache {generator.cache.path}"
+    )

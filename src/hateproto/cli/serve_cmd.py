@@ -1,0 +1,84 @@
+"""``hateproto serve``: run the HTTP moderation service over a detector folder.
+
+    hateproto serve --detector detectors/ihc --host 127.0.0.1 --port 8000
+
+Set ``HATEPROTO_API_TOKEN`` to require ``Authorization: Bearer <token>`` on ``/v1/*``.
+Stops gracefully on Ctrl-C or SIGTERM: queued requests are answered first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hateproto.detector import DetectorSpec
+from hateproto.service.settings import ServiceSettings
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``serve`` command to ``app``."""
+
+    @app.command("serve")
+    def serve(
+        detector: Path | None = typer.Option(None, help="Detector folder."),
+        model: str | None = typer.Option(None, help="Model, instead of --detector."),
+        prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, help="Port to listen on."),
+        config: Path | None = typer.Option(None, help="YAML file of service settings."),
+        max_texts: int | None = typer.Option(None, help="Texts per request (default 64)."),
+        max_chars: int | None = typer.Option(None, help="Characters per text (default 10000)."),
+        micro_batching: bool | None = typer.Option(
+            None, "--micro-batching/--no-micro-batching", help="Combine concurrent requests."
+        ),
+        max_batch_size: int | None = typer.Option(None, help="Texts per model call (default 32)."),
+        max_wait_ms: float | None = typer.Option(None, help="Wait for a fuller batch (default 5)."),
+        early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
+        delta: float | None = typer.Option(None, help="Early-exit margin threshold."),
+        dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
+        threads: int | None = typer.Option(
+            None, min=1, help="Torch threads for the model (default: torch's, one per core)."
+        ),
+        log_level: str = typer.Option("info", help="debug, info, warning, error."),
+    ) -> None:
+        """Serve POST /v1/classify, GET /v1/info and GET /healthz (docs at /docs)."""
+        import uvicorn
+
+        from hateproto.service import create_app, uvicorn_log_config
+
+        overrides = {"dtype": dtype}
+        if early_exit or delta is not None:
+            overrides.update(early_exit=True, delta=delta)
+        spec = DetectorSpec(
+            folder=str(detector) if detector else None,
+            model=model,
+            prototypes=str(prototypes) if prototypes else None,
+            overrides=overrides,
+        )
+        base = ServiceSettings.from_yaml(config) if config else ServiceSettings()
+        given = {
+            "max_texts_per_request": max_texts,
+            "max_chars_per_text": max_chars,
+            "micro_batching": micro_batching,
+            "max_batch_size": max_batch_size,
+            "max_wait_ms": max_wait_ms,
+            "log_level": log_level,
+        }
+        settings = ServiceSettings.from_dict(
+            {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}},
+            source="serve options",
+        )
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        app_ = create_app(spec.load(), settings)
+        uvicorn.run(
+            app_,
+            host=host,
+            port=port,
+            log_config=uvicorn_log_config(settings.log_level),
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )

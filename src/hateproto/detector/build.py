@@ -1,0 +1,136 @@
+"""Build a detector from a model and labelled examples (``hateproto detector build``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hateproto.data.types import LabeledTexts
+from hateproto.detector.components import ExitThresholds, is_classifier_checkpoint
+from hateproto.detector.detector import Detector, load_model
+from hateproto.detector.settings import DetectorSettings
+from hateproto.early_exit import calibrate_deltas
+from hateproto.errors import HateprotoError
+from hateproto.evaluation import classification_metrics
+from hateproto.prototypes import PrototypeClassifier
+
+
+def build_detector(
+    model: str,
+    train: LabeledTexts,
+    per_class: int | None = 50,
+    seed: int = 0,
+    dev: LabeledTexts | None = None,
+    layers: Sequence[int] | str = "all",
+    decision_layer: int | str | None = "auto",
+    settings: DetectorSettings | None = None,
+    calibrate_budget: float | None = None,
+    show_progress: bool = False,
+) -> Detector:
+    """Prototypes from ``per_class`` random training examples of each class → a detector.
+
+    Args:
+        model: alias, folder, hub id or fine-tuned checkpoint folder.
+        train: labelled examples to draw the prototype examples from.
+        per_class: examples per class (``None``: all of ``train``).
+        dev: labelled examples to choose the decision layer on (macro-F1), if
+            ``decision_layer="auto"``; without it the last layer decides.
+        layers: layers to keep prototypes for ("all": every layer, so ``explain`` and early
+            exit can use them).
+        decision_layer: a layer number, ``"auto"`` (best dev macro-F1) or ``None`` (last).
+        settings: detector settings (``early_exit=True`` needs ``delta`` or a calibration).
+        calibrate_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
+            macro-F1 loss (``0.005`` = half a point) against the full-depth decisions.
+
+    Example:
+        >>> train = load_benchmark("ihc", "train", "hateprototypes")          # doctest: +SKIP
+        >>> build_detector("minilm", train, per_class=50).save_pretrained("det")  # doctest: +SKIP
+    """
+    settings = settings or DetectorSettings()
+    backbone, classifier = load_model(model, settings.dtype, is_classifier_checkpoint(model))
+    clf = PrototypeClassifier(
+        backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
+    )
+    clf.fit_data(train, per_class=per_class, seed=seed, show_progress=show_progress)
+    metadata: dict[str, object] = {
+        "built_from": {
+            "dataset": train.name,
+            "protocol": train.protocol,
+            "split": train.split,
+            "per_class": per_class,
+            "seed": seed,
+            "examples": sum(clf.n_per_class_.values()),
+        }
+    }
+    chosen = _choose_layer(clf, decision_layer, dev, metadata, show_progress)
+    clf.default_layer = chosen
+    early = settings.early_exit
+    settings = settings.model_copy(update={"decision_layer": chosen, "early_exit": False})
+    detector = Detector(backbone, clf, classifier, None, settings, metadata, model)
+    if calibrate_budget is not None:
+        if dev is None:
+            raise HateprotoError("calibrating early-exit thresholds needs a dev set")
+        detector.thresholds = calibrate_thresholds(detector, dev, calibrate_budget, show_progress)
+    detector.settings = settings.model_copy(update={"early_exit": early})
+    detector._check_settings()
+    return detector
+
+
+def calibrate_thresholds(
+    detector: Detector, dev: LabeledTexts, budget: float, show_progress: bool = False
+) -> ExitThresholds:
+    """Per-layer early-exit deltas chosen on ``dev``: the lowest mean exit layer whose
+    macro-F1 stays within ``budget`` (F1 units) of the detector's full-depth decisions
+    (the head's, or the deepest prototypes')."""
+    protos = detector.prototypes
+    if protos is None:
+        raise HateprotoError("early-exit thresholds need prototypes")
+    last = detector.backbone.num_layers
+    sims = protos.similarities_from_vectors(protos.encode(dev.texts, show_progress)).double()
+    positions = [i for i, layer in enumerate(protos.layers) if layer < last]
+    top2 = sims.topk(2, dim=-1).values
+    margins = (top2[..., 0] - top2[..., 1])[:, positions].numpy()
+    preds = protos.classes_[sims.argmax(-1).numpy()]
+    if detector.decides_with == "head":
+        final = np.asarray(detector.classifier.predict(dev.texts))
+    else:
+        final = preds[:, -1]
+    layers = [protos.layers[i] for i in positions]
+    result = calibrate_deltas(margins, preds[:, positions], final, dev.labels, layers, last, budget)
+    return ExitThresholds.from_calibration(
+        result,
+        detector.backbone.fingerprint,
+        dataset=dev.name,
+        split=dev.split,
+        n_dev=len(dev),
+        fallback=detector.decides_with,
+    )
+
+
+def _choose_layer(
+    clf: PrototypeClassifier,
+    decision_layer: int | str | None,
+    dev: LabeledTexts | None,
+    metadata: dict[str, object],
+    show_progress: bool,
+) -> int:
+    """The decision layer: given, last, or the best dev macro-F1 (recorded in ``metadata``)."""
+    if decision_layer is None or (decision_layer == "auto" and dev is None):
+        return clf.layers[-1]
+    if decision_layer != "auto":
+        return clf.layers[clf.layer_position(int(decision_layer))]
+    sims = clf.similarities_from_vectors(clf.encode(dev.texts, show_progress=show_progress))
+    preds = clf.classes_[sims.argmax(-1).numpy()]
+    f1 = [classification_metrics(dev.labels, preds[:, i])["macro_f1"] for i in range(sims.shape[1])]
+    if not f1:
+        raise HateprotoError("no prototype layers to choose from")
+    best = int(np.argmax(f1))
+    metadata["layer_selection"] = {
+        "dataset": dev.name,
+        "split": dev.split,
+        "metric": "macro_f1",
+        "per_layer": {str(layer): round(v, 4) for layer, v in zip(clf.layers, f1, strict=True)},
+        "chosen": clf.layers[best],
+    }
+    return clf.layers[best]

@@ -1,0 +1,43 @@
+"""Typed settings of a :class:`~hateproto.detector.Detector` (stored in ``detector.json``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hateproto.config import YamlConfig
+
+
+class DetectorSettings(YamlConfig):
+    """How a detector turns texts into decisions.
+
+    Attributes:
+        dtype: weights dtype when loading the model (``bfloat16`` is 1.5-2x faster on CPU).
+        batch_size: texts per forward pass.
+        max_length: tokens per text; longer texts are truncated.
+        decide_with: ``prototypes`` (at ``decision_layer``), ``head`` (the fine-tuned
+            classification head, after the last layer) or ``auto``: the head when the model
+            has one, else the prototypes.
+        decision_layer: prototype layer that decides when early exit is off (``None``: the
+            prototypes' default layer, else the last one); the layers above it are not run.
+        early_exit: stop at the first layer whose prototype margin clears its threshold; rows
+            that never do are decided by the head (``decide_with`` head) or the deepest
+            prototypes.
+        delta: one margin threshold for every layer; ``None`` uses the calibrated per-layer
+            thresholds saved in the detector folder.
+        min_exit_layer: no exit before this layer.
+
+    Example:
+        >>> DetectorSettings(early_exit=True, delta=0.1).delta
+        0.1
+    """
+
+    dtype: Literal["float32", "bfloat16"] = "float32"
+    batch_size: int = Field(32, ge=1)
+    max_length: int = Field(256, ge=8)
+    decide_with: Literal["auto", "prototypes", "head"] = "auto"
+    decision_layer: int | None = None
+    early_exit: bool = False
+    delta: float | None = Field(None, ge=0.0)
+    min_exit_layer: int = Field(1, ge=0)

@@ -1,0 +1,41 @@
+"""Load what early exit needs from folders: prototypes, their model, and its head.
+
+Example:
+    >>> protos, head = load_prototypes_and_head("protos/ihc")            # doctest: +SKIP
+    >>> clf = EarlyExitClassifier.from_prototypes(protos, 0.05, head=head)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hateproto.early_exit.scorers import HeadScorer
+from hateproto.models.backbone import Backbone
+from hateproto.prototypes.classifier import PrototypeClassifier
+
+CLASSIFIER_FILE = "hateproto_classifier.json"
+
+
+def is_classifier_checkpoint(reference: str | Path) -> bool:
+    """Whether ``reference`` is a fine-tuned classifier folder (it has a head)."""
+    path = Path(str(reference)).expanduser()
+    return path.is_dir() and (path / CLASSIFIER_FILE).is_file()
+
+
+def load_prototypes_and_head(
+    prototypes_dir: str | Path, model: str | None = None, dtype: str = "float32"
+) -> tuple[PrototypeClassifier, HeadScorer | None]:
+    """Prototypes from ``prototypes_dir`` on ``model`` (default: the model they record), and,
+    when that model is a fine-tuned classifier checkpoint, its head as the full-model
+    fallback (else ``None``: the last layer's prototypes decide)."""
+    from hateproto.prototypes.files import read_spec
+
+    reference = model or read_spec(Path(prototypes_dir)).backbone
+    if is_classifier_checkpoint(reference):
+        from hateproto.training import HateClassifier
+
+        classifier = HateClassifier.from_pretrained(reference, dtype=dtype)
+        protos = PrototypeClassifier.from_pretrained(prototypes_dir, backbone=classifier.backbone)
+        return protos, HeadScorer.from_classifier(classifier)
+    backbone = Backbone.load(reference, dtype=dtype)
+    return PrototypeClassifier.from_pretrained(prototypes_dir, backbone=backbone), None

@@ -1,0 +1,32 @@
+"""Context and emotion fusion baselines on top of a fine-tuned encoder.
+
+* :class:`FusionHead`: ``concat``, ``adaptive`` (softmax gates) or ``attention`` fusion of the
+  pooled text vector, the pooled generated context and an emotion vector;
+* :class:`FusionConfig`: the ``fusion`` section of a
+  :class:`~hateproto.training.TrainingConfig`;
+* :class:`FusionClassifier`: a :class:`~hateproto.training.HateClassifier` with a fusion head,
+  trained by the same :class:`~hateproto.training.Trainer` and saved in the same checkpoint
+  format (``HateClassifier.from_pretrained`` returns a FusionClassifier for such folders).
+
+Example:
+    >>> from hateproto.training import HateClassifier, TrainingConfig
+    >>> cfg = TrainingConfig(backbone="minilm", fusion={"method": "adaptive"})  # doctest: +SKIP
+    >>> clf = HateClassifier.from_config(cfg).fit(train, dev)                  # doctest: +SKIP
+"""
+
+from typing import Any
+
+from hateproto.fusion.config import FusionConfig
+from hateproto.fusion.heads import FUSION_METHODS, FusionHead
+
+__all__ = ["FUSION_METHODS", "FusionClassifier", "FusionConfig", "FusionHead"]
+
+
+def __getattr__(name: str) -> Any:
+    # FusionClassifier imports hateproto.training, whose config imports FusionConfig: load the
+    # classifier lazily to keep that import cycle-free.
+    if name == "FusionClassifier":
+        from hateproto.fusion.classifier import FusionClassifier
+
+        return FusionClassifier
+    raise AttributeError(f"module 'hateproto.fusion' has no attribute {name!r}")

@@ -1,0 +1,336 @@
+"""Run a backbone one transformer layer at a time, dropping rows between layers.
+
+This is what early exit needs: embed a batch once, then advance it layer by layer; after any
+layer the caller may remove rows (examples that have exited), so that the next layers really
+compute less. Per-layer token states equal ``output_hidden_states`` of one full forward pass
+(the same modules are called with the same masks and positions), and pooled vectors equal
+:meth:`~hateproto.models.Backbone.encode` exactly.
+
+Each supported architecture has a small adapter that knows how its model embeds tokens,
+builds its attention masks (bidirectional for BERT and MPNet, causal and sliding-window for
+Llama and Gemma 3), its position inputs (MPNet's relative position bias, Llama's and Gemma's
+rotary embeddings: computed once for the full batch, then shared or row-sliced) and how one
+layer is called. Together with :mod:`hateproto.models.backbone`, this is the only module that
+touches ``transformers`` internals.
+
+Example:
+    >>> runner = LayerRunner(backbone)                      # doctest: +SKIP
+    >>> state = runner.start(backbone.pad(backbone.tokenize(["a post", "another"])))
+    >>> state = runner.step(state)                          # layer 1   # doctest: +SKIP
+    >>> vecs = runner.pooled(state)                         # [2, H]    # doctest: +SKIP
+    >>> state = runner.keep(state, torch.tensor([False, True]))  # drop row 0  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from hateproto.errors import ModelError
+from hateproto.models.backbone import Backbone, LayerNorm, _final_norm
+from hateproto.models.pooling import pool
+
+Context = dict[str, Any]
+
+
+@dataclass
+class LayerState:
+    """A batch part-way through the backbone.
+
+    Attributes:
+        layer: the layer whose output ``hidden`` is (0 = embeddings, 1..L).
+        hidden: ``[b, T, H]`` raw output of that layer (for decoders, before the final norm).
+        attention_mask: ``[b, T]`` padding mask of the rows still in the batch.
+        rows: ``[b]`` positions of those rows in the batch given to :meth:`LayerRunner.start`.
+        context: per-architecture layer inputs (masks, position bias, rotary embeddings).
+    """
+
+    layer: int
+    hidden: torch.Tensor
+    attention_mask: torch.Tensor
+    rows: torch.Tensor
+    context: Context = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Number of rows still in the batch."""
+        return int(self.hidden.shape[0])
+
+
+def take_rows(value: Any, rows: torch.Tensor) -> Any:
+    """Select ``rows`` along the batch dimension of every tensor in ``value``.
+
+    Tensors whose batch dimension is 1 are shared by every row (broadcast: rotary embeddings,
+    MPNet's position bias) and are kept as they are; ``None`` stays ``None``; dicts and tuples
+    are handled recursively.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return {key: take_rows(item, rows) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(take_rows(item, rows) for item in value)
+    if isinstance(value, torch.Tensor):
+        return value if value.shape[0] == 1 else value.index_select(0, rows)
+    return value
+
+
+class _Adapter:
+    """How one architecture embeds a batch and calls one of its layers."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+        self.config = model.config
+
+    @property
+    def layers(self) -> torch.nn.ModuleList:
+        raise NotImplementedError
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Context]:
+        raise NotImplementedError
+
+    def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
+        raise NotImplementedError
+
+    def final_norm(self, hidden: torch.Tensor) -> torch.Tensor:
+        """What the model applies after its last layer (decoders: the final norm)."""
+        return hidden
+
+
+class _BertAdapter(_Adapter):
+    """BERT family (MiniLM, E5, BERT): absolute positions, bidirectional padding mask."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__(model)
+        if getattr(self.config, "is_decoder", False):
+            raise ModelError("layer stepping supports BERT as an encoder only (is_decoder=True)")
+
+    @property
+    def layers(self) -> torch.nn.ModuleList:
+        return self.model.encoder.layer
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Context]:
+        hidden = self.model.embeddings(input_ids=input_ids)
+        mask, _ = self.model._create_attention_masks(
+            attention_mask=attention_mask,
+            encoder_attention_mask=None,
+            embedding_output=hidden,
+            encoder_hidden_states=None,
+            past_key_values=None,
+        )
+        return hidden, {"mask": mask}
+
+    def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
+        out = self.layers[index](hidden, context["mask"])
+        return out[0] if isinstance(out, tuple) else out
+
+
+class _MPNetAdapter(_Adapter):
+    """MPNet: bidirectional mask plus a relative position bias shared by every layer."""
+
+    @property
+    def layers(self) -> torch.nn.ModuleList:
+        return self.model.encoder.layer
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Context]:
+        from transformers.models.mpnet import modeling_mpnet
+
+        hidden = self.model.embeddings(input_ids=input_ids)
+        mask = modeling_mpnet.create_bidirectional_mask(
+            config=self.config, inputs_embeds=hidden, attention_mask=attention_mask
+        )
+        # The bias depends only on positions: compute it for one row and broadcast it.
+        bias = self.model.encoder.compute_position_bias(hidden[:1])
+        return hidden, {"mask": mask, "position_bias": bias}
+
+    def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
+        return self.layers[index](hidden, context["mask"], context["position_bias"])[0]
+
+
+class _LlamaAdapter(_Adapter):
+    """Llama family (SmolLM2, Llama): causal mask, rotary embeddings, final RMSNorm."""
+
+    @property
+    def layers(self) -> torch.nn.ModuleList:
+        return self.model.layers
+
+    def _positions(self, hidden: torch.Tensor) -> torch.Tensor:
+        return torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0)
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Context]:
+        from transformers.models.llama import modeling_llama
+
+        hidden = self.model.embed_tokens(input_ids)
+        positions = self._positions(hidden)
+        mask = modeling_llama.create_causal_mask(
+            config=self.config,
+            inputs_embeds=hidden,
+            attention_mask=attention_mask,
+            past_key_values=None,
+            position_ids=positions,
+        )
+        rotary = self.model.rotary_emb(hidden, position_ids=positions)
+        return hidden, {"mask": mask, "rotary": rotary, "positions": positions}
+
+    def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
+        return self.layers[index](
+            hidden,
+            attention_mask=context["mask"],
+            position_embeddings=context["rotary"],
+            position_ids=context["positions"],
+            past_key_values=None,
+            use_cache=False,
+        )
+
+    def final_norm(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.model.norm(hidden)
+
+
+class _Gemma3Adapter(_LlamaAdapter):
+    """Gemma 3 text models: scaled embeddings, full and sliding-window layers with their own
+    masks and rotary embeddings."""
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, Context]:
+        from transformers.models.gemma3 import modeling_gemma3 as g3
+
+        hidden = self.model.embed_tokens(input_ids)
+        positions = self._positions(hidden)
+        kwargs: dict[str, Any] = {
+            "config": self.config,
+            "inputs_embeds": hidden,
+            "attention_mask": attention_mask,
+            "past_key_values": None,
+            "position_ids": positions,
+        }
+        sliding_kwargs = dict(kwargs)
+        if getattr(self.config, "use_bidirectional_attention", False):
+            kwargs["or_mask_function"] = lambda *args: torch.tensor(True, dtype=torch.bool)
+            sliding_kwargs["or_mask_function"] = g3._bidirectional_window_overlay(
+                self.config.sliding_window
+            )
+        masks = {
+            "full_attention": g3.create_causal_mask(**kwargs),
+            "sliding_attention": g3.create_sliding_window_causal_mask(**sliding_kwargs),
+        }
+        rotary = {
+            kind: self.model.rotary_emb(hidden, positions, kind)
+            for kind in set(self.config.layer_types)
+        }
+        return hidden, {"masks": masks, "rotary": rotary, "positions": positions}
+
+    def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
+        kind = self.config.layer_types[index]
+        return self.layers[index](
+            hidden,
+            attention_mask=context["masks"][kind],
+            position_embeddings=context["rotary"][kind],
+            position_ids=context["positions"],
+            past_key_values=None,
+        )
+
+
+_ADAPTERS: dict[str, type[_Adapter]] = {
+    "bert": _BertAdapter,
+    "mpnet": _MPNetAdapter,
+    "llama": _LlamaAdapter,
+    "gemma3_text": _Gemma3Adapter,
+}
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(_ADAPTERS)
+"""Model types (``config.model_type``) that :class:`LayerRunner` can step through."""
+
+
+def _adapter_for(backbone: Backbone) -> _Adapter:
+    model = backbone.model
+    model_type = getattr(model.config, "model_type", backbone.info.model_type)
+    if model_type not in _ADAPTERS:
+        raise ModelError(
+            f"layer-by-layer stepping (early exit) does not support model type {model_type!r} "
+            f"({backbone.info.name_or_path}); supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
+        )
+    adapter = _ADAPTERS[model_type](model)
+    if len(adapter.layers) != backbone.num_layers:
+        raise ModelError(
+            f"{backbone.info.name_or_path}: found {len(adapter.layers)} layers, the config says "
+            f"{backbone.num_layers}"
+        )
+    return adapter
+
+
+class LayerRunner:
+    """Step a :class:`~hateproto.models.Backbone` through its layers, one at a time.
+
+    Raises :class:`~hateproto.errors.ModelError` for architectures it does not know
+    (see :data:`SUPPORTED_MODEL_TYPES`).
+    """
+
+    def __init__(self, backbone: Backbone) -> None:
+        self.backbone = backbone
+        self.adapter = _adapter_for(backbone)
+        self.num_layers = backbone.num_layers
+        self._has_final_norm = _final_norm(backbone.model) is not None
+
+    def start(self, batch: dict[str, torch.Tensor]) -> LayerState:
+        """Embed a padded batch (``input_ids``, ``attention_mask``): the state at layer 0."""
+        input_ids = batch["input_ids"]
+        attention_mask = batch["attention_mask"]
+        hidden, context = self.adapter.embed(input_ids, attention_mask)
+        rows = torch.arange(input_ids.shape[0])
+        return LayerState(0, hidden, attention_mask, rows, context)
+
+    def step(self, state: LayerState) -> LayerState:
+        """Run the next layer on the rows still in ``state`` (returns the updated state)."""
+        if state.layer >= self.num_layers:
+            raise ModelError(f"already at the last layer ({self.num_layers})")
+        state.hidden = self.adapter.run_layer(state.layer, state.hidden, state.context)
+        state.layer += 1
+        return state
+
+    def keep(self, state: LayerState, keep: torch.Tensor) -> LayerState:
+        """Keep only the rows where the boolean mask ``keep`` ``[b]`` is true."""
+        if bool(keep.all()):
+            return state
+        index = keep.nonzero().flatten()
+        state.hidden = state.hidden.index_select(0, index)
+        state.attention_mask = state.attention_mask.index_select(0, index)
+        state.rows = state.rows.index_select(0, index)
+        state.context = take_rows(state.context, index)
+        return state
+
+    def token_states(self, state: LayerState) -> torch.Tensor:
+        """Token states ``[b, T, H]`` exactly as ``output_hidden_states[state.layer]`` gives
+        them (the last layer of a decoder has passed its final norm)."""
+        if state.layer == self.num_layers:
+            return self.adapter.final_norm(state.hidden)
+        return state.hidden
+
+    def pooled(
+        self, state: LayerState, pooling: str | None = None, layer_norm: LayerNorm | None = None
+    ) -> torch.Tensor:
+        """Pooled float32 vectors ``[b, H]`` of the current layer, as
+        :meth:`~hateproto.models.Backbone.encode` computes them."""
+        pooling = pooling or self.backbone.info.default_pooling
+        layer_norm = layer_norm or self.backbone.info.default_layer_norm
+        states = self.backbone.normalize_layer_state(
+            self.token_states(state), layer_norm, is_last=state.layer == self.num_layers
+        )
+        return pool(states, state.attention_mask, pooling).float()
+
+    def iterate(self, batch: dict[str, torch.Tensor]) -> Iterator[LayerState]:
+        """Yield the state after every layer 1..L (the caller may :meth:`keep` in between;
+        the loop stops early when no rows are left)."""
+        state = self.start(batch)
+        while state.layer < self.num_layers and state.size:
+            yield self.step(state)

@@ -1,0 +1,50 @@
+"""Typed settings of the HTTP service (limits, micro-batching, auth)."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field, SecretStr
+
+from hateproto.config import YamlConfig
+
+
+def _token_from_environment() -> SecretStr | None:
+    token = os.environ.get("HATEPROTO_API_TOKEN", "").strip()
+    return SecretStr(token) if token else None
+
+
+class ServiceSettings(YamlConfig):
+    """How ``hateproto serve`` answers requests.
+
+    Attributes:
+        max_texts_per_request: more texts in one request → 413.
+        max_chars_per_text: a longer text → 413 (texts within the limit are truncated to the
+            detector's ``max_length`` tokens).
+        micro_batching: combine concurrent requests into one forward pass.
+        max_batch_size: texts per forward pass when combining requests (a single larger
+            request still runs as one batch).
+        max_wait_ms: how long the first request of a batch waits for company.
+        max_queue_texts: texts waiting beyond this → 503 (try again later).
+        api_token: bearer token required on ``/v1/*`` (default: ``$HATEPROTO_API_TOKEN``;
+            none → no auth).
+        log_level: ``debug``, ``info``, ``warning``...
+
+    Example:
+        >>> ServiceSettings(max_texts_per_request=8).max_texts_per_request
+        8
+    """
+
+    max_texts_per_request: int = Field(64, ge=1)
+    max_chars_per_text: int = Field(10_000, ge=1)
+    micro_batching: bool = True
+    max_batch_size: int = Field(32, ge=1)
+    max_wait_ms: float = Field(5.0, ge=0.0)
+    max_queue_texts: int = Field(4096, ge=1)
+    api_token: SecretStr | None = Field(default_factory=_token_from_environment, repr=False)
+    log_level: str = "info"
+
+    def max_body_bytes(self) -> int:
+        """Largest request body worth reading: every text at its limit, each character
+        JSON-escaped in the longest form (12 bytes for a surrogate pair), plus overhead."""
+        return self.max_texts_per_request * (12 * self.max_chars_per_text + 64) + 1024

@@ -1,0 +1,252 @@
+"""Early exit on tiny random models: exactness, real row removal, policies, gates, thresholds."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hateproto.early_exit import (
+    EarlyExitClassifier,
+    EntropyPolicy,
+    ExitPolicy,
+    ExitThresholds,
+    FixedLayerPolicy,
+    GateScorer,
+    GateTrainingConfig,
+    HeadScorer,
+    LayerGates,
+    PatiencePolicy,
+    PoolSpec,
+    PrototypeMarginPolicy,
+    PrototypeScorer,
+    calibrate_deltas,
+    run_early_exit,
+    simulate_early_exit,
+)
+from hateproto.errors import HateprotoError, MismatchError
+from hateproto.models import Backbone
+from hateproto.models.stepping import LayerRunner
+from hateproto.prototypes import PrototypeClassifier
+
+HATE = [
+    "they are vermin",
+    "those immigrants are dirty criminals",
+    "go back home lazy people",
+    "muslims are evil",
+    "women are lazy and bad",
+    "jews deserve hate",
+    "they should go back to their country",
+    "vermin out of our city",
+    "dirty lazy criminals",
+    "those people are evil vermin",
+]
+KIND = [
+    "welcome neighbours",
+    "we love our community",
+    "the weather today is great",
+    "good football game",
+    "women deserve equal rights",
+    "respect all people",
+    "kind friends and good neighbours",
+    "welcome to our new city",
+    "great game today",
+    "our friends are kind",
+]
+TEXTS = HATE + KIND
+LABELS = np.array([1] * len(HATE) + [0] * len(KIND))
+
+
+@pytest.fixture(scope="module", params=["encoder", "decoder"])
+def backbone(request: pytest.FixtureRequest) -> Backbone:
+    folder = request.getfixturevalue(f"tiny_{request.param}_dir")
+    return Backbone.load(str(folder))
+
+
+@pytest.fixture(scope="module")
+def prototypes(backbone: Backbone) -> PrototypeClassifier:
+    return PrototypeClassifier(backbone, batch_size=4).fit(TEXTS, LABELS)
+
+
+def test_infinite_delta_equals_full_model(prototypes: PrototypeClassifier) -> None:
+    clf = EarlyExitClassifier.from_prototypes(prototypes, delta=math.inf, batch_size=4)
+    result = clf.run(TEXTS)
+    assert np.array_equal(result.labels, prototypes.predict(TEXTS))
+    assert np.array_equal(result.proba, prototypes.predict_proba(TEXTS).astype(np.float32))
+    assert np.allclose(result.margins, prototypes.margin(TEXTS), atol=1e-6)
+    assert (result.exit_layers == prototypes.backbone.num_layers).all()
+    assert result.mean_exit_layer == prototypes.backbone.num_layers
+
+
+def test_head_fallback_equals_head(prototypes: PrototypeClassifier) -> None:
+    backbone = prototypes.backbone
+    torch.manual_seed(0)
+    head = torch.nn.Linear(backbone.hidden_size, 2)
+    final = HeadScorer(
+        lambda x: head(x),
+        backbone.num_layers,
+        backbone.info.default_pooling,
+        backbone.info.default_layer_norm,
+    )
+    clf = EarlyExitClassifier.from_prototypes(prototypes, head=final, batch_size=4)
+    with torch.no_grad():
+        expected = head(backbone.encode(TEXTS, layers="last", batch_size=4)[:, 0]).argmax(-1)
+    assert np.array_equal(clf.predict(TEXTS), expected.numpy())
+
+
+def _vectors(prototypes: PrototypeClassifier) -> dict[PoolSpec, torch.Tensor]:
+    spec = PoolSpec(prototypes.pooling, prototypes.layer_norm)
+    return {spec: prototypes.backbone.encode(TEXTS, layers="all", batch_size=4)}
+
+
+def test_engine_matches_simulation(prototypes: PrototypeClassifier) -> None:
+    scorer = PrototypeScorer(prototypes)
+    vectors = _vectors(prototypes)
+    margins = scorer.assess(1, vectors[scorer.spec][:, 0])[1]
+    delta = float(margins.median())  # about half the rows exit at layer 1
+    policy = PrototypeMarginPolicy(scorer, delta)
+    live = run_early_exit(LayerRunner(prototypes.backbone), policy, TEXTS, batch_size=4)
+    simulated = simulate_early_exit(policy, vectors)
+    assert np.array_equal(live.exit_layers, simulated.exit_layers)
+    assert np.array_equal(live.labels, simulated.labels)
+    assert np.allclose(live.margins, simulated.margins, atol=1e-5)
+    assert 1 <= live.mean_exit_layer < prototypes.backbone.num_layers
+    assert sum(live.exit_histogram()) == len(TEXTS)
+
+
+def test_exited_rows_leave_the_batch(prototypes: PrototypeClassifier) -> None:
+    backbone = prototypes.backbone
+    runner = LayerRunner(backbone)
+    scorer = PrototypeScorer(prototypes)
+    delta = float(scorer.assess(1, _vectors(prototypes)[scorer.spec][:, 0])[1].median())
+    rows_seen = [0] * backbone.num_layers
+    hooks = [
+        layer.register_forward_hook(
+            lambda module, args, out, i=i: rows_seen.__setitem__(i, rows_seen[i] + args[0].shape[0])
+        )
+        for i, layer in enumerate(runner.adapter.layers)
+    ]
+    try:
+        result = run_early_exit(runner, PrototypeMarginPolicy(scorer, delta), TEXTS, batch_size=8)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    for layer in range(1, backbone.num_layers + 1):
+        assert rows_seen[layer - 1] == int((result.exit_layers >= layer).sum())
+
+
+def test_fixed_layer_policy(prototypes: PrototypeClassifier) -> None:
+    backbone = prototypes.backbone
+    policy = FixedLayerPolicy(PrototypeScorer(prototypes), 1, backbone.num_layers)
+    result = EarlyExitClassifier(backbone, policy, batch_size=4).run(TEXTS)
+    assert (result.exit_layers == 1).all()
+    assert np.array_equal(result.labels, prototypes.predict(TEXTS, layer=1))
+    assert math.isclose(result.counted_speedup, backbone.num_layers)
+
+
+def test_gates_train_save_load(backbone: Backbone, tmp_path: Path) -> None:
+    vectors = backbone.encode(TEXTS, layers="all", batch_size=4)
+    gates = LayerGates.for_backbone(backbone).fit(vectors, LABELS, GateTrainingConfig(steps=100))
+    logits = gates.logits_all(vectors)
+    assert logits.shape == (len(TEXTS), backbone.num_layers, 2)
+    accuracy = (logits.argmax(-1).numpy() == LABELS[:, None]).mean()
+    assert accuracy > 0.9  # 20 points in 32 dimensions are separable
+    gates.save_pretrained(tmp_path)
+    loaded = LayerGates.from_pretrained(tmp_path, backbone=backbone)
+    assert torch.equal(loaded.logits_all(vectors), logits)
+    assert torch.equal(loaded.logits(2, vectors[:, 1]), logits[:, 1])
+    other = LayerGates.for_backbone(backbone)
+    other.backbone_fingerprint = "0" * 16
+    other.save_pretrained(tmp_path / "other")
+    with pytest.raises(MismatchError, match="fingerprint"):
+        LayerGates.from_pretrained(tmp_path / "other", backbone=backbone)
+    (tmp_path / "gates.safetensors").write_bytes(b"garbage")
+    with pytest.raises(HateprotoError, match="damaged"):
+        LayerGates.from_pretrained(tmp_path)
+
+
+def test_gate_policies(backbone: Backbone) -> None:
+    vectors = backbone.encode(TEXTS, layers="all", batch_size=4)
+    gates = GateScorer(
+        LayerGates.for_backbone(backbone).fit(vectors, LABELS, GateTrainingConfig(steps=50))
+    )
+    views = {gates.spec: vectors}
+    L = backbone.num_layers
+    never = simulate_early_exit(EntropyPolicy(gates, threshold=0.0), views)
+    assert (never.exit_layers == L).all()
+    always = simulate_early_exit(EntropyPolicy(gates, threshold=1.0), views)  # > ln 2
+    assert (always.exit_layers == 1).all()
+    patience = simulate_early_exit(PatiencePolicy(gates, patience=1), views)
+    preds = gates.gates.logits_all(vectors).argmax(-1).numpy()
+    expected = np.where(preds[:, 0] == preds[:, 1], 2, 3 if L == 3 else None)
+    assert np.array_equal(patience.exit_layers, expected)
+    live = run_early_exit(LayerRunner(backbone), PatiencePolicy(gates, 1), TEXTS, batch_size=4)
+    assert np.array_equal(live.exit_layers, patience.exit_layers)
+    with pytest.raises(HateprotoError, match="patience"):
+        PatiencePolicy(gates, 0)
+
+
+def test_calibrated_thresholds(prototypes: PrototypeClassifier, tmp_path: Path) -> None:
+    backbone = prototypes.backbone
+    scorer = PrototypeScorer(prototypes)
+    vecs = _vectors(prototypes)[scorer.spec]
+    L = backbone.num_layers
+    layers = list(range(1, L))
+    assessed = [scorer.assess(layer, vecs[:, layer - 1]) for layer in range(1, L + 1)]
+    margins = torch.stack([m for _, m in assessed[:-1]], 1).numpy()
+    preds = torch.stack([p.argmax(-1) for p, _ in assessed[:-1]], 1).numpy()
+    final = assessed[-1][0].argmax(-1).numpy()
+    strict = calibrate_deltas(margins, preds, final, LABELS, layers, L, budget=0.0)
+    assert strict.full_macro_f1 - strict.macro_f1 <= 0.0
+    loose = calibrate_deltas(margins, preds, final, LABELS, layers, L, budget=1.0)
+    assert loose.mean_exit_layer == 1.0
+    policy = PrototypeMarginPolicy(scorer, strict.deltas)
+    simulated = simulate_early_exit(policy, {scorer.spec: vecs})
+    assert math.isclose(simulated.mean_exit_layer, strict.mean_exit_layer)
+    thresholds = ExitThresholds.from_calibration(strict, backbone.fingerprint, dataset="toy")
+    thresholds.save(tmp_path)
+    loaded = ExitThresholds.load(tmp_path, fingerprint=backbone.fingerprint)
+    assert loaded.deltas == strict.deltas and loaded.metadata["dataset"] == "toy"
+    with pytest.raises(MismatchError):
+        ExitThresholds.load(tmp_path, fingerprint="f" * 16)
+    clf = EarlyExitClassifier.from_prototypes(prototypes, loaded, batch_size=4)
+    assert np.array_equal(clf.exit_layers(TEXTS), simulated.exit_layers)
+
+
+def test_evaluate_reports_speed(prototypes: PrototypeClassifier) -> None:
+    from hateproto.data.types import LabeledTexts
+
+    clf = EarlyExitClassifier.from_prototypes(prototypes, delta=-1.0, batch_size=4)
+    row = clf.evaluate(LabeledTexts(TEXTS, LABELS, name="toy"))
+    assert row["mean_exit_layer"] == 1.0 and row["measured_speedup"] > 0
+    assert row["full_macro_f1"] == pytest.approx(
+        __import__("hateproto").classification_metrics(LABELS, prototypes.predict(TEXTS))[
+            "macro_f1"
+        ]
+    )
+
+
+def test_policy_errors(prototypes: PrototypeClassifier) -> None:
+    scorer = PrototypeScorer(prototypes)
+    L = prototypes.backbone.num_layers
+    with pytest.raises(HateprotoError, match="without prototypes"):
+        PrototypeMarginPolicy(scorer, {L + 1: 0.1})
+    assert PrototypeMarginPolicy(scorer, {L: 0.1, 1: 0.2}).exit_layers() == [1]
+    with pytest.raises(HateprotoError, match="last layer"):
+        ExitPolicy(HeadScorer(lambda x: x, 1, "mean"), L)
+    with pytest.raises(HateprotoError, match="not fitted"):
+        PrototypeScorer(PrototypeClassifier(prototypes.backbone))
+
+
+def test_prototypes_for_some_layers_stop_at_the_deepest(backbone: Backbone) -> None:
+    protos = PrototypeClassifier(backbone, layers=[1, 2], batch_size=4).fit(TEXTS, LABELS)
+    clf = EarlyExitClassifier.from_prototypes(protos, delta={1: math.inf}, batch_size=4)
+    result = clf.run(TEXTS)
+    assert (result.exit_layers == 2).all()
+    assert np.array_equal(result.labels, protos.predict(TEXTS, layer=2))
+    early = EarlyExitClassifier.from_prototypes(protos, delta=-1.0, min_layer=2, batch_size=4)
+    assert (early.exit_layers(TEXTS) == 2).all()
+    assert (clf.full_depth().exit_layers(TEXTS) == 2).all()

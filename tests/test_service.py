@@ -1,0 +1,219 @@
+"""HTTP service: API contract, limits, auth, bad requests, micro-batching, shutdown, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from tiny_detector import tiny_detector
+
+from hateproto.service import (
+    JsonFormatter,
+    MicroBatcher,
+    ServiceSettings,
+    ShuttingDown,
+    create_app,
+)
+
+TEXTS = ["they are vermin", "good game today", "we love our city"]
+
+
+@pytest.fixture(scope="module")
+def detector(tiny_encoder_dir):
+    return tiny_detector(tiny_encoder_dir)
+
+
+@pytest.fixture
+def client(detector):
+    with TestClient(create_app(detector, ServiceSettings(api_token=None))) as test_client:
+        yield test_client
+
+
+def _client(detector, **settings) -> TestClient:
+    return TestClient(create_app(detector, ServiceSettings(**{"api_token": None, **settings})))
+
+
+def test_classify_contract(client, detector):
+    response = client.post("/v1/classify", json={"texts": TEXTS})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"results", "model", "took_ms"}
+    assert [set(r) for r in body["results"]] == [
+        {"label", "hate_probability", "margin", "exit_layer"}
+    ] * 3
+    expected = detector.score(TEXTS)
+    for got, want in zip(body["results"], expected, strict=True):
+        assert got["hate_probability"] == pytest.approx(want.hate_probability, abs=1e-5)
+        assert got["exit_layer"] == want.exit_layer == 3
+    assert response.headers["x-request-id"]
+
+
+def test_health_info_and_docs(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    info = client.get("/v1/info").json()
+    assert info["model"]["kind"] == "backbone" and info["format_version"] == 1
+    assert info["prototypes"]["layers"] == [1, 2, 3]
+    assert info["thresholds"] is None and info["hateproto_version"]
+    assert info["service"]["max_texts_per_request"] == 64 and "api_token" not in info["service"]
+    schema = client.get("/openapi.json").json()
+    assert "/v1/classify" in schema["paths"] and "/v1/info" in schema["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"texts": []}, 422, "texts is empty: send between 1 and 64 texts"),
+        ({"texts": ["ok", 3]}, 422, "texts.1: Input should be a valid string"),
+        ({"texts": ["ok", None]}, 422, "texts.1"),
+        ({"texts": "not a list"}, 422, "texts: Input should be a valid list"),
+        ({"posts": ["x"]}, 422, "texts: Field required"),
+        ({"texts": ["fine", "   "]}, 422, "text 1 is empty"),
+        ({"texts": ["x"] * 65}, 413, "the limit is 64 texts per request"),
+        ({"texts": ["x" * 100_000]}, 413, "text 0 has 100,000 characters; the limit is 10,000"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_message(client, body, status, message):
+    response = client.post("/v1/classify", json=body)
+    assert response.status_code == status
+    assert message in response.json()["detail"]
+
+
+def test_malformed_json(client):
+    response = client.post(
+        "/v1/classify", content=b'{"texts": ["a",', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "JSON" in response.json()["detail"]
+
+
+def test_a_100k_character_text_within_a_raised_limit(detector):
+    with _client(detector, max_chars_per_text=100_000) as client:
+        text = ("they are vermin go back home " * 3500)[:100_000]
+        response = client.post("/v1/classify", json={"texts": [text]})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["label"] in ("hate", "not_hate")
+
+
+def test_limits_follow_the_settings(detector):
+    with _client(detector, max_texts_per_request=2, max_chars_per_text=20) as client:
+        many = client.post("/v1/classify", json={"texts": ["a", "b", "c"]})
+        long = client.post("/v1/classify", json={"texts": ["x" * 21]})
+        huge = client.post("/v1/classify", content=b"x" * 10_000_000)
+    assert many.status_code == 413 and "the limit is 2 texts" in many.json()["detail"]
+    assert long.status_code == 413 and "the limit is 20 characters" in long.json()["detail"]
+    assert huge.status_code == 413 and "too large" in huge.json()["detail"]
+
+
+def test_bearer_token(detector, monkeypatch):
+    monkeypatch.setenv("HATEPROTO_API_TOKEN", "s3cret")
+    with TestClient(create_app(detector, ServiceSettings())) as client:
+        missing = client.post("/v1/classify", json={"texts": TEXTS})
+        wrong = client.post(
+            "/v1/classify", json={"texts": TEXTS}, headers={"Authorization": "Bearer nope"}
+        )
+        info = client.get("/v1/info")
+        ok = client.post(
+            "/v1/classify", json={"texts": TEXTS}, headers={"Authorization": "Bearer s3cret"}
+        )
+        health = client.get("/healthz")
+    assert missing.status_code == wrong.status_code == info.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
+    assert "HATEPROTO_API_TOKEN" in missing.json()["detail"]
+    assert ok.status_code == 200 and health.status_code == 200
+
+
+def test_request_logs_are_json(client, caplog):
+    with caplog.at_level(logging.INFO, logger="hateproto.service"):
+        logger = logging.getLogger("hateproto.service")
+        logger.addHandler(caplog.handler)
+        try:
+            client.post("/v1/classify", json={"texts": TEXTS})
+        finally:
+            logger.removeHandler(caplog.handler)
+    records = [r for r in caplog.records if getattr(r, "event", None) == "request"]
+    assert records and records[-1].status == 200 and records[-1].path == "/v1/classify"
+    line = json.loads(JsonFormatter().format(records[-1]))
+    assert line["message"] == "request" and line["status"] == 200 and "duration_ms" in line
+
+
+def _echo_scorer(calls: list[int], delay: float = 0.05):
+    def score(texts: list[str]) -> list[str]:
+        calls.append(len(texts))
+        time.sleep(delay)
+        return [t.upper() for t in texts]
+
+    return score
+
+
+async def _submit_concurrently(batcher: MicroBatcher, n: int) -> list[list[str]]:
+    await batcher.start()
+    try:
+        return await asyncio.gather(*(batcher.submit([f"t{i}", f"u{i}"]) for i in range(n)))
+    finally:
+        await batcher.stop()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_micro_batching_combines_concurrent_requests(enabled):
+    calls: list[int] = []
+    batcher = MicroBatcher(_echo_scorer(calls), max_batch_size=8, max_wait_ms=20, enabled=enabled)
+    results = asyncio.run(_submit_concurrently(batcher, 10))
+    assert results == [[f"T{i}", f"U{i}"] for i in range(10)]  # each request gets its own
+    assert sum(calls) == 20
+    if enabled:
+        assert max(calls) <= 8 and len(calls) < 10
+    else:
+        assert calls == [2] * 10
+    assert batcher.stats.requests == 10 and batcher.stats.texts == 20
+
+
+def test_a_lone_request_does_not_wait_for_company():
+    async def scenario() -> list[str]:
+        batcher = MicroBatcher(_echo_scorer([], delay=0), max_batch_size=8, max_wait_ms=600_000)
+        await batcher.start()
+        try:  # would hang for ten minutes if the lone request waited for max_wait_ms
+            return await asyncio.wait_for(batcher.submit(["alone"]), timeout=60)
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(scenario()) == ["ALONE"]
+
+
+def test_shutdown_finishes_queued_work_then_refuses():
+    async def scenario() -> tuple[list, Exception | None]:
+        calls: list[int] = []
+        batcher = MicroBatcher(_echo_scorer(calls), max_batch_size=1, max_wait_ms=0)
+        await batcher.start()
+        pending = [asyncio.create_task(batcher.submit([f"t{i}"])) for i in range(4)]
+        await asyncio.sleep(0.01)
+        await batcher.stop()
+        done = [task.result() for task in pending]
+        try:
+            await batcher.submit(["late"])
+        except ShuttingDown as exc:
+            return done, exc
+        return done, None
+
+    done, refused = asyncio.run(scenario())
+    assert done == [["T0"], ["T1"], ["T2"], ["T3"]]
+    assert isinstance(refused, ShuttingDown)
+
+
+def test_a_full_queue_answers_503(detector):
+    app = create_app(detector, ServiceSettings(api_token=None, max_queue_texts=1))
+    with TestClient(app) as client:
+        batcher = app.state.batcher
+        batcher._queue.append(None)  # pretend something is waiting  # noqa: SLF001
+        batcher._queued_texts = 1  # noqa: SLF001
+        try:
+            response = client.post("/v1/classify", json={"texts": ["a"]})
+        finally:
+            batcher._queue.clear()  # noqa: SLF001
+            batcher._queued_texts = 0  # noqa: SLF001
+    assert response.status_code == 503 and "retry later" in response.json()["detail"]
+    assert response.headers["retry-after"] == "1"
