@@ -243,6 +243,7 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
                     "threads": torch.get_num_threads(),
                     "load_average": load_average(),
                     "pipeline_note": pipe_note if name == "hf_pipeline" else None,
+                    "command": " ".join(sys.argv),
                 }
             )
             r = rows[-1]
@@ -257,6 +258,7 @@ def run_model(model: str, dtype: str, args: argparse.Namespace) -> list[dict[str
 def write_markdown(rows: list[dict[str, Any]], path: Path) -> None:
     columns = [
         "model",
+        "dataset",
         "dtype",
         "batch_size",
         "variant",
@@ -274,9 +276,12 @@ def write_markdown(rows: list[dict[str, Any]], path: Path) -> None:
         "test_mean_exit_layer",
     ]
     loads = sorted({tuple(r["load_average"]) for r in rows})
+    commands = sorted({r.get("command") or "(see benchmarks/early-exit.md)" for r in rows})
     text = (
         "# Early-exit speed benchmark\n\n"
-        f"Command: `{' '.join(sys.argv)}`\n\n"
+        + "Commands:\n\n"
+        + "".join(f"* `{c}`\n" for c in commands)
+        + "\n"
         f"Threads: {rows[0]['threads']}; load averages seen: {loads[0]} .. {loads[-1]}.\n\n"
         + markdown_table(rows, columns, digits=3)
         + "\n"
@@ -308,7 +313,8 @@ def main() -> None:
     start = time.perf_counter()
     for model in args.models.split(","):
         for dtype in args.dtypes.split(","):
-            if any(r["model"] == model and r["dtype"] == dtype for r in rows):
+            done = {(r["model"], r["dtype"], r["dataset"]) for r in rows}
+            if (model, dtype, args.dataset) in done:
                 continue  # resumable: done already
             rows += run_model(model, dtype, args)
             atomic_write_text(json_path, json.dumps(rows, indent=1, default=_default))
