@@ -279,6 +279,10 @@ def compare_setups(rows: list[dict[str, Any]], a: str, b: str) -> dict[str, dict
         if r["setup"] == b and (k := (r["train_dataset"], r["test_dataset"], r["seed"])) in cells
     ]
     out["cross_cells"] = paired_ttest([p[0] for p in pairs], [p[1] for p in pairs])
+    out["cross_cells"].update(
+        mean_a=float(np.mean([p[0] for p in pairs])) if pairs else np.nan,
+        mean_b=float(np.mean([p[1] for p in pairs])) if pairs else np.nan,
+    )
     return out
 
 
@@ -329,9 +333,12 @@ def summary_markdown(config: CrossDatasetConfig, rows: list[dict[str, Any]]) -> 
             )
         diff = result["cross_dataset"]["mean_diff"]
         winner = a if diff > 0 else b
+        p_cells = result["cross_cells"]["p_value"]
+        verdict = "significant" if p_cells < 0.05 else "not significant"
         lines += [
             "",
-            f"Cross-dataset winner (mean macro-F1): **{winner}** ({100 * abs(diff):.2f} points).",
+            f"Cross-dataset winner (mean macro-F1): **{winner}** ({100 * abs(diff):.2f} points; "
+            f"{verdict} at p < 0.05 over the cross cells, p = {p_cells:.3f}).",
         ]
     return "\n".join(lines) + "\n"
 
