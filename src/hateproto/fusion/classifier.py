@@ -36,10 +36,7 @@ from hateproto.models.pooling import pool
 from hateproto.training.batching import BucketBatchSampler, ListDataset, feature_loader
 from hateproto.training.classifier import (
     CLASSIFIER_FILE,
-    HEAD_FILE,
     HateClassifier,
-    _load_head_weights,
-    read_classifier_meta,
 )
 from hateproto.training.config import TrainingConfig
 
@@ -104,30 +101,11 @@ class FusionClassifier(HateClassifier):
         )
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, dtype: str = "float32") -> FusionClassifier:
-        """Load a fusion checkpoint folder written by ``save_pretrained``."""
-        folder = Path(folder).expanduser()
-        meta = read_classifier_meta(folder)
-        spec = meta["head"]
+    def _head_from_spec(cls, spec: dict[str, Any], folder: Path) -> torch.nn.Module:
+        """The fusion head a checkpoint describes; any other head type is a mismatch."""
         if spec.get("type") != "fusion":
             raise MismatchError(f"{folder / CLASSIFIER_FILE}: not a fusion classifier")
-        backbone = Backbone.load(str(folder), dtype=dtype)
-        if spec["input_size"] != backbone.hidden_size:
-            raise MismatchError(
-                f"{folder / CLASSIFIER_FILE}: head input size {spec['input_size']} does not match "
-                f"the backbone's hidden size {backbone.hidden_size}"
-            )
-        head = FusionHead.from_spec(spec)
-        _load_head_weights(head, folder / HEAD_FILE, spec)
-        config = TrainingConfig.from_dict(
-            {**meta["training_config"], "mode": "full" if meta["mode"] == "lora" else meta["mode"]},
-            source=str(folder / CLASSIFIER_FILE),
-        )
-        clf = cls(backbone, head.to(backbone.dtype), config, meta["label_names"], meta["pooling"])
-        clf.dev_metrics = meta.get("dev_metrics", {})
-        clf.history = meta.get("history", [])
-        clf.run_info = meta.get("run", {})
-        return clf.eval()
+        return FusionHead.from_spec(spec)
 
     # ------------------------------------------------------------------ side inputs
     def context_texts(self, texts: Sequence[str], show_progress: bool = False) -> list[str]:

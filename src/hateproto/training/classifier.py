@@ -266,21 +266,15 @@ class HateClassifier(nn.Module):
             from hateproto.fusion.classifier import FusionClassifier
 
             return FusionClassifier.from_pretrained(folder, dtype)
-        backbone = Backbone.load(str(folder), dtype=dtype)
         spec = meta["head"]
-        head = build_head(
-            spec["type"],
-            spec["input_size"],
-            spec["num_labels"],
-            spec["hidden_size"],
-            spec["dropout"],
-        )
-        _load_head_weights(head, folder / HEAD_FILE, spec)
+        head = cls._head_from_spec(spec, folder)
+        backbone = Backbone.load(str(folder), dtype=dtype)
         if spec["input_size"] != backbone.hidden_size:
             raise MismatchError(
                 f"{folder / CLASSIFIER_FILE}: head input size {spec['input_size']} does not match "
                 f"the backbone's hidden size {backbone.hidden_size}"
             )
+        _load_head_weights(head, folder / HEAD_FILE, spec)
         config = TrainingConfig.from_dict(
             {**meta["training_config"], "mode": "full" if meta["mode"] == "lora" else meta["mode"]},
             source=str(folder / CLASSIFIER_FILE),
@@ -290,6 +284,17 @@ class HateClassifier(nn.Module):
         clf.history = meta.get("history", [])
         clf.run_info = meta.get("run", {})
         return clf.eval()
+
+    @classmethod
+    def _head_from_spec(cls, spec: dict[str, Any], folder: Path) -> nn.Module:
+        """An untrained head of the shape a checkpoint's ``head`` entry describes."""
+        return build_head(
+            spec["type"],
+            spec["input_size"],
+            spec["num_labels"],
+            spec["hidden_size"],
+            spec["dropout"],
+        )
 
     def check_labels(self, expected: Sequence[str] = LABEL_NAMES) -> None:
         """Raise :class:`MismatchError` unless this classifier predicts ``expected`` labels."""
