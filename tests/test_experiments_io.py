@@ -26,6 +26,17 @@ def test_result_store_resumes_and_replaces(tmp_path):
         again.add({"train": "ihc"})
 
 
+def test_result_store_refuses_rows_from_other_settings(tmp_path):
+    path = tmp_path / "r.json"
+    store = ResultStore(path, key_fields=("seed",), settings={"per_class": 50})
+    store.add({"seed": 0, "f1": 0.5})
+    assert json.loads(path.read_text()) == [{"seed": 0, "f1": 0.5, "per_class": 50}]
+    assert ResultStore(path, key_fields=("seed",), settings={"per_class": 50}).has(seed=0)
+    with pytest.raises(HateprotoError, match="per_class=50, but this run has per_class=200"):
+        ResultStore(path, key_fields=("seed",), settings={"per_class": 200})
+    assert json.loads(path.read_text())[0]["per_class"] == 50  # the file is left alone
+
+
 def test_result_store_rejects_corrupt_file(tmp_path):
     path = tmp_path / "r.json"
     path.write_text('[{"a": 1')

@@ -286,12 +286,18 @@ def report(rows: list[Row], config: GuardConfig) -> str:
     )
 
 
+def run_settings(config: GuardConfig) -> dict[str, Any]:
+    """The settings every row records; a results file from other settings is not resumed."""
+    limits = ",".join(f"{d}={n}" for d, n in sorted(config.test_limit.items()))
+    return {"per_class": config.per_class, "test_limit": limits or "none"}
+
+
 def run_guard(config: GuardConfig, console: Console | None = None) -> list[Row]:
     """Score every dataset with the guard and the baselines; write JSON, Markdown and PNG."""
     check_datasets(config)
     console = console or Console(stderr=True)
     base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS)
+    store = ResultStore(base.with_suffix(".json"), KEYS, settings=run_settings(config))
     done = {(r["model"], r["eval_dataset"], r["seed"]) for r in store.rows}
     if not all((config.guard_model, d, s) in done for d in config.datasets for s in config.seeds):
         _guard_rows(config, store, console)

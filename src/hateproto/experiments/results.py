@@ -12,13 +12,13 @@ import math
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hateproto.errors import HateprotoError
+from hateproto.errors import ConfigError, HateprotoError
 
 Row = dict[str, Any]
 
@@ -43,6 +43,9 @@ class ResultStore:
     Args:
         path: the JSON file (created on the first :meth:`add`).
         key_fields: the fields that identify a run; :meth:`has` looks them up.
+        settings: run-wide settings (e.g. examples per class) written into every row. A file
+            whose rows were written with other settings is refused with a :class:`ConfigError`
+            instead of being resumed, so that results of two configurations never mix.
 
     Example:
         >>> store = ResultStore("/tmp/demo.json", key_fields=("train", "seed"))  # doctest: +SKIP
@@ -50,10 +53,27 @@ class ResultStore:
         ...     store.add({"train": "ihc", "seed": 0, "macro_f1": 0.7})
     """
 
-    def __init__(self, path: str | Path, key_fields: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        key_fields: Sequence[str],
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.key_fields = tuple(key_fields)
+        self.settings = dict(settings or {})
         self.rows: list[Row] = self._load()
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        for row in self.rows:
+            for name, value in self.settings.items():
+                if row.get(name) != value:
+                    raise ConfigError(
+                        f"results file {self.path} holds rows written with {name}="
+                        f"{row.get(name)!r}, but this run has {name}={value!r}; give this run "
+                        "another name (or results path), or delete the file to start over"
+                    )
 
     def _load(self) -> list[Row]:
         if not self.path.is_file():
@@ -83,7 +103,7 @@ class ResultStore:
 
     def extend(self, rows: Iterable[Row]) -> None:
         """Add (or replace) many rows with a single rewrite of the file."""
-        rows = list(rows)
+        rows = [{**row, **self.settings} for row in rows]
         keys = {self._key(row) for row in rows}
         self.rows = [r for r in self.rows if self._key(r) not in keys] + rows
         atomic_write_text(self.path, json.dumps(self.rows, indent=1, default=_json_default))
