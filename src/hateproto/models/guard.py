@@ -144,18 +144,6 @@ class GuardModel:
         return ids[0], ids[1]
 
     # ------------------------------------------------------------------ scoring
-    def _verdict_head(self) -> torch.nn.Module:
-        """The LM head restricted to the safe/unsafe rows, in float32 (two logits only)."""
-        full = self.backbone.lm.get_output_embeddings()
-        rows = [self.safe_id, self.unsafe_id]
-        bias = getattr(full, "bias", None)
-        layer = torch.nn.Linear(full.weight.shape[1], 2, bias=bias is not None)
-        with torch.no_grad():
-            layer.weight.copy_(full.weight[rows].float())
-            if bias is not None:
-                layer.bias.copy_(bias[rows].float())
-        return layer.eval()
-
     def split_prompt(self) -> tuple[str, str]:
         """``(prefix, template)``: the prompt text before the post (no trailing whitespace)
         and the rest with ``{text}`` where the post goes."""
