@@ -139,7 +139,7 @@ def model_specs(config: PrototypeSizeConfig, dataset: str) -> list:
 
 def _label(row: Row) -> str:
     kind = "frozen" if row["finetune_dataset"] == "frozen" else "fine-tuned on it"
-    return f"{row['model']} ({kind})"
+    return f"{row['model']} ({kind}), seed {row['seed']}"
 
 
 def plot(rows: list[Row], path: Any) -> None:
@@ -202,6 +202,7 @@ def run_prototype_size(config: PrototypeSizeConfig, console: Console | None = No
     columns = [
         "dataset",
         "finetune_dataset",
+        "seed",
         "per_class",
         "macro_f1_mean",
         "macro_f1_std",
@@ -214,10 +215,15 @@ def run_prototype_size(config: PrototypeSizeConfig, console: Console | None = No
         f"{config.draws} random draws per size from a pool of up to {config.pool_per_class} "
         "training examples per class (encoded once); last layer; macro-F1 on the test set "
         "(fraction, not %). p2_5/p97_5: the 2.5th/97.5th percentiles of the draws.\n\n"
-        + markdown_table(rows, columns)
+        + markdown_table(sorted(rows, key=_row_order), columns)
         + "\n"
     )
     atomic_write_text(base.with_suffix(".md"), text)
     if rows:
         plot(rows, base.with_suffix(".png"))
     return rows
+
+
+def _row_order(row: Row) -> tuple:
+    """Dataset, model, examples per class, then seed: the seeds of one cell side by side."""
+    return (row["dataset"], row["finetune_dataset"], row["per_class"], row["seed"])
