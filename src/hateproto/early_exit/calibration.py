@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from hateproto.data.types import LabeledTexts
-from hateproto.early_exit.scorers import LayerScorer
+from hateproto.early_exit.scorers import LayerScorer, encode_per_spec
 from hateproto.errors import HateprotoError, MismatchError
 from hateproto.experiments.results import atomic_write_text
 from hateproto.prototypes.classifier import PrototypeClassifier
@@ -281,18 +281,14 @@ def calibrate_on_data(
     scorer = PrototypeScorer(prototypes)
     final = head or scorer
     specs = {scorer.spec, final.spec}
-    vectors = {
-        spec: backbone.encode(
-            data.texts,
-            layers="all",
-            pooling=spec.pooling,
-            layer_norm=spec.layer_norm,  # type: ignore[arg-type]
-            batch_size=batch_size,
-            max_length=max_length,
-            show_progress=show_progress,
-        )
-        for spec in specs
-    }
+    vectors = encode_per_spec(
+        backbone,
+        data.texts,
+        specs,
+        batch_size=batch_size,
+        max_length=max_length,
+        show_progress=show_progress,
+    )
     layers = [layer for layer in range(1, L) if layer in scorer.layers]
     margins, preds = layer_margins(scorer, vectors[scorer.spec], layers)
     full = simulate_early_exit(ExitPolicy(final, L), vectors).labels

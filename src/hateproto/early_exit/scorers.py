@@ -25,6 +25,7 @@ from hateproto.prototypes.classifier import PrototypeClassifier
 
 if TYPE_CHECKING:
     from hateproto.early_exit.gates import LayerGates
+    from hateproto.models.backbone import Backbone
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,24 @@ class PoolSpec:
 
     pooling: str
     layer_norm: str
+
+
+def encode_per_spec(
+    backbone: Backbone, texts: Sequence[str], specs: set[PoolSpec], **encode_options: Any
+) -> dict[PoolSpec, torch.Tensor]:
+    """Every layer's pooled vectors ``[N, L, H]`` of ``texts``, once per pooling spec (the
+    input that :func:`~hateproto.early_exit.simulate_early_exit` takes). ``encode_options``
+    go to :meth:`Backbone.encode` (batch size, max length, cache, progress bar)."""
+    return {
+        spec: backbone.encode(
+            list(texts),
+            layers="all",
+            pooling=spec.pooling,
+            layer_norm=spec.layer_norm,  # type: ignore[arg-type]
+            **encode_options,
+        )
+        for spec in specs
+    }
 
 
 class LayerScorer(Protocol):

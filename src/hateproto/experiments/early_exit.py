@@ -56,7 +56,7 @@ from hateproto.early_exit import (
     simulate_early_exit,
 )
 from hateproto.early_exit.calibration import candidate_deltas, layer_margins
-from hateproto.early_exit.scorers import LayerScorer
+from hateproto.early_exit.scorers import LayerScorer, encode_per_spec
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
@@ -191,23 +191,6 @@ def _load_backbone(spec: ModelSpec, dataset: str) -> tuple[Backbone, LayerScorer
     return classifier.backbone, HeadScorer.from_classifier(classifier), str(folder)
 
 
-def _encode(
-    backbone: Backbone, texts: list[str], specs: set[PoolSpec], batch_size: int
-) -> dict[PoolSpec, torch.Tensor]:
-    return {
-        spec: backbone.encode(
-            texts,
-            layers="all",
-            pooling=spec.pooling,
-            layer_norm=spec.layer_norm,  # type: ignore[arg-type]
-            batch_size=batch_size,
-            cache=True,
-            show_progress=True,
-        )
-        for spec in specs
-    }
-
-
 def prepare(config: EarlyExitConfig, spec: ModelSpec, dataset: str, echo: Echo) -> Prepared:
     """Load the model, encode the splits, fit prototypes and gates for one cell."""
     from hateproto.training.data import stratified_subsample
@@ -222,7 +205,9 @@ def prepare(config: EarlyExitConfig, spec: ModelSpec, dataset: str, echo: Echo) 
     default = PoolSpec(backbone.info.default_pooling, backbone.info.default_layer_norm)
     specs = {default} | ({head.spec} if head is not None else set())
     vectors = {
-        name: _encode(backbone, data.texts, specs, spec.batch_size)
+        name: encode_per_spec(
+            backbone, data.texts, specs, batch_size=spec.batch_size, cache=True, show_progress=True
+        )
         for name, data in (("train", train), ("dev", dev), ("test", test))
     }
     protos = PrototypeClassifier(backbone, layers="all", batch_size=spec.batch_size)
