@@ -92,3 +92,17 @@ def minilm_dir() -> Path:
     from hateproto.models import fetch_model
 
     return fetch_model("minilm")
+
+
+@pytest.fixture(scope="module")
+def detector(tiny_encoder_dir: Path):
+    """A tiny Detector (the random BERT with prototypes), built once per test module."""
+    from tiny_detector import tiny_detector
+
+    return tiny_detector(tiny_encoder_dir)
+
+
+@pytest.fixture(scope="module")
+def detector_dir(detector, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny detector saved to a folder, once per test module."""
+    return detector.save_pretrained(tmp_path_factory.mktemp("det") / "tiny")

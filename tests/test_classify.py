@@ -6,23 +6,13 @@ import json
 
 import pandas as pd
 import pytest
-from tiny_detector import HATE, NOT_HATE, tiny_detector
+from tiny_detector import HATE, NOT_HATE
 
 from hateproto.cli.main import main
 from hateproto.errors import DataError
 from hateproto.scoring import TableReader, classify_file, row_problems
 
 TEXTS = (HATE + NOT_HATE) * 2  # 24 rows
-
-
-@pytest.fixture(scope="module")
-def detector(tiny_encoder_dir):
-    return tiny_detector(tiny_encoder_dir)
-
-
-@pytest.fixture(scope="module")
-def detector_dir(detector, tmp_path_factory):
-    return detector.save_pretrained(tmp_path_factory.mktemp("det") / "tiny")
 
 
 def _frame() -> pd.DataFrame:

@@ -16,16 +16,6 @@ from hateproto.errors import HateprotoError, MismatchError, ModelError
 TEXTS = ["they are vermin", "good game today", "we love our city"]
 
 
-@pytest.fixture(scope="module")
-def detector(tiny_encoder_dir):
-    return tiny_detector(tiny_encoder_dir)
-
-
-@pytest.fixture(scope="module")
-def detector_dir(detector, tmp_path_factory):
-    return detector.save_pretrained(tmp_path_factory.mktemp("det") / "tiny")
-
-
 def test_score_gives_label_probability_margin_exit_layer(detector):
     predictions = detector.score(TEXTS)
     assert len(predictions) == 3 and all(isinstance(p, Prediction) for p in predictions)

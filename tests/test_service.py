@@ -9,7 +9,6 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from tiny_detector import tiny_detector
 
 from hateproto.service import (
     JsonFormatter,
@@ -20,11 +19,6 @@ from hateproto.service import (
 )
 
 TEXTS = ["they are vermin", "good game today", "we love our city"]
-
-
-@pytest.fixture(scope="module")
-def detector(tiny_encoder_dir):
-    return tiny_detector(tiny_encoder_dir)
 
 
 @pytest.fixture
