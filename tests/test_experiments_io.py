@@ -22,6 +22,9 @@ def test_result_store_resumes_and_replaces(tmp_path):
     again.add({"train": "ihc", "seed": 1, "f1": 0.7})
     assert [r["f1"] for r in json.loads(path.read_text())] == [0.5, 0.7]
     assert not list(tmp_path.glob(".*tmp"))
+    (tmp_path / ".r.json.k1ll3d.tmp").write_text("[{")  # a save killed before its rename
+    assert ResultStore(path, key_fields=("train", "seed")).has(train="ihc", seed=0)
+    assert not list(tmp_path.glob(".*tmp"))
     with pytest.raises(HateprotoError, match="key field"):
         again.add({"train": "ihc"})
 

@@ -7,6 +7,7 @@ the rows that are already there.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -24,7 +25,11 @@ Row = dict[str, Any]
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
+    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written).
+
+    A process killed with SIGKILL between the two can leave the temporary file behind;
+    :func:`remove_stale_temporaries` removes such leftovers.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -35,6 +40,14 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(path: str | Path) -> None:
+    """Delete the temporary files an :func:`atomic_write_text` of ``path`` left when its
+    process was killed mid-write. Call it only while no other process writes ``path``."""
+    path = Path(path)
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 class ResultStore:
@@ -62,6 +75,7 @@ class ResultStore:
         self.path = Path(path)
         self.key_fields = tuple(key_fields)
         self.settings = dict(settings or {})
+        remove_stale_temporaries(self.path)  # left by a run killed while saving a row
         self.rows: list[Row] = self._load()
         self._check_settings()
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from hateproto.data.tables import table_format
 from hateproto.errors import DataError
-from hateproto.experiments import atomic_write_text
+from hateproto.experiments.results import atomic_write_text, remove_stale_temporaries
 from hateproto.progress import progress_bar
 from hateproto.scoring.readers import Chunk, TableReader
 from hateproto.scoring.writers import ChunkWriter, open_writer
@@ -199,6 +199,7 @@ def _start(
     Returns ``(None, None)`` when asked to resume a run that already finished.
     """
     sidecar = job.sidecar()
+    remove_stale_temporaries(sidecar)  # left by a run killed while saving its progress
     if not resume:
         if sidecar.exists():
             log(f"an interrupted run left {sidecar}; starting over (pass --resume to continue)")
