@@ -6,8 +6,10 @@ compute less. Per-layer token states equal ``output_hidden_states`` of one full 
 (the same modules are called with the same masks and positions), and pooled vectors equal
 :meth:`~hateproto.models.Backbone.encode` exactly.
 
-Each supported architecture has a small adapter that knows how its model embeds tokens,
-builds its attention masks (bidirectional for BERT and MPNet, causal and sliding-window for
+Masks are built through the public ``transformers.masking_utils`` builders, called through
+:func:`hateproto.models.compat.build_mask`, the one function that adapts to their signature
+changes between releases. Each supported architecture has a small adapter that knows how its
+model embeds tokens, builds its attention masks (bidirectional for BERT and MPNet, causal and sliding-window for
 Llama and Gemma 3), its position inputs (MPNet's relative position bias, Llama's and Gemma's
 rotary embeddings: computed once for the full batch, then shared or row-sliced) and how one
 layer is called. Together with :mod:`hateproto.models.backbone`, this is the only module that
@@ -31,6 +33,7 @@ import torch
 
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone, LayerNorm, _final_norm
+from hateproto.models.compat import build_mask, gemma3_bidirectional_window
 from hateproto.models.pooling import pool
 
 Context = dict[str, Any]
@@ -117,13 +120,14 @@ class _BertAdapter(_Adapter):
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
+        from transformers.masking_utils import create_bidirectional_mask
+
         hidden = self.model.embeddings(input_ids=input_ids)
-        mask, _ = self.model._create_attention_masks(
+        mask = build_mask(
+            create_bidirectional_mask,
+            config=self.config,
+            inputs_embeds=hidden,
             attention_mask=attention_mask,
-            encoder_attention_mask=None,
-            embedding_output=hidden,
-            encoder_hidden_states=None,
-            past_key_values=None,
         )
         return hidden, {"mask": mask}
 
@@ -142,11 +146,14 @@ class _MPNetAdapter(_Adapter):
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        from transformers.models.mpnet import modeling_mpnet
+        from transformers.masking_utils import create_bidirectional_mask
 
         hidden = self.model.embeddings(input_ids=input_ids)
-        mask = modeling_mpnet.create_bidirectional_mask(
-            config=self.config, inputs_embeds=hidden, attention_mask=attention_mask
+        mask = build_mask(
+            create_bidirectional_mask,
+            config=self.config,
+            inputs_embeds=hidden,
+            attention_mask=attention_mask,
         )
         # The bias depends only on positions: compute it for one row and broadcast it.
         bias = self.model.encoder.compute_position_bias(hidden[:1])
@@ -169,15 +176,15 @@ class _LlamaAdapter(_Adapter):
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        from transformers.models.llama import modeling_llama
+        from transformers.masking_utils import create_causal_mask
 
         hidden = self.model.embed_tokens(input_ids)
         positions = self._positions(hidden)
-        mask = modeling_llama.create_causal_mask(
+        mask = build_mask(
+            create_causal_mask,
             config=self.config,
             inputs_embeds=hidden,
             attention_mask=attention_mask,
-            past_key_values=None,
             position_ids=positions,
         )
         rotary = self.model.rotary_emb(hidden, position_ids=positions)
@@ -189,7 +196,6 @@ class _LlamaAdapter(_Adapter):
             attention_mask=context["mask"],
             position_embeddings=context["rotary"],
             position_ids=context["positions"],
-            past_key_values=None,
             use_cache=False,
         )
 
@@ -204,7 +210,7 @@ class _Gemma3Adapter(_LlamaAdapter):
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        from transformers.models.gemma3 import modeling_gemma3 as g3
+        from transformers import masking_utils
 
         hidden = self.model.embed_tokens(input_ids)
         positions = self._positions(hidden)
@@ -212,18 +218,19 @@ class _Gemma3Adapter(_LlamaAdapter):
             "config": self.config,
             "inputs_embeds": hidden,
             "attention_mask": attention_mask,
-            "past_key_values": None,
             "position_ids": positions,
         }
         sliding_kwargs = dict(kwargs)
         if getattr(self.config, "use_bidirectional_attention", False):
             kwargs["or_mask_function"] = lambda *args: torch.tensor(True, dtype=torch.bool)
-            sliding_kwargs["or_mask_function"] = g3._bidirectional_window_overlay(
+            sliding_kwargs["or_mask_function"] = gemma3_bidirectional_window(
                 self.config.sliding_window
             )
         masks = {
-            "full_attention": g3.create_causal_mask(**kwargs),
-            "sliding_attention": g3.create_sliding_window_causal_mask(**sliding_kwargs),
+            "full_attention": build_mask(masking_utils.create_causal_mask, **kwargs),
+            "sliding_attention": build_mask(
+                masking_utils.create_sliding_window_causal_mask, **sliding_kwargs
+            ),
         }
         rotary = {
             kind: self.model.rotary_emb(hidden, positions, kind)
@@ -238,7 +245,6 @@ class _Gemma3Adapter(_LlamaAdapter):
             attention_mask=context["masks"][kind],
             position_embeddings=context["rotary"][kind],
             position_ids=context["positions"],
-            past_key_values=None,
         )
 
 

@@ -1,0 +1,98 @@
+"""The one place where hateproto adapts to changes between ``transformers`` releases.
+
+Layer stepping (:mod:`hateproto.models.stepping`) builds attention masks the way the models do
+inside their ``forward``. It uses the public mask builders of ``transformers.masking_utils``
+(``create_bidirectional_mask``, ``create_causal_mask``, ``create_sliding_window_causal_mask``)
+rather than private model methods. Their signatures still move between releases: the cache
+argument was called ``past_key_values`` until transformers 5.2x and is ``cache`` since, with the
+old name deprecated until 5.40. :func:`build_mask` reads the installed signature and passes the
+cache under whichever name it declares, so no caller has to know.
+
+The exactness tests in ``tests/test_stepping.py`` (per-layer states equal to
+``output_hidden_states``) guard every function here; ``bash scripts/test-newest-transformers``
+runs them against the newest release the version range in ``pyproject.toml`` allows.
+
+Example:
+    >>> from transformers import BertConfig
+    >>> import torch
+    >>> from transformers.masking_utils import create_bidirectional_mask
+    >>> config = BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2)
+    >>> config._attn_implementation = "eager"
+    >>> mask = build_mask(
+    ...     create_bidirectional_mask, config=config, inputs_embeds=torch.zeros(2, 3, 8),
+    ...     attention_mask=torch.tensor([[1, 1, 0], [1, 1, 1]]))
+    >>> tuple(mask.shape)
+    (2, 1, 3, 3)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from hateproto.errors import ModelError
+
+_CACHE_NAMES = ("cache", "past_key_values")
+
+
+@cache
+def cache_argument(function: Callable[..., Any]) -> str | None:
+    """The name under which ``function`` takes the key/value cache, or ``None`` if it takes none.
+
+    Prefers ``cache`` (transformers >= 5.2x) over the deprecated ``past_key_values``.
+    """
+    parameters = inspect.signature(function).parameters
+    for name in _CACHE_NAMES:
+        if name in parameters:
+            return name
+    return None
+
+
+def build_mask(function: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a ``transformers.masking_utils`` mask builder with no cache (a fresh forward pass).
+
+    ``kwargs`` are the builder's other arguments (``config``, ``inputs_embeds``,
+    ``attention_mask``, ``position_ids``, ...). Arguments the installed version does not
+    declare raise :class:`~hateproto.errors.ModelError` naming the argument and the version,
+    instead of a ``TypeError`` deep inside a forward pass.
+    """
+    parameters = inspect.signature(function).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    unknown = [name for name in kwargs if name not in parameters and not accepts_any]
+    if unknown:
+        raise ModelError(
+            f"transformers {_transformers_version()}: {function.__name__} takes no "
+            f"{', '.join(unknown)}; hateproto supports the versions in pyproject.toml "
+            "(reinstall with: bash scripts/install)"
+        )
+    name = cache_argument(function)
+    if name is not None:
+        kwargs[name] = None
+    return function(**kwargs)
+
+
+def _transformers_version() -> str:
+    import transformers
+
+    return transformers.__version__
+
+
+def gemma3_bidirectional_window(sliding_window: int) -> Callable[..., Any]:
+    """Gemma 3's mask overlay for bidirectional sliding-window attention (EmbeddingGemma).
+
+    transformers keeps it private (``modeling_gemma3._bidirectional_window_overlay``); a release
+    that renames it raises :class:`~hateproto.errors.ModelError` here, not an ``AttributeError``
+    mid-batch.
+    """
+    from transformers.models.gemma3 import modeling_gemma3
+
+    overlay = getattr(modeling_gemma3, "_bidirectional_window_overlay", None)
+    if overlay is None:
+        raise ModelError(
+            f"transformers {_transformers_version()} has no Gemma 3 bidirectional window overlay; "
+            "layer stepping of bidirectional Gemma 3 models needs transformers in the range of "
+            "pyproject.toml (reinstall with: bash scripts/install)"
+        )
+    return overlay(sliding_window)
