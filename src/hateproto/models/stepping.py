@@ -9,11 +9,11 @@ compute less. Per-layer token states equal ``output_hidden_states`` of one full 
 Masks are built through the public ``transformers.masking_utils`` builders, called through
 :func:`hateproto.models.compat.build_mask`, the one function that adapts to their signature
 changes between releases. Each supported architecture has a small adapter that knows how its
-model embeds tokens, builds its attention masks (bidirectional for BERT and MPNet, causal and sliding-window for
-Llama and Gemma 3), its position inputs (MPNet's relative position bias, Llama's and Gemma's
-rotary embeddings: computed once for the full batch, then shared or row-sliced) and how one
-layer is called. Together with :mod:`hateproto.models.backbone`, this is the only module that
-touches ``transformers`` internals.
+model embeds tokens, builds its attention masks (bidirectional for BERT and MPNet, causal and
+sliding-window for Llama and Gemma 3), its position inputs (MPNet's relative position bias,
+Llama's and Gemma's rotary embeddings: computed once for the full batch, then shared or
+row-sliced) and how one layer is called. Together with :mod:`hateproto.models.backbone` and
+:mod:`hateproto.models.compat`, this is the only module that touches ``transformers`` internals.
 
 Example:
     >>> runner = LayerRunner(backbone)                      # doctest: +SKIP
