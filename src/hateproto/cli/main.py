@@ -2,7 +2,9 @@
 
 Every command group lives in its own module and is registered here. Errors that hateproto
 raises on purpose (:class:`~hateproto.errors.HateprotoError`) become a one-line message on
-stderr and exit status 2; ``--debug`` shows the traceback instead.
+stderr and exit status 2; so do operating-system errors (a folder that cannot be written...).
+``--debug`` shows the traceback instead. Messages are never wrapped (see
+:mod:`hateproto.cli.messages`).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import os
 import sys
 
 import typer
-from rich.console import Console
 
 from hateproto.cli import (
+    audit_cmd,
     classify_cmd,
     context_cmd,
     data_cmd,
@@ -28,6 +30,7 @@ from hateproto.cli import (
     train_cmd,
     triage_cmd,
 )
+from hateproto.cli.messages import cli_message, command_name, print_error
 from hateproto.errors import HateprotoError
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
@@ -51,12 +54,11 @@ serve_cmd.register(app)
 app.add_typer(context_cmd.app, name="context")
 quickstart_cmd.register(app)
 triage_cmd.register(app)
+audit_cmd.register(app)
 train_cmd.register(app)
 evaluate_cmd.register(app)
 app.add_typer(experiment_cmd.app, name="experiment")
 app.add_typer(early_exit_cmd.app, name="early-exit")
-
-_stderr = Console(stderr=True)
 
 
 @app.callback()
@@ -77,19 +79,31 @@ def main(argv: list[str] | None = None) -> int:
     except HateprotoError as exc:
         if debug:
             raise
-        _stderr.print(f"[bold red]error:[/] {exc}", highlight=False)
+        print_error(cli_message(str(exc), command_name([a for a in args if a != "--debug"])))
         return 2
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
-        _stderr.print("aborted")
+        sys.stderr.write("aborted\n")
         return 130
     except ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
-        _stderr.print("interrupted")
+        sys.stderr.write("interrupted\n")
         return 130
+    except OSError as exc:
+        if debug:
+            raise
+        print_error(_os_message(exc))
+        return 2
+
+
+def _os_message(exc: OSError) -> str:
+    """``<reason>: <path>`` for an operating-system error (permission denied, disk full...)."""
+    reason = exc.strerror or str(exc)
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{reason}: {' -> '.join(map(str, paths))}" if paths else reason
 
 
 def _quiet_libraries() -> None:

@@ -1,0 +1,318 @@
+"""Running the audit: any scorer in, an :class:`AuditReport` out.
+
+A *scorer* is any callable that maps a list of texts to 0/1 predictions (1 = hateful), as a
+NumPy array, or to a ``(predictions, hate_probabilities)`` tuple. :func:`detector_scorer`
+adapts a hateproto :class:`~hateproto.detector.Detector`; anything else (a TF-IDF baseline,
+an API client) only needs to be such a callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+from pydantic import BaseModel
+
+from hateproto.audit.suite import (
+    FPR_FUNCTIONALITIES,
+    FUNCTIONALITIES,
+    IDENTITY_FUNCTIONALITIES,
+    SUITE_VERSION,
+    AuditCase,
+)
+from hateproto.errors import HateprotoError
+
+ScoreOutput = Union[np.ndarray, tuple[np.ndarray, Union[np.ndarray, None]]]  # noqa: UP007
+Scorer = Callable[[list[str]], ScoreOutput]
+
+
+@dataclass(frozen=True)
+class AuditGoals:
+    """The targets a detector is judged on (issue 14)."""
+
+    min_functionality_accuracy: float = 0.60
+    min_identity_accuracy: float = 0.80
+    max_fpr_spread: float = 0.15
+
+
+class FunctionalityResult(BaseModel):
+    """Accuracy on one functionality."""
+
+    functionality: str
+    family: str
+    label_gold: int
+    n: int
+    correct: int
+    accuracy: float
+    mean_hate_probability: float | None = None
+    failed_ids: list[str] = []
+
+
+class GroupResult(BaseModel):
+    """Accuracy on the cases that target one group, and its false positive rate."""
+
+    group: str
+    n: int
+    accuracy: float
+    n_non_hateful: int
+    false_positives: int
+    fpr: float | None
+
+
+class GoalResult(BaseModel):
+    """One goal, the measured value and whether it is met."""
+
+    name: str
+    description: str
+    threshold: float
+    value: float | None
+    passed: bool
+
+
+class AuditReport(BaseModel):
+    """Everything the audit measured (JSON-ready with ``model_dump``)."""
+
+    suite_version: str
+    split: str
+    n_cases: int
+    accuracy: float
+    macro_f1: float
+    functionalities: list[FunctionalityResult]
+    groups: list[GroupResult]
+    fpr_spread: float | None
+    goals: list[GoalResult]
+    passed: bool
+    detector: dict[str, Any] | None = None
+
+    def functionality(self, name: str) -> FunctionalityResult:
+        """The result of functionality ``name`` (``KeyError`` when it was not run)."""
+        for item in self.functionalities:
+            if item.functionality == name:
+                return item
+        raise KeyError(name)
+
+    def group(self, key: str) -> GroupResult:
+        """The result of group ``key`` (``KeyError`` when no case targets it)."""
+        for item in self.groups:
+            if item.group == key:
+                return item
+        raise KeyError(key)
+
+
+def detector_scorer(detector: Any) -> Scorer:
+    """A scorer from a hateproto ``Detector`` (or anything with ``score_arrays``)."""
+
+    def score(texts: list[str]) -> ScoreOutput:
+        scores = detector.score_arrays(texts)
+        return np.asarray(scores.labels), np.asarray(scores.proba)[:, 1]
+
+    return score
+
+
+def load_detector_scorer(folder: str | Path, **overrides: Any) -> tuple[Scorer, dict[str, Any]]:
+    """Load a detector folder; returns its scorer and a short description for the report."""
+    from hateproto.detector import Detector
+
+    detector = Detector.from_pretrained(folder, **overrides)
+    described = {
+        "folder": str(folder),
+        "model": detector.model_reference,
+        "decides_with": detector.decides_with,
+        "decision_layer": detector.decision_layer,
+    }
+    return detector_scorer(detector), described
+
+
+def _as_scorer(detector: Scorer | Any) -> Scorer:
+    if hasattr(detector, "score_arrays"):
+        return detector_scorer(detector)
+    if callable(detector):
+        return detector
+    raise HateprotoError("run_audit needs a scorer callable or an object with score_arrays()")
+
+
+def _normalise(output: ScoreOutput, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Check a scorer's output: ``n`` 0/1 predictions and optional ``n`` probabilities."""
+    labels, proba = output if isinstance(output, tuple) else (output, None)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != n or not np.isin(labels, (0, 1)).all():
+        raise HateprotoError(f"the scorer must return {n} predictions, each 0 or 1")
+    if proba is not None:
+        proba = np.asarray(proba, dtype=np.float64).reshape(-1)
+        if proba.shape[0] != n:
+            raise HateprotoError(f"the scorer returned {proba.shape[0]} probabilities for {n}")
+    return labels.astype(np.int64), proba
+
+
+def score_cases(
+    scorer: Scorer,
+    cases: Sequence[AuditCase],
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions (and probabilities, if the scorer gives them) for every case, in batches."""
+    labels, probas = [], []
+    for start in range(0, len(cases), batch_size):
+        texts = [case.text for case in cases[start : start + batch_size]]
+        batch_labels, batch_proba = _normalise(scorer(texts), len(texts))
+        labels.append(batch_labels)
+        probas.append(batch_proba)
+        if progress is not None:
+            progress(len(texts))
+    has_proba = bool(probas) and all(p is not None for p in probas)
+    proba = np.concatenate(probas) if has_proba else None
+    return (np.concatenate(labels) if labels else np.zeros(0, np.int64)), proba
+
+
+def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean F1 of the two classes (a class absent from both gold and predictions scores 0)."""
+    scores = []
+    for label in (0, 1):
+        tp = int(((predicted == label) & (gold == label)).sum())
+        fp = int(((predicted == label) & (gold != label)).sum())
+        fn = int(((predicted != label) & (gold == label)).sum())
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores))
+
+
+def _functionality_results(
+    cases: Sequence[AuditCase], predicted: np.ndarray, proba: np.ndarray | None
+) -> list[FunctionalityResult]:
+    results = []
+    for item in FUNCTIONALITIES:
+        rows = [i for i, case in enumerate(cases) if case.functionality == item.name]
+        if not rows:
+            continue
+        right = predicted[rows] == item.label_gold
+        results.append(
+            FunctionalityResult(
+                functionality=item.name,
+                family=item.family,
+                label_gold=item.label_gold,
+                n=len(rows),
+                correct=int(right.sum()),
+                accuracy=float(right.mean()),
+                mean_hate_probability=None if proba is None else float(proba[rows].mean()),
+                failed_ids=[cases[i].id for i, ok in zip(rows, right, strict=True) if not ok],
+            )
+        )
+    return results
+
+
+def _group_results(cases: Sequence[AuditCase], predicted: np.ndarray) -> list[GroupResult]:
+    """Accuracy on every case naming the group; FPR on its group-balanced non-hateful cases."""
+    results = []
+    groups = sorted({c.target_group for c in cases if c.target_group}, key=_group_order)
+    for group in groups:
+        rows = [i for i, c in enumerate(cases) if c.target_group == group]
+        negatives = [i for i in rows if cases[i].functionality in FPR_FUNCTIONALITIES]
+        gold = np.array([cases[i].label_gold for i in rows])
+        false_pos = int(predicted[negatives].sum()) if negatives else 0
+        results.append(
+            GroupResult(
+                group=group,
+                n=len(rows),
+                accuracy=float((predicted[rows] == gold).mean()),
+                n_non_hateful=len(negatives),
+                false_positives=false_pos,
+                fpr=false_pos / len(negatives) if negatives else None,
+            )
+        )
+    return results
+
+
+def _group_order(key: str) -> tuple[int, str]:
+    from hateproto.audit.groups import group_keys
+
+    keys = group_keys()
+    return (keys.index(key) if key in keys else len(keys), key)
+
+
+def _goals(
+    functionalities: list[FunctionalityResult], spread: float | None, goals: AuditGoals
+) -> list[GoalResult]:
+    worst = min((f.accuracy for f in functionalities), default=None)
+    results = [
+        GoalResult(
+            name="min_functionality_accuracy",
+            description="no functionality under this accuracy",
+            threshold=goals.min_functionality_accuracy,
+            value=worst,
+            passed=worst is not None and worst >= goals.min_functionality_accuracy,
+        )
+    ]
+    for item in functionalities:
+        if item.functionality in IDENTITY_FUNCTIONALITIES:
+            results.append(
+                GoalResult(
+                    name=f"{item.functionality}_accuracy",
+                    description=f"{item.functionality.replace('_', ' ')} mentions passed",
+                    threshold=goals.min_identity_accuracy,
+                    value=item.accuracy,
+                    passed=item.accuracy >= goals.min_identity_accuracy,
+                )
+            )
+    results.append(
+        GoalResult(
+            name="fpr_spread",
+            description="max - min false positive rate across target groups",
+            threshold=goals.max_fpr_spread,
+            value=spread,
+            passed=spread is not None and spread <= goals.max_fpr_spread,
+        )
+    )
+    return results
+
+
+def summarise(
+    cases: Sequence[AuditCase],
+    predicted: np.ndarray,
+    proba: np.ndarray | None = None,
+    goals: AuditGoals | None = None,
+) -> AuditReport:
+    """The report for ``predicted`` (0/1 per case, in the order of ``cases``)."""
+    if not cases:
+        raise HateprotoError("the audit has no cases to report on")
+    predicted = np.asarray(predicted).astype(np.int64)
+    gold = np.array([case.label_gold for case in cases])
+    functionalities = _functionality_results(cases, predicted, proba)
+    groups = _group_results(cases, predicted)
+    rates = [g.fpr for g in groups if g.fpr is not None]
+    spread = float(max(rates) - min(rates)) if rates else None
+    goal_results = _goals(functionalities, spread, goals or AuditGoals())
+    splits = {case.split for case in cases}
+    return AuditReport(
+        suite_version=SUITE_VERSION,
+        split=splits.pop() if len(splits) == 1 else "all",
+        n_cases=len(cases),
+        accuracy=float((predicted == gold).mean()),
+        macro_f1=macro_f1(gold, predicted),
+        functionalities=functionalities,
+        groups=groups,
+        fpr_spread=spread,
+        goals=goal_results,
+        passed=all(g.passed for g in goal_results),
+    )
+
+
+def run_audit(
+    detector: Scorer | Any,
+    cases: Sequence[AuditCase],
+    *,
+    goals: AuditGoals | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> AuditReport:
+    """Score every case with ``detector`` (a scorer callable, or a ``Detector``) and report.
+
+    Example:
+        >>> from hateproto.audit import build_suite, run_audit
+        >>> report = run_audit(lambda texts: np.zeros(len(texts), int), build_suite("dev"))
+        >>> report.functionality("identity_neutral").accuracy
+        1.0
+    """
+    predicted, proba = score_cases(_as_scorer(detector), cases, batch_size, progress)
+    return summarise(cases, predicted, proba, goals)

@@ -1,0 +1,280 @@
+"""The functional audit suite: functionalities, cases, deterministic generation and splits.
+
+Case texts are written for hateproto and released under CC-BY-4.0 (see ``docs/audit.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup
+from hateproto.audit.perturb import PERTURBATIONS
+from hateproto.audit.slurs import SLUR_HATE_TEMPLATES, SLUR_HOMONYMS, SLUR_RECLAIMED, SLURS
+from hateproto.audit.templates_contrast import (
+    ABUSE_INDIVIDUAL,
+    CONTRAST_TEMPLATES,
+    NON_PROTECTED_TEMPLATES,
+    PROFANITY_UNTARGETED,
+)
+from hateproto.audit.templates_hate import FILLERS, HATE_TEMPLATES
+from hateproto.errors import ConfigError
+
+SUITE_SEED = 14
+SUITE_VERSION = "1.0"
+SPLITS = ("dev", "test", "all")
+SPELLING_PER_GROUP = 6
+SPELLING_SOURCES = (
+    "derogation_direct",
+    "dehumanisation",
+    "threat",
+    "exclusion_call",
+    "hate_question",
+    "slur_hate",
+)
+
+
+@dataclass(frozen=True)
+class Functionality:
+    """One behaviour the audit tests: its gold label, family and a one-line description."""
+
+    name: str
+    label_gold: int
+    family: str
+    description: str
+    every_group: bool = False
+
+
+def _f(name: str, gold: int, family: str, text: str, every: bool = False) -> Functionality:
+    return Functionality(name, gold, family, text, every)
+
+
+FUNCTIONALITIES: tuple[Functionality, ...] = (
+    _f("derogation_direct", 1, "hate", "explicit negative description of a group", True),
+    _f("derogation_implicit", 1, "hate", "coded insinuation and stereotype, no insult", True),
+    _f("dehumanisation", 1, "hate", "the group compared to animals, vermin or disease", True),
+    _f("threat", 1, "hate", "a threat or call for violence against the group", True),
+    _f("exclusion_call", 1, "hate", "calls to exclude the group or take away rights", True),
+    _f("hate_question", 1, "hate", "hate phrased as a (rhetorical) question", True),
+    _f("hate_pronoun_reference", 1, "hate", "group named first, hate carried by a pronoun", True),
+    _f("slur_hate", 1, "slur", "a slur used to attack its target group"),
+    _f("spelling_char_swap", 1, "spelling", "hateful case, two letters of its key word swapped"),
+    _f("spelling_missing_space", 1, "spelling", "hateful case, space before its key word gone"),
+    _f("spelling_extra_space", 1, "spelling", "hateful case, space inserted in its key word"),
+    _f("spelling_leetspeak", 1, "spelling", "hateful case, key word in leetspeak digits"),
+    _f("negated_hate", 0, "contrast", "hateful statement negated or rejected", True),
+    _f("counter_quote", 0, "contrast", "counter-speech that quotes hate to denounce it", True),
+    _f("counter_reference", 0, "contrast", "counter-speech that refers to hate", True),
+    _f("identity_neutral", 0, "identity", "neutral mention of the group", True),
+    _f("identity_positive", 0, "identity", "positive statement about the group", True),
+    _f("slur_reclaimed", 0, "slur", "in-group, reclaimed use of a slur"),
+    _f("slur_homonym", 0, "slur", "a word that is also a slur, in its other sense"),
+    _f("profanity_untargeted", 0, "other", "swearing with no target"),
+    _f("abuse_nonprotected_group", 0, "other", "hateful phrasing aimed at a non-protected group"),
+    _f("abuse_individual", 0, "other", "insults aimed at an individual, not a group"),
+)
+
+#: Hateful functionality -> non-hateful functionalities that share its words or phrasing.
+CONTRAST_PAIRS: tuple[tuple[str, str], ...] = (
+    ("derogation_direct", "negated_hate"),
+    ("dehumanisation", "counter_quote"),
+    ("threat", "counter_reference"),
+    ("derogation_direct", "identity_positive"),
+    ("derogation_direct", "abuse_nonprotected_group"),
+    ("slur_hate", "slur_reclaimed"),
+    ("slur_hate", "slur_homonym"),
+)
+
+#: Non-hateful functionalities with the same templates for every group: the per-group false
+#: positive rate is measured on these, so that groups are compared like with like.
+FPR_FUNCTIONALITIES = (
+    "negated_hate",
+    "counter_quote",
+    "counter_reference",
+    "identity_neutral",
+    "identity_positive",
+)
+IDENTITY_FUNCTIONALITIES = ("identity_neutral", "identity_positive")
+
+
+@dataclass(frozen=True)
+class AuditCase:
+    """One test case: a post, the functionality it tests and its gold label (1 = hateful)."""
+
+    id: str
+    text: str
+    functionality: str
+    label_gold: int
+    target_group: str | None
+    template_id: str
+    split: str
+
+    def to_dict(self) -> dict[str, object]:
+        """The case as a flat, JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A rendered case before its split is known, with the key term's span."""
+
+    id: str
+    text: str
+    functionality: str
+    label_gold: int
+    target_group: str | None
+    template_id: str
+    key_span: tuple[int, int] | None
+
+
+def functionality(name: str) -> Functionality:
+    """The functionality called ``name`` (``ConfigError`` when unknown)."""
+    for item in FUNCTIONALITIES:
+        if item.name == name:
+            return item
+    raise ConfigError(f"unknown functionality {name!r}")
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _render(template: str, fields: dict[str, str]) -> tuple[str, tuple[int, int] | None]:
+    """Fill ``template`` and strip the ``[key]`` brackets; returns the text and key span."""
+    text = template.format_map(fields)
+    start = text.find("[")
+    if start < 0:
+        return text, None
+    end = text.index("]", start)
+    return text[:start] + text[start + 1 : end] + text[end + 1 :], (start, end - 1)
+
+
+def _fields(group: TargetGroup, rng: random.Random, extra: dict[str, str]) -> dict[str, str]:
+    """Placeholder values for one case: group names and one draw of every filler."""
+    fields = {"group": rng.choice(group.plurals), "one": group.singular, **extra}
+    for name, values in FILLERS.items():
+        fields[name] = rng.choice(values)
+    for name in list(fields):
+        fields[_capitalise(name)] = _capitalise(fields[name])
+    return fields
+
+
+def _cross(
+    name: str,
+    gold: int,
+    templates: Sequence[str],
+    groups: Sequence[TargetGroup],
+    seed: int,
+    protected: bool = True,
+) -> list[_Draft]:
+    """Every template of ``name`` rendered once per group."""
+    drafts = []
+    for index, template in enumerate(templates):
+        template_id = f"{name}.{index:02d}"
+        for group in groups:
+            rng = random.Random(f"{seed}:{template_id}:{group.key}")
+            extra = {}
+            if name == "slur_hate":
+                extra = {"slurs": SLURS[group.key][0], "slur": SLURS[group.key][1]}
+            text, span = _render(template, _fields(group, rng, extra))
+            target = group.key if protected else None
+            drafts.append(
+                _Draft(f"{template_id}.{group.key}", text, name, gold, target, template_id, span)
+            )
+    return drafts
+
+
+def _posts(name: str, posts: Iterable[tuple[str | None, str]]) -> list[_Draft]:
+    """Hand-written posts, one template each."""
+    gold = functionality(name).label_gold
+    return [
+        _Draft(f"{name}.{i:02d}", text, name, gold, group, f"{name}.{i:02d}", None)
+        for i, (group, text) in enumerate(posts)
+    ]
+
+
+def _spelling(drafts: Sequence[_Draft], seed: int) -> list[_Draft]:
+    """Perturbed copies of hateful cases: ``SPELLING_PER_GROUP`` per group and perturbation."""
+    pool = [d for d in drafts if d.functionality in SPELLING_SOURCES and d.key_span]
+    out = []
+    for name, perturb in PERTURBATIONS.items():
+        for group in GROUPS:
+            rng = random.Random(f"{seed}:{name}:{group.key}")
+            mine = sorted((d for d in pool if d.target_group == group.key), key=lambda d: d.id)
+            for base in rng.sample(mine, SPELLING_PER_GROUP):
+                assert base.key_span is not None
+                text = perturb(base.text, base.key_span, rng)
+                out.append(
+                    _Draft(
+                        f"{name}.{base.id}",
+                        text,
+                        name,
+                        1,
+                        base.target_group,
+                        base.template_id,
+                        None,
+                    )
+                )
+    return out
+
+
+def _drafts(seed: int) -> list[_Draft]:
+    """Every case of the suite, before splits."""
+    drafts: list[_Draft] = []
+    for name, templates in HATE_TEMPLATES.items():
+        drafts += _cross(name, 1, templates, GROUPS, seed)
+    drafts += _cross("slur_hate", 1, SLUR_HATE_TEMPLATES, GROUPS, seed)
+    for name, templates in CONTRAST_TEMPLATES.items():
+        drafts += _cross(name, 0, templates, GROUPS, seed)
+    drafts += _cross(
+        "abuse_nonprotected_group", 0, NON_PROTECTED_TEMPLATES, NON_PROTECTED, seed, False
+    )
+    drafts += _posts("slur_reclaimed", SLUR_RECLAIMED)
+    drafts += _posts("slur_homonym", ((None, text) for text in SLUR_HOMONYMS))
+    drafts += _posts("profanity_untargeted", ((None, text) for text in PROFANITY_UNTARGETED))
+    drafts += _posts("abuse_individual", ((None, text) for text in ABUSE_INDIVIDUAL))
+    return drafts + _spelling(drafts, seed)
+
+
+def template_splits(template_ids: Iterable[str]) -> dict[str, str]:
+    """``dev`` or ``test`` for every template id: within each functionality, templates are
+    ordered by the SHA-256 of their id and alternately assigned, so both halves are balanced."""
+    by_functionality: dict[str, list[str]] = {}
+    for template_id in sorted(set(template_ids)):
+        by_functionality.setdefault(template_id.rsplit(".", 1)[0], []).append(template_id)
+    splits = {}
+    for ids in by_functionality.values():
+        ordered = sorted(ids, key=lambda t: hashlib.sha256(t.encode()).hexdigest())
+        for position, template_id in enumerate(ordered):
+            splits[template_id] = SPLITS[position % 2]
+    return splits
+
+
+def check_split(split: str) -> str:
+    """``split`` if it is dev, test or all; a ``ConfigError`` otherwise."""
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}: use dev, test or all")
+    return split
+
+
+def build_suite(split: str = "all", seed: int = SUITE_SEED) -> list[AuditCase]:
+    """The audit cases of ``split`` (dev, test or all), generated deterministically from
+    ``seed``. Spelling variants belong to the split of the template they derive from."""
+    check_split(split)
+    drafts = _drafts(seed)
+    splits = template_splits(d.template_id for d in drafts)
+    cases = [
+        AuditCase(
+            d.id,
+            d.text,
+            d.functionality,
+            d.label_gold,
+            d.target_group,
+            d.template_id,
+            splits[d.template_id],
+        )
+        for d in drafts
+    ]
+    return cases if split == "all" else [c for c in cases if c.split == split]

@@ -1,0 +1,69 @@
+"""``hateproto audit``: run hateproto's functional test suite on a detector.
+
+hateproto audit --detector detectors/ihc --json audit.json --figure audit.png
+hateproto audit --export-cases cases.csv          # the suite, for any other system
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from hateproto.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command to ``app``."""
+
+    @app.command("audit")
+    def audit(
+        detector: Path | None = typer.Option(None, help="Detector folder to audit."),
+        split: str = typer.Option("all", help="Templates to run: dev, test or all."),
+        json_path: Path | None = typer.Option(None, "--json", help="Write the report here."),
+        figure: Path | None = typer.Option(None, help="Write a PNG figure here."),
+        export: Path | None = typer.Option(
+            None, "--export-cases", help="Write the cases to this .csv or .jsonl file."
+        ),
+        batch_size: int | None = typer.Option(None, min=1, help="Texts per forward pass."),
+    ) -> None:
+        """Accuracy per functionality and per target group, false positive rate per group,
+        and pass/fail against the audit goals. Tune on --split dev, report on --split test."""
+        from hateproto.audit import (
+            build_suite,
+            check_output_path,
+            export_cases,
+            load_detector_scorer,
+            print_report,
+            run_audit,
+            write_figure,
+            write_report_json,
+        )
+
+        if detector is None and export is None:
+            raise ConfigError("give --detector DIR to audit, or --export-cases FILE")
+        if detector is not None and not detector.is_dir():
+            raise ConfigError(f"detector folder not found: {detector}")
+        cases = build_suite(split)
+        if json_path is not None:
+            check_output_path(json_path, (".json",), detector)
+        if figure is not None:
+            check_output_path(figure, (".png",), detector)
+        console = Console(stderr=True)
+        if export is not None:
+            export_cases(cases, check_output_path(export, (".csv", ".jsonl"), detector))
+            console.print(f"{len(cases):,} audit cases ({split}) written to {export}")
+        if detector is None:
+            return
+        overrides = {} if batch_size is None else {"batch_size": batch_size}
+        scorer, described = load_detector_scorer(detector, **overrides)
+        report = run_audit(scorer, cases)
+        report.detector = described
+        print_report(report, Console())
+        if json_path is not None:
+            write_report_json(report, json_path)
+            console.print(f"report written to {json_path}")
+        if figure is not None:
+            write_figure(report, figure)
+            console.print(f"figure written to {figure}")
