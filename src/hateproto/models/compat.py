@@ -4,9 +4,10 @@ Layer stepping (:mod:`hateproto.models.stepping`) builds attention masks the way
 inside their ``forward``. It uses the public mask builders of ``transformers.masking_utils``
 (``create_bidirectional_mask``, ``create_causal_mask``, ``create_sliding_window_causal_mask``)
 rather than private model methods. Their signatures still move between releases: the cache
-argument was called ``past_key_values`` until transformers 5.2x and is ``cache`` since, with the
-old name deprecated until 5.40. :func:`build_mask` reads the installed signature and passes the
-cache under whichever name it declares, so no caller has to know.
+argument was called ``past_key_values`` until transformers 5.2x and is ``cache`` since (the old
+name deprecated until 5.40), and ``inputs_embeds`` was ``input_embeds`` in 5.0. :func:`build_mask`
+reads the installed signature and passes each argument under the name it declares, so no caller
+has to know.
 
 The exactness tests in ``tests/test_stepping.py`` (per-layer states equal to
 ``output_hidden_states``) guard every function here; ``bash scripts/test-newest-transformers``
@@ -29,48 +30,42 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from hateproto.errors import ModelError
 
-_CACHE_NAMES = ("cache", "past_key_values")
-
-
-@cache
-def cache_argument(function: Callable[..., Any]) -> str | None:
-    """The name under which ``function`` takes the key/value cache, or ``None`` if it takes none.
-
-    Prefers ``cache`` (transformers >= 5.2x) over the deprecated ``past_key_values``.
-    """
-    parameters = inspect.signature(function).parameters
-    for name in _CACHE_NAMES:
-        if name in parameters:
-            return name
-    return None
+# Arguments of the mask builders that transformers renamed: today's name -> earlier names.
+_RENAMED = {"inputs_embeds": ("input_embeds",), "cache": ("past_key_values",)}
 
 
 def build_mask(function: Callable[..., Any], **kwargs: Any) -> Any:
     """Call a ``transformers.masking_utils`` mask builder with no cache (a fresh forward pass).
 
-    ``kwargs`` are the builder's other arguments (``config``, ``inputs_embeds``,
-    ``attention_mask``, ``position_ids``, ...). Arguments the installed version does not
-    declare raise :class:`~hateproto.errors.ModelError` naming the argument and the version,
-    instead of a ``TypeError`` deep inside a forward pass.
+    ``kwargs`` are the builder's other arguments under today's names (``config``,
+    ``inputs_embeds``, ``attention_mask``, ``position_ids``, ...); they are passed under the
+    name the installed version declares (``input_embeds`` before transformers 5.x's rename).
+    Arguments the installed version does not declare at all raise
+    :class:`~hateproto.errors.ModelError` naming the argument and the version, instead of a
+    ``TypeError`` deep inside a forward pass.
     """
     parameters = inspect.signature(function).parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    unknown = [name for name in kwargs if name not in parameters and not accepts_any]
-    if unknown:
-        raise ModelError(
-            f"transformers {_transformers_version()}: {function.__name__} takes no "
-            f"{', '.join(unknown)}; hateproto supports the versions in pyproject.toml "
-            "(reinstall with: bash scripts/install)"
-        )
-    name = cache_argument(function)
-    if name is not None:
-        kwargs[name] = None
-    return function(**kwargs)
+    call: dict[str, Any] = {}
+    for name, value in {**kwargs, "cache": None}.items():
+        declared = [n for n in (name, *_RENAMED.get(name, ())) if n in parameters]
+        if declared:
+            call[declared[0]] = value
+        elif name == "cache":
+            continue  # a builder without a cache argument
+        elif accepts_any:
+            call[name] = value
+        else:
+            raise ModelError(
+                f"transformers {_transformers_version()}: {function.__name__} takes no {name}; "
+                "hateproto supports the versions in pyproject.toml "
+                "(reinstall with: bash scripts/install)"
+            )
+    return function(**call)
 
 
 def _transformers_version() -> str:
@@ -96,3 +91,20 @@ def gemma3_bidirectional_window(sliding_window: int) -> Callable[..., Any]:
             "pyproject.toml (reinstall with: bash scripts/install)"
         )
     return overlay(sliding_window)
+
+
+def cache_keyword(model: Any) -> str:
+    """The keyword under which ``model.forward`` takes a key/value cache in this version
+    (``cache`` since transformers 5.2x, ``past_key_values`` before)."""
+    parameters = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
+
+
+def returned_cache(output: Any) -> Any:
+    """The key/value cache a forward pass with ``use_cache=True`` returned (``output.cache``
+    since transformers 5.2x, ``output.past_key_values`` before)."""
+    for name in ("cache", "past_key_values"):
+        value = getattr(output, name, None)
+        if value is not None:
+            return value
+    raise ModelError("the model returned no key/value cache although use_cache=True was passed")

@@ -38,6 +38,7 @@ import torch
 
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.compat import cache_keyword, returned_cache
 from hateproto.models.pooling import pool
 from hateproto.progress import progress_bar
 
@@ -213,12 +214,13 @@ class GuardModel:
             ],
             dim=1,
         )
-        out = self.backbone.model(
+        model = self.backbone.model
+        out = model(
             input_ids=batch["input_ids"],
             attention_mask=mask,
-            past_key_values=past,
             use_cache=True,
             output_hidden_states=True,
+            **{cache_keyword(model): past},
         )
         return out.hidden_states
 
@@ -239,7 +241,7 @@ class GuardModel:
         prefix = None
         if prefix_ids:
             out = self.backbone.model(input_ids=torch.tensor([prefix_ids]), use_cache=True)
-            prefix = (len(prefix_ids), out.past_key_values)
+            prefix = (len(prefix_ids), returned_cache(out))
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         vectors = torch.empty(len(texts), len(layer_ids), self.backbone.hidden_size)
         p_unsafe = np.empty(len(texts))
