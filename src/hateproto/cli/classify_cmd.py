@@ -17,6 +17,7 @@ from rich.console import Console
 
 from hateproto.detector import DetectorSpec
 from hateproto.errors import DataError
+from hateproto.outputs import check_output_file
 from hateproto.scoring import ClassifySummary, TableReader, classify_file
 
 
@@ -93,7 +94,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score every row of INPUT and write OUTPUT with label, hate_probability, margin and
         exit_layer added."""
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)
+        check_output_file(output_path, inputs=[input_path], option="OUTPUT")
         if on_error not in ("skip", "fail"):
             raise DataError(f"--on-error must be skip or fail, not {on_error!r}")
         if engine not in ("local", "ray"):

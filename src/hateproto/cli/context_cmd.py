@@ -10,7 +10,7 @@ import typer
 from hateproto.context import ContextConfig, ContextGenerator
 from hateproto.data import LabeledTexts, load_benchmark, load_table
 from hateproto.errors import ConfigError
-from hateproto.experiments import atomic_write_text
+from hateproto.outputs import atomic_write_text, check_output_file
 from hateproto.training.data import stratified_subsample
 
 app = typer.Typer(
@@ -56,6 +56,8 @@ def generate(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write JSONL text+context."),
 ) -> None:
     """Generate the context of every post (cached ones are reused; resumable)."""
+    if output is not None:
+        check_output_file(output, inputs=[table])
     settings = ContextConfig.from_yaml(config) if config else ContextConfig()
     overrides = {"model": model, "max_new_tokens": max_new_tokens, "batch_size": batch_size}
     overrides["dtype"] = dtype

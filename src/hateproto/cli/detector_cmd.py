@@ -14,10 +14,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.data import load_benchmark, load_sample, load_table
+from hateproto.cli.common import budget_points_to_f1, check_data_source, check_per_class
+from hateproto.cli.data_cmd import parse_label_map
+from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
-from hateproto.errors import DataError
+from hateproto.errors import ConfigError, DataError
+from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
 app = typer.Typer(
     help="Build, inspect and try out detectors (model + prototypes + early-exit settings).",
@@ -33,18 +36,19 @@ def _training_data(
     data_dir: str | None,
     text_column: str,
     label_column: str,
+    label_map: dict[str, int] | None = None,
 ) -> tuple[LabeledTexts, LabeledTexts | None]:
     """(train, dev) from a benchmark name, the built-in sample, or labelled files."""
     if (dataset is None) == (data is None):
         raise DataError("give either --dataset NAME (a benchmark or 'sample') or --data FILE")
     if data is not None:
-        train = load_table(data, text_column=text_column, label_column=label_column)
+        columns = {"text_column": text_column, "label_column": label_column}
+        train = load_table(data, label_map=label_map, **columns)
         dev = (
-            load_table(dev_data, text_column=text_column, label_column=label_column, split="dev")
-            if dev_data
-            else None
+            load_table(dev_data, label_map=label_map, split="dev", **columns) if dev_data else None
         )
         return train, dev
+    check_data_source(dataset, ("sample", *BENCHMARKS), "--dataset")
     if dataset == "sample":
         return load_sample("train"), None
     return (
@@ -63,9 +67,25 @@ def _decision_layer(layer: str) -> int | str | None:
         raise DataError(f"--layer must be auto, last or a layer number, not {layer!r}") from None
 
 
+def _check_calibration(
+    budget_points: float | None, dataset: str | None, dev_data: Path | None
+) -> float | None:
+    """The budget in F1 units; refused when there is no dev set to calibrate on."""
+    budget = budget_points_to_f1(budget_points, "--calibrate-budget")
+    if budget is not None and (dataset == "sample" or (dataset is None and dev_data is None)):
+        raise ConfigError(
+            "--calibrate-budget needs a dev set: give --dev-data FILE with --data, or a "
+            "benchmark --dataset (it has a dev split; 'sample' has none)"
+        )
+    return budget
+
+
 @app.command("build")
 def build(
     out: Path = typer.Option(..., "--out", "-o", help="Detector folder to write."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
+    ),
     model: str = typer.Option("minilm", help="Alias, folder, hub id or fine-tuned checkpoint."),
     dataset: str | None = typer.Option(
         None, help="Benchmark to draw prototype examples from (ihc, olid...), or 'sample'."
@@ -74,6 +94,9 @@ def build(
     dev_data: Path | None = typer.Option(None, help="Labelled file to choose the layer on."),
     text_column: str = typer.Option("text", help="Text column of --data/--dev-data."),
     label_column: str = typer.Option("label", help="0/1 label column of --data/--dev-data."),
+    label_map: str | None = typer.Option(
+        None, help="Map raw labels of --data to 0/1, e.g. 'hate=1,normal=0'."
+    ),
     protocol: str = typer.Option("hateprototypes", help="Protocol of --dataset."),
     data_dir: str | None = typer.Option(None, help="Folder with the dataset releases."),
     per_class: int = typer.Option(50, help="Training examples per class for the prototypes."),
@@ -82,7 +105,7 @@ def build(
     calibrate_budget: float | None = typer.Option(
         None,
         help="Calibrate per-layer early-exit thresholds on dev, allowing this macro-F1 "
-        "loss against the full model (0.005 = half a point).",
+        "loss against the full model, in points (0.5 = half a point; 0 to 20).",
     ),
     early_exit: bool = typer.Option(False, "--early-exit", help="Serve with early exit on."),
     delta: float | None = typer.Option(None, help="One early-exit margin threshold."),
@@ -92,14 +115,24 @@ def build(
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
 ) -> None:
     """Build a detector folder: prototypes from PER_CLASS examples of each class."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[data, dev_data])
+    budget = _check_calibration(calibrate_budget, dataset, dev_data)
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
     train, dev = _training_data(
-        dataset, data, dev_data, protocol, data_dir, text_column, label_column
+        dataset,
+        data,
+        dev_data,
+        protocol,
+        data_dir,
+        text_column,
+        label_column,
+        parse_label_map(label_map),
     )
+    check_per_class(train, per_class)
     values = {"dtype": dtype, "batch_size": batch_size, "decide_with": decide_with}
     values.update(early_exit=early_exit or delta is not None, delta=delta)
     settings = DetectorSettings.from_dict(values, "options")
@@ -111,10 +144,10 @@ def build(
         dev=dev,
         decision_layer=_decision_layer(layer),
         settings=settings,
-        calibrate_budget=calibrate_budget,
+        calibrate_budget=budget,
         show_progress=True,
     )
-    detector.save_pretrained(out)
+    replace_folder(out, detector.save_pretrained)
     selection = detector.metadata.get("layer_selection")
     if selection:
         how = f"best dev macro-F1, {selection['per_layer'][str(detector.decision_layer)]}"
@@ -129,7 +162,8 @@ def build(
         meta = detector.thresholds.metadata
         console.print(
             f"Early-exit thresholds calibrated on {dev.name}/{dev.split} (budget "
-            f"{calibrate_budget}): dev mean exit layer {meta['dev_mean_exit_layer']:.2f}, "
+            f"{calibrate_budget:g} macro-F1 points): dev mean exit layer "
+            f"{meta['dev_mean_exit_layer']:.2f}, "
             f"macro-F1 {meta['dev_macro_f1']:.4f} (full {meta['dev_full_macro_f1']:.4f})."
         )
     console.print(f"Serve it: hateproto serve --detector {out}")

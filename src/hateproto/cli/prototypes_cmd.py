@@ -9,11 +9,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hateproto.cli.common import check_data_source, check_per_class
+from hateproto.cli.data_cmd import parse_label_map
 from hateproto.data import BENCHMARKS, load_benchmark, load_table, sample_per_class
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
 from hateproto.models import Backbone
+from hateproto.outputs import PROTOTYPE_FOLDER, check_output_folder, replace_folder
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.files import read_spec
 
@@ -49,11 +52,14 @@ def load_source(
     data_dir: Path | None,
     text_column: str = "text",
     label_column: str = "label",
+    label_map: dict[str, int] | None = None,
 ) -> LabeledTexts:
     """A benchmark split (``data`` is a benchmark name) or a user table (``data`` is a file)."""
+    check_data_source(data, BENCHMARKS, "--data")
     if data in BENCHMARKS and not Path(data).exists():
         return load_benchmark(data, split, protocol, data_dir)
-    return load_table(data, text_column=text_column, label_column=label_column, split=split)
+    columns = {"text_column": text_column, "label_column": label_column}
+    return load_table(data, label_map=label_map, split=split, **columns)
 
 
 def choose_layer(clf: PrototypeClassifier, dev: LabeledTexts, limit: int, seed: int) -> dict:
@@ -77,6 +83,9 @@ def build(
     model: str = typer.Option(..., "--model", "-m", help="Alias, hub id, folder or checkpoint."),
     data: str = typer.Option(..., "--data", "-d", help=f"{', '.join(BENCHMARKS)} or a file."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the prototypes into."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --out even if it is not an empty or prototype folder."
+    ),
     protocol: str = typer.Option("hateprototypes", "--protocol", "-p", help="Benchmark protocol."),
     split: str = typer.Option("train", "--split", help="Split to build from."),
     per_class: int | None = typer.Option(
@@ -92,6 +101,9 @@ def build(
     choose_limit: int = typer.Option(2000, "--choose-limit", help="At most this many texts."),
     text_column: str = typer.Option("text", "--text-column", help="Text column of a file."),
     label_column: str = typer.Option("label", "--label-column", help="Label column of a file."),
+    label_map: str | None = typer.Option(
+        None, "--label-map", help="Map raw labels of a file to 0/1, e.g. 'hate=1,normal=0'."
+    ),
     dtype: str = typer.Option("float32", "--dtype", help="float32 or bfloat16."),
     batch_size: int = typer.Option(32, "--batch-size"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
@@ -100,7 +112,10 @@ def build(
     if normalize not in ("example", "mean"):
         raise ConfigError(f"--normalize {normalize!r}: use example or mean")
     start = time.perf_counter()
-    source = load_source(data, split, protocol, data_dir, text_column, label_column)
+    out = check_output_folder(out, PROTOTYPE_FOLDER, overwrite, inputs=[_file_or_none(data)])
+    columns = (text_column, label_column, parse_label_map(label_map))
+    source = load_source(data, split, protocol, data_dir, *columns)
+    check_per_class(source, per_class)
     backbone = Backbone.load(model, dtype=dtype)
     clf = PrototypeClassifier(
         backbone,
@@ -112,16 +127,31 @@ def build(
     clf.fit_data(source, per_class=per_class, seed=seed, show_progress=True)
     clf.metadata["build_command"] = {"model": model, "data": data, "split": split}
     if choose_layer_on:
-        dev = load_source(data, choose_layer_on, protocol, data_dir, text_column, label_column)
+        dev = load_source(data, choose_layer_on, protocol, data_dir, *columns)
         clf.metadata["layer_choice"] = choose_layer(clf, dev, choose_limit, seed)
-    clf.save_pretrained(out)
+    else:
+        clf.default_layer = clf.layers[-1]  # recorded, so `prototypes info` shows it
+    stale = (out / "early_exit.json").is_file()
+    replace_folder(out, clf.save_pretrained)
     counts = ", ".join(f"{k}: {v}" for k, v in clf.n_per_class_.items())
-    Console(stderr=True).print(
+    console = Console(stderr=True, soft_wrap=True)
+    console.print(
         f"prototypes of {len(clf.layers)} layer(s) from {source.name}/{source.split} "
         f"({counts} examples per class) with {model}; default layer "
         f"{clf.layers[clf.layer_position(None)]}; written to {out} in "
         f"{time.perf_counter() - start:.1f} s"
     )
+    if stale:
+        console.print(
+            f"removed {out / 'early_exit.json'}: its thresholds were calibrated for the old "
+            f"prototypes; run `hateproto early-exit calibrate --prototypes {out} ...` again"
+        )
+
+
+def _file_or_none(data: str) -> Path | None:
+    """``data`` as a path when it names an existing file (not a benchmark)."""
+    path = Path(data).expanduser()
+    return path if path.is_file() else None
 
 
 @app.command("info")

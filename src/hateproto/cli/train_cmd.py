@@ -6,6 +6,7 @@ Options given on the command line override the config file's values.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from hateproto.cli.common import check_data_source
 from hateproto.errors import ConfigError
+from hateproto.outputs import CHECKPOINT_FOLDER, check_output_folder, recover_folder
 from hateproto.paths import home_dir
 from hateproto.training import (
     DataConfig,
@@ -36,6 +39,23 @@ def _apply(config: TrainingConfig, data_values: dict[str, Any], values: dict[str
             raise ConfigError("no training data: pass --data NAME_OR_FILE or set data.dataset")
         merged["data"] = data
     return TrainingConfig.from_dict(merged, source="command line")
+
+
+def _check_paths(cfg: TrainingConfig, overwrite: bool) -> None:
+    """Before any work: the data exists (or is a known benchmark) and the output folder can be
+    replaced without losing anything the user keeps there."""
+    from hateproto.data import BENCHMARKS
+
+    data = cfg.data
+    check_data_source(data.dataset, BENCHMARKS, "--data")
+    if data.dev is not None:
+        check_data_source(data.dev, (), "--dev-data")
+    inputs = [p for p in (data.dataset, data.dev) if p is not None and Path(p).is_file()]
+    output = check_output_folder(
+        cfg.output_dir, CHECKPOINT_FOLDER, overwrite, inputs=inputs, option="--output"
+    )
+    if int(os.environ.get("RANK", "0")) == 0:  # one process of a multi-process launch
+        recover_folder(output)
 
 
 def _test_set(cfg: TrainingConfig) -> Any:
@@ -61,6 +81,20 @@ def register(app: typer.Typer) -> None:
         max_train: int | None = typer.Option(None, "--max-train", help="Stratified subsample."),
         max_dev: int | None = typer.Option(None, "--max-dev"),
         output: Path | None = typer.Option(None, "--output", "-o", help="Checkpoint folder."),
+        overwrite: bool = typer.Option(
+            False,
+            "--overwrite",
+            help="Replace --output even if it is not an empty folder or a checkpoint.",
+        ),
+        text_column: str | None = typer.Option(
+            None, "--text-column", help="Text column of a file."
+        ),
+        label_column: str | None = typer.Option(
+            None, "--label-column", help="0/1 label column of a file."
+        ),
+        dev_data: str | None = typer.Option(
+            None, "--dev-data", help="Dev file (default: a stratified part of --data)."
+        ),
         preset: str | None = typer.Option(None, help="classifier or embedding."),
         head: str | None = typer.Option(None, help="linear or mlp."),
         pooling: str | None = typer.Option(None, help="cls, mean, last, normalized_sum, max."),
@@ -96,12 +130,16 @@ def register(app: typer.Typer) -> None:
             data_dir=data_dir,
             max_train_examples=max_train,
             max_dev_examples=max_dev,
+            text_column=text_column,
+            label_column=label_column,
+            dev=dev_data,
         )
         cfg = _apply(base, data_options, options)
         if cfg.data is None:
             raise ConfigError("no training data: pass --data NAME_OR_FILE or set data.dataset")
         if cfg.output_dir is None:
             raise ConfigError("no output folder: pass --output DIR or set output_dir")
+        _check_paths(cfg, overwrite)
         if json_out:
             cfg = cfg.model_copy(update={"show_progress": False})
         summary = run_training(cfg, DataConfig.model_validate(cfg.data), test)

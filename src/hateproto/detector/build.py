@@ -15,6 +15,10 @@ from hateproto.errors import HateprotoError
 from hateproto.evaluation import classification_metrics
 from hateproto.prototypes import PrototypeClassifier
 
+#: Largest macro-F1 loss budget accepted, in F1 units (1 = any loss; the command line
+#: takes points and accepts at most 20).
+MAX_BUDGET = 1.0
+
 
 def build_detector(
     model: str,
@@ -41,13 +45,21 @@ def build_detector(
         decision_layer: a layer number, ``"auto"`` (best dev macro-F1) or ``None`` (last).
         settings: detector settings (``early_exit=True`` needs ``delta`` or a calibration).
         calibrate_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
-            macro-F1 loss (``0.005`` = half a point) against the full-depth decisions.
+            macro-F1 loss in F1 units (``0.005`` = half a point; 0 to 1) against the
+            full-depth decisions. The command line takes points (``--calibrate-budget 0.5``).
 
     Example:
         >>> train = load_benchmark("ihc", "train", "hateprototypes")          # doctest: +SKIP
         >>> build_detector("minilm", train, per_class=50).save_pretrained("det")  # doctest: +SKIP
     """
     settings = settings or DetectorSettings()
+    if calibrate_budget is not None:
+        check_budget(calibrate_budget)
+        if dev is None:
+            raise HateprotoError(
+                "calibrating early-exit thresholds needs a dev set (dev=...; on the command "
+                "line --dev-data FILE, or a --dataset with a dev split)"
+            )
     backbone, classifier = load_model(model, settings.dtype, is_classifier_checkpoint(model))
     clf = PrototypeClassifier(
         backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
@@ -69,12 +81,19 @@ def build_detector(
     settings = settings.model_copy(update={"decision_layer": chosen, "early_exit": False})
     detector = Detector(backbone, clf, classifier, None, settings, metadata, model)
     if calibrate_budget is not None:
-        if dev is None:
-            raise HateprotoError("calibrating early-exit thresholds needs a dev set")
         detector.thresholds = calibrate_thresholds(detector, dev, calibrate_budget, show_progress)
     detector.settings = settings.model_copy(update={"early_exit": early})
     detector._check_settings()
     return detector
+
+
+def check_budget(budget: float) -> None:
+    """Refuse a loss budget outside 0..:data:`MAX_BUDGET` F1 units."""
+    if not 0 <= budget <= MAX_BUDGET:
+        raise HateprotoError(
+            f"calibrate_budget {budget:g} is out of range: it is in F1 units (0.005 = half a "
+            f"macro-F1 point), from 0 to {MAX_BUDGET:g}"
+        )
 
 
 def calibrate_thresholds(
@@ -83,6 +102,7 @@ def calibrate_thresholds(
     """Per-layer early-exit deltas chosen on ``dev``: the lowest mean exit layer whose
     macro-F1 stays within ``budget`` (F1 units) of the detector's full-depth decisions
     (the head's, or the deepest prototypes')."""
+    check_budget(budget)
     protos = detector.prototypes
     if protos is None:
         raise HateprotoError("early-exit thresholds need prototypes")

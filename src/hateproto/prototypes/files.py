@@ -149,7 +149,11 @@ def build_spec(clf: PrototypeClassifier, sha256: str) -> PrototypeSpec:
 
 
 def save_prototypes(clf: PrototypeClassifier, directory: str | Path) -> Path:
-    """Write the tensor, then the JSON, each through a temporary file and a rename."""
+    """Write the tensor, then the JSON, each through a temporary file and a rename, with the
+    modes the user's umask gives. (To replace a whole folder atomically, as the command line
+    does, write into a new folder with :func:`hateproto.outputs.replace_folder`.)"""
+    from hateproto.outputs import atomic_write_text, make_public
+
     protos = clf._check_fitted()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -158,6 +162,7 @@ def save_prototypes(clf: PrototypeClassifier, directory: str | Path) -> Path:
     try:
         save_file({TENSOR_KEY: protos.float().contiguous()}, tmp, metadata={"format": "pt"})
         sha = file_sha256(Path(tmp))
+        make_public(tmp)
         os.replace(tmp, directory / TENSOR_FILE)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -167,8 +172,6 @@ def save_prototypes(clf: PrototypeClassifier, directory: str | Path) -> Path:
         text = json.dumps(spec.model_dump(mode="json"), indent=1)
     except TypeError as exc:
         raise ConfigError(f"classifier metadata cannot be written as JSON: {exc}") from None
-    from hateproto.experiments.results import atomic_write_text
-
     atomic_write_text(directory / SPEC_FILE, text + "\n")
     return directory
 

@@ -31,8 +31,10 @@ import pandas as pd
 from hateproto.data.tables import table_format
 from hateproto.errors import DataError
 from hateproto.experiments.results import atomic_write_text, remove_stale_temporaries
+from hateproto.outputs import check_output_file
 from hateproto.progress import progress_bar
 from hateproto.scoring.readers import Chunk, TableReader
+from hateproto.scoring.texts import text_problem
 from hateproto.scoring.writers import ChunkWriter, open_writer
 
 OnError = Literal["skip", "fail"]
@@ -153,8 +155,7 @@ def classify_file(
     reader = TableReader(job.input, text_column, chunk_size)
     columns = output_columns(reader.columns, job)
     table_format(job.output)  # fail on an unknown output type before any work
-    if job.output.resolve() == job.input.resolve():
-        raise DataError(f"{job.output}: the output must not be the input file")
+    check_output_file(job.output, inputs=[job.input], option="output")
     writer = open_writer(job.output)
     summary, writer_state = _start(job, resume, writer, log)
     if summary is None:
@@ -162,6 +163,9 @@ def classify_file(
     writer.open(writer_state)
     try:
         _run(job, reader, writer, score, columns, summary, show_progress)
+        if summary.rows_read == 0:  # a header-only input: the output still gets its columns
+            writer.write(add_predictions(pd.DataFrame(columns=columns), None, job.prefix))
+            log(f"{job.input} has no data rows: {job.output} is written without rows")
     except BaseException as exc:
         if not isinstance(exc, KeyboardInterrupt):
             writer.discard()
@@ -304,13 +308,9 @@ def row_problems(texts: list[object], known: dict[int, str] | None = None) -> di
     for position, text in enumerate(texts):
         if position in problems:
             continue
-        if isinstance(text, str):
-            if not text.strip():
-                problems[position] = "text is empty"
-        elif text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-            problems[position] = "text is missing"
-        else:
-            problems[position] = f"text is {type(text).__name__}, not a string"
+        problem = text_problem(text)
+        if problem is not None:
+            problems[position] = problem
     return dict(sorted(problems.items()))
 
 
