@@ -228,6 +228,7 @@ def test_report_json_and_figure(tmp_path, suite):
     figure = write_figure(report, tmp_path / "f.png")
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "r.json"]
+    assert written.stat().st_mode & 0o644 == 0o644  # readable by others, unlike mkstemp's
 
 
 def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path):

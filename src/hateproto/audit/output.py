@@ -50,6 +50,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror}") from None
     try:
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.is_file() else 0o644)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
         os.replace(tmp, path)

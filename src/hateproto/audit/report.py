@@ -281,7 +281,7 @@ def summarise(
     functionalities = _functionality_results(cases, predicted, proba)
     groups = _group_results(cases, predicted)
     rates = [g.fpr for g in groups if g.fpr is not None]
-    spread = float(max(rates) - min(rates)) if rates else None
+    spread = round(float(max(rates) - min(rates)), 12) if rates else None
     goal_results = _goals(functionalities, spread, goals or AuditGoals())
     splits = {case.split for case in cases}
     return AuditReport(
