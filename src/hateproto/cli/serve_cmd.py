@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from hateproto.detector import DetectorSpec
+from hateproto.optional import require
 from hateproto.service.settings import ServiceSettings
 
 
@@ -43,8 +44,8 @@ def register(app: typer.Typer) -> None:
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
     ) -> None:
         """Serve POST /v1/classify, GET /v1/info and GET /healthz (docs at /docs)."""
-        import uvicorn
-
+        require("fastapi", extra="service", purpose="hateproto serve")
+        uvicorn = require("uvicorn", extra="service", purpose="hateproto serve")
         from hateproto.service import create_app, uvicorn_log_config
 
         overrides = {"dtype": dtype}

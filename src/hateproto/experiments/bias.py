@@ -41,6 +41,7 @@ from hateproto.experiments.results import (
     save_figure,
 )
 from hateproto.experiments.transfer import prototype_scores
+from hateproto.optional import require
 
 Row = dict[str, Any]
 KEYS = ("model", "finetune_dataset", "seed", "dataset", "method", "group")
@@ -164,7 +165,7 @@ def spread_rows(rows: list[Row]) -> list[Row]:
 
 def plot(rows: list[Row], path: Any) -> None:
     """Grouped bars: FPR per target group for every setting."""
-    import matplotlib
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -17,6 +17,7 @@ import numpy as np
 
 from hateproto.experiments.early_exit import SWEEP_METHOD, TABLE4_METHODS
 from hateproto.experiments.results import atomic_write_text, save_figure
+from hateproto.optional import require
 
 Row = dict[str, Any]
 
@@ -142,7 +143,7 @@ def _ratio(value: float | None, counted: float) -> str:
 
 
 def _grid(count: int) -> tuple[Any, np.ndarray]:
-    import matplotlib
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -244,7 +245,7 @@ def plot_f1_vs_speedup(rows: Sequence[Row], path: str | Path) -> None:
 
 def plot_delta_sweep(rows: Sequence[Row], path: str | Path) -> None:
     """Fig 6: macro-F1 and mean exit layer against delta, one column per model."""
-    import matplotlib
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from hateproto.experiments.results import save_figure
+from hateproto.optional import require
 
 Row = dict[str, Any]
 
@@ -46,7 +47,7 @@ def heatmap(
     center: float | None = None,
 ) -> None:
     """A labelled heatmap with the value printed in every cell, saved as PNG."""
-    import matplotlib
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -89,7 +90,7 @@ def line_plot(
     log_x: bool = True,
 ) -> None:
     """One line per series name: ``(x, mean, low, high)`` with a shaded interval."""
-    import matplotlib
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from hateproto.errors import ConfigError, ModelError
+from hateproto.optional import require
 
 NRC_EMOTIONS: tuple[str, ...] = (
     "fear",
@@ -68,12 +69,8 @@ def nrc_lexicon() -> dict[str, tuple[str, ...]]:
 
     Read directly from the package data, so neither TextBlob nor NLTK corpora are needed.
     """
-    try:
-        source = resources.files("nrclex.data").joinpath("nrc_en.json")
-    except ModuleNotFoundError:
-        raise ModelError(
-            "the NRC emotion lexicon needs the nrclex package: pip install nrclex"
-        ) from None
+    require("nrclex.data", extra="fusion", purpose="the NRC emotion lexicon")
+    source = resources.files("nrclex.data").joinpath("nrc_en.json")
     with source.open("r", encoding="utf-8") as handle:
         return {word: tuple(emotions) for word, emotions in json.load(handle).items()}
 

@@ -19,6 +19,7 @@ import torch
 
 from hateproto.errors import ModelError
 from hateproto.models.pooling import POOLINGS, pool
+from hateproto.optional import require
 from hateproto.progress import progress_bar
 
 Family = Literal["encoder", "decoder"]
@@ -214,6 +215,8 @@ class Backbone:
         from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
         kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+        if gguf_file:
+            require("gguf", extra="gguf", purpose=f"loading {gguf_file}")
         try:
             config = AutoConfig.from_pretrained(path, **kwargs)
             tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)

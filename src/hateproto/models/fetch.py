@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hateproto.errors import ModelError
+from hateproto.optional import require
 from hateproto.paths import models_dir
 
 
@@ -101,6 +102,7 @@ def convert_gguf(gguf_path: Path, out: Path) -> None:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    require("gguf", extra="gguf", purpose=f"converting {gguf_path.name}")
     folder, name = str(gguf_path.parent), gguf_path.name
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)

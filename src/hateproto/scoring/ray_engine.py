@@ -28,6 +28,7 @@ import pandas as pd
 
 from hateproto.detector.spec import DetectorSpec
 from hateproto.errors import DataError, HateprotoError
+from hateproto.optional import require
 from hateproto.progress import progress_bar
 from hateproto.scoring.classify import (
     PREDICTION_COLUMNS,
@@ -158,7 +159,7 @@ def classify_with_ray(
     show_progress: bool = True,
 ) -> ClassifySummary:
     """``hateproto classify --engine ray``: score one file with Ray workers into one file."""
-    import ray
+    ray = require("ray", extra="ray", purpose="classify --engine ray")
 
     job = ClassifyJob(
         Path(input_path), Path(output_path), text_column, chunk_size, on_error, keep_columns, prefix

@@ -5,10 +5,35 @@ Example:
     >>> app = create_app(detector, ServiceSettings(max_texts_per_request=16))  # doctest: +SKIP
 """
 
-from hateproto.service.app import ClassifyRequest, ClassifyResponse, TextResult, create_app
-from hateproto.service.batcher import BatchStats, MicroBatcher, Overloaded, ShuttingDown
-from hateproto.service.logs import JsonFormatter, configure_logging, uvicorn_log_config
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from hateproto.service.settings import ServiceSettings
+
+# The rest is imported on first use, so that `hateproto serve --help` and the service settings
+# work without the [service] extra (fastapi, uvicorn) installed.
+_LAZY = {
+    "ClassifyRequest": "app",
+    "ClassifyResponse": "app",
+    "TextResult": "app",
+    "create_app": "app",
+    "BatchStats": "batcher",
+    "MicroBatcher": "batcher",
+    "Overloaded": "batcher",
+    "ShuttingDown": "batcher",
+    "JsonFormatter": "logs",
+    "configure_logging": "logs",
+    "uvicorn_log_config": "logs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hateproto.service' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"hateproto.service.{_LAZY[name]}"), name)
+
 
 __all__ = [
     "BatchStats",
