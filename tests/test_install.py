@@ -38,7 +38,7 @@ def test_lock_pins_every_dependency_with_hashes_and_the_cpu_torch() -> None:
     locked = _locked()
     project = _pyproject()["project"]
     named = list(project["dependencies"])
-    for extra, requirements in project["optional-dependencies"].items():
+    for requirements in project["optional-dependencies"].values():
         named += [r for r in requirements if not r.startswith("hateproto")]
     missing = {_name(r) for r in named} - set(locked)
     assert not missing, f"not in requirements.lock: {missing} (run: bash scripts/lock)"
@@ -118,10 +118,8 @@ def test_core_imports_without_any_extra() -> None:
 
 
 def test_serve_without_the_service_extra_names_it(tmp_path: Path) -> None:
-    script = (
-        _BLOCK_EXTRAS.format(blocked=["fastapi", "uvicorn"]).replace(
-            "code = main(['serve', '--help'])", "code = main(['serve', '--model', 'x'])"
-        )
+    script = _BLOCK_EXTRAS.format(blocked=["fastapi", "uvicorn"]).replace(
+        "code = main(['serve', '--help'])", "code = main(['serve', '--model', 'x'])"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120

@@ -192,7 +192,7 @@ class Detector:
         return DetectorManifest(
             format_version=FORMAT_VERSION,
             hateproto_version=__version__,
-            created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model=ModelRecord(
                 reference=_portable_reference(self.model_reference),
                 kind="classifier" if self.classifier is not None else "backbone",
