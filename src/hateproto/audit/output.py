@@ -22,6 +22,8 @@ from rich.table import Table
 from hateproto.audit.report import AuditReport
 from hateproto.audit.suite import AuditCase
 from hateproto.errors import DataError
+from hateproto.optional import require
+from hateproto.outputs import current_umask
 
 EXPORT_SUFFIXES = (".csv", ".jsonl")
 
@@ -44,13 +46,15 @@ def check_output_path(path: Path, suffixes: Sequence[str], protected: Path | Non
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write`` on a temporary file beside ``path``, then rename it onto ``path``."""
+    """Call ``write`` on a temporary file beside ``path``, then rename it onto ``path``; the
+    file gets the mode of the file it replaces, or the umask's for a new one."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise DataError(f"cannot write {path}: {exc.strerror}") from None
     try:
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.is_file() else 0o644)
+        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666 & ~current_umask()
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
         os.replace(tmp, path)
@@ -125,8 +129,7 @@ def print_report(report: AuditReport, console: Console, goals_min: float = 0.6) 
 
 def write_figure(report: AuditReport, path: Path) -> Path:
     """A PNG: accuracy per functionality (coloured by gold label) and FPR per group."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from hateproto.errors import ConfigError
+from hateproto.optional import require
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
             check_output_path(json_path, (".json",), detector)
         if figure is not None:
             check_output_path(figure, (".png",), detector)
+            require("matplotlib", extra="plots", purpose="figures")
         console = Console(stderr=True)
         if export is not None:
             export_cases(cases, check_output_path(export, (".csv", ".jsonl"), detector))
