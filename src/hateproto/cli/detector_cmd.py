@@ -105,7 +105,7 @@ def build(
     calibrate_budget: float | None = typer.Option(
         None,
         help="Calibrate per-layer early-exit thresholds on dev, allowing this macro-F1 "
-        "loss against the full model, in points (0.5 = half a point; 0 to 20).",
+        "loss against the full model, in points (0.5 = half a point; 0 to 100).",
     ),
     early_exit: bool = typer.Option(False, "--early-exit", help="Serve with early exit on."),
     delta: float | None = typer.Option(None, help="One early-exit margin threshold."),

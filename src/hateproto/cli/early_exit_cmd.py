@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from hateproto.errors import ConfigError
+from hateproto.cli.common import budget_points_to_f1
 
 app = typer.Typer(
     help="Early exit: calibrate thresholds, evaluate speed and macro-F1.", no_args_is_help=True
@@ -42,7 +42,9 @@ def _data(data: str, split: str, protocol: str, data_dir: Path | None, limit: in
 def calibrate(
     prototypes: Path = _PROTOS,
     data: str = _DATA,
-    budget: float = typer.Option(0.5, "--budget", help="Allowed macro-F1 loss, in points."),
+    budget: float = typer.Option(
+        0.5, "--budget", help="Allowed macro-F1 loss, in points (0.5 = half a point; 0 to 100)."
+    ),
     split: str = typer.Option("dev", "--split"),
     model: str | None = _MODEL,
     protocol: str = _PROTOCOL,
@@ -56,12 +58,11 @@ def calibrate(
     from hateproto.early_exit.calibration import calibrate_on_data
     from hateproto.early_exit.loading import load_prototypes_and_head
 
-    if budget < 0:
-        raise ConfigError(f"--budget must be >= 0 points, got {budget}")
+    budget_f1 = budget_points_to_f1(budget, "--budget")
     protos, head = load_prototypes_and_head(prototypes, model, dtype)
     dev = _data(data, split, protocol, data_dir, max_examples)
     thresholds = calibrate_on_data(
-        protos, dev, budget / 100, head, batch_size=batch_size, show_progress=True
+        protos, dev, budget_f1, head, batch_size=batch_size, show_progress=True
     )
     path = thresholds.save(prototypes)
     meta = thresholds.metadata

@@ -2,7 +2,9 @@
 
     hateproto serve --detector detectors/ihc --host 127.0.0.1 --port 8000
 
-Set ``HATEPROTO_API_TOKEN`` to require ``Authorization: Bearer <token>`` on ``/v1/*``.
+Set ``HATEPROTO_API_TOKEN`` to require ``Authorization: Bearer <token>`` on ``/v1/*`` (set
+but empty is refused). The address is bound before the model loads, so a bad ``--port`` or a
+port in use is a one-line error at once.
 Stops gracefully on Ctrl-C or SIGTERM: queued requests are answered first.
 """
 
@@ -43,10 +45,11 @@ def register(app: typer.Typer) -> None:
         ),
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
     ) -> None:
-        """Serve POST /v1/classify, GET /v1/info and GET /healthz (docs at /docs)."""
+        """Serve POST /v1/classify, GET /v1/info, GET /livez and GET /readyz (docs at /docs)."""
         require("fastapi", extra="service", purpose="hateproto serve")
-        uvicorn = require("uvicorn", extra="service", purpose="hateproto serve")
-        from hateproto.service import create_app, uvicorn_log_config
+        require("uvicorn", extra="service", purpose="hateproto serve")
+        from hateproto.service import create_app
+        from hateproto.service.server import bind_socket, run_server
 
         overrides = {"dtype": dtype}
         if early_exit or delta is not None:
@@ -70,16 +73,14 @@ def register(app: typer.Typer) -> None:
             {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}},
             source="serve options",
         )
-        if threads is not None:
-            import torch
+        sock = bind_socket(host, port)  # a bad or busy port fails before the model loads
+        try:
+            if threads is not None:
+                import torch
 
-            torch.set_num_threads(threads)
-        app_ = create_app(spec.load(), settings)
-        uvicorn.run(
-            app_,
-            host=host,
-            port=port,
-            log_config=uvicorn_log_config(settings.log_level),
-            access_log=False,
-            timeout_graceful_shutdown=30,
-        )
+                torch.set_num_threads(threads)
+            app_ = create_app(spec.load(), settings)
+        except BaseException:
+            sock.close()
+            raise
+        run_server(app_, sock, settings.log_level)

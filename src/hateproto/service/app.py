@@ -5,13 +5,18 @@ Endpoints:
 * ``POST /v1/classify`` ``{"texts": [...]}`` → per text ``label``, ``hate_probability``,
   ``margin``, ``exit_layer``;
 * ``GET /v1/info``: model, prototypes, versions, thresholds, limits, batching counters;
-* ``GET /healthz``: liveness (no auth);
-* ``GET /docs``, ``GET /openapi.json``: the OpenAPI description.
+* ``GET /livez``: liveness (the process and its batching worker run);
+* ``GET /readyz`` and ``GET /healthz``: readiness (a canary text is scored through the model;
+  503 with the reason when it cannot be) — see :mod:`hateproto.service.health`;
+* ``GET /docs`` (an offline page), ``GET /openapi.json``: the OpenAPI description.
 
-Too many texts, too long a text or too large a body → 413; invalid JSON, non-string or empty
-texts, an empty list → 422; a missing or wrong bearer token (when ``HATEPROTO_API_TOKEN`` is
-set) → 401; a full queue or a stopping service → 503. Every error body is
-``{"detail": "<message>"}`` and the message states the limit that was hit.
+Every body is checked before it reaches the model (:mod:`hateproto.service.validation`):
+too many texts or too long a text or body → 413; a body that is not UTF-8 JSON, non-string,
+empty or invalid-Unicode texts, an empty list → 422 naming the text index; a missing or
+wrong bearer token (when ``HATEPROTO_API_TOKEN`` is set) → 401; a full queue or a stopping
+service → 503; a request the model fails on → 500 for that request only (its batch
+neighbours are retried alone). Every error body is ``{"detail": "<message>"}``, and no error
+closes the client's keep-alive connection.
 
 Example:
     >>> app = create_app(Detector.from_pretrained("detectors/ihc"))  # doctest: +SKIP
@@ -21,49 +26,41 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, StrictStr
 
 from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, Overloaded, ShuttingDown
+from hateproto.service.docs_page import docs_html
+from hateproto.service.health import ReadinessProbe
+from hateproto.service.schemas import ClassifyRequest, ClassifyResponse, TextResult
 from hateproto.service.settings import ServiceSettings
+from hateproto.service.validation import RequestProblem, invalid_request, parse_texts
+
+__all__ = ["ClassifyRequest", "ClassifyResponse", "TextResult", "create_app"]
 
 log = logging.getLogger("hateproto.service")
 
-
-class ClassifyRequest(BaseModel):
-    """Texts to classify."""
-
-    texts: list[StrictStr] = Field(
-        ..., description="The posts to classify, one string each.", examples=[["some post"]]
-    )
-
-
-class TextResult(BaseModel):
-    """The decision on one text."""
-
-    label: Literal["hate", "not_hate"]
-    hate_probability: float = Field(..., ge=0.0, le=1.0)
-    margin: float = Field(..., description="Top-1 minus top-2 similarity at the exit layer.")
-    exit_layer: int = Field(..., description="Layer the decision was taken at (1..L).")
-
-
-class ClassifyResponse(BaseModel):
-    """One result per text, in request order."""
-
-    results: list[TextResult]
-    model: str
-    took_ms: float
+_CLASSIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or wrong bearer token"},
+    413: {"description": "Too many texts, a text too long, or a body too large"},
+    422: {
+        "description": "Not UTF-8 JSON, an empty list, or a text that is not a non-empty, "
+        "valid Unicode string (the message names the text index)"
+    },
+    500: {"description": "The model failed on this request (other requests are unaffected)"},
+    503: {"description": "Overloaded or shutting down; retry"},
+}
 
 
 def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAPI:
@@ -79,13 +76,18 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         enabled=settings.micro_batching,
         max_queue_texts=settings.max_queue_texts,
     )
+    probe = ReadinessProbe(batcher, settings.readiness_cache_s, settings.readiness_timeout_s)
     info = detector.info()
     model_name = str(info.get("model", {}).get("reference", "unknown"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await batcher.start()
-        log.info("service started", extra={"event": "start", "model": model_name})
+        auth = "bearer token" if settings.api_token is not None else "off"
+        log.info(
+            f"service started (auth: {auth})",
+            extra={"event": "start", "model": model_name, "auth": auth},
+        )
         yield
         log.info("service stopping: finishing queued requests", extra={"event": "stopping"})
         await batcher.stop()
@@ -96,19 +98,20 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         version=__version__,
         description="Classify posts as hate or not hate with a hateproto detector.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.batcher = batcher
+    app.state.probe = probe
     app.state.settings = settings
     _install_middleware(app, settings)
     _install_error_handlers(app)
+    _install_health(app, probe, batcher)
     auth = _auth_dependency(settings)
 
-    @app.get("/healthz", tags=["service"], summary="Liveness")
-    async def healthz() -> JSONResponse:
-        """``{"status": "ok"}`` while the model worker runs, else 503."""
-        if not batcher.healthy:
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", "queued_texts": batcher.queued_texts})
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html(app.openapi()))
 
     @app.get("/v1/info", tags=["service"], summary="Model, prototypes, thresholds, limits")
     async def v1_info(_: None = Depends(auth)) -> dict[str, Any]:
@@ -120,6 +123,7 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
                 **settings.model_dump(exclude={"api_token"}),
                 "auth": settings.api_token is not None,
                 "batching": batcher.stats.as_dict(),
+                "readiness_canaries": probe.canaries,
             },
         }
 
@@ -128,50 +132,77 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         response_model=ClassifyResponse,
         tags=["moderation"],
         summary="Classify texts",
-        responses={
-            401: {"description": "Missing or wrong bearer token"},
-            413: {"description": "Too many texts, or a text too long"},
-            422: {"description": "Invalid JSON, an empty list, or a text that is not a string"},
-            503: {"description": "Overloaded or shutting down; retry"},
+        responses=_CLASSIFY_RESPONSES,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ClassifyRequest.model_json_schema()}},
+            }
         },
     )
-    async def classify(body: ClassifyRequest, _: None = Depends(auth)) -> ClassifyResponse:
+    async def classify(request: Request, _: None = Depends(auth)) -> ClassifyResponse:
         """Label, hate probability, margin and exit layer for each text."""
         started = time.perf_counter()
-        _check_limits(body.texts, settings)
-        try:
-            predictions = await batcher.submit(body.texts)
-        except (Overloaded, ShuttingDown) as exc:
-            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
-        results = [TextResult(**p.to_dict()) for p in predictions]
+        texts = parse_texts(await request.body(), settings)
+        predictions = await _score(batcher, texts)
+        results = [_text_result(p, index) for index, p in enumerate(predictions)]
         took = round((time.perf_counter() - started) * 1e3, 2)
         return ClassifyResponse(results=results, model=model_name, took_ms=took)
 
     return app
 
 
-def _check_limits(texts: list[str], settings: ServiceSettings) -> None:
-    """413 for too many or too long texts, 422 for an empty list or an empty text."""
-    if not texts:
+async def _score(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
+    """The batcher's predictions; its errors as HTTP errors for this request only."""
+    try:
+        return await batcher.submit(texts)
+    except (Overloaded, ShuttingDown) as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
+    except HateprotoError as exc:
+        raise RequestProblem(422, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - logged by the batcher with its traceback
         raise HTTPException(
-            422,
-            f"texts is empty: send between 1 and {settings.max_texts_per_request} texts",
-        )
-    if len(texts) > settings.max_texts_per_request:
-        raise HTTPException(
-            413,
-            f"too many texts: {len(texts)} in one request; the limit is "
-            f"{settings.max_texts_per_request} texts per request",
-        )
-    for index, text in enumerate(texts):
-        if len(text) > settings.max_chars_per_text:
-            raise HTTPException(
-                413,
-                f"text {index} has {len(text):,} characters; the limit is "
-                f"{settings.max_chars_per_text:,} characters per text",
-            )
-        if not text.strip():
-            raise HTTPException(422, f"text {index} is empty or only whitespace")
+            500, f"the model failed on this request ({type(exc).__name__}); see the service log"
+        ) from None
+
+
+def _text_result(prediction: Any, index: int) -> TextResult:
+    """A checked :class:`TextResult` (a NaN score is a model failure, not a decision)."""
+    values = prediction.to_dict()
+    if not all(math.isfinite(values[k]) for k in ("hate_probability", "margin")):
+        raise HTTPException(500, f"the model returned a non-finite score for text {index}")
+    return TextResult(**{k: values[k] for k in TextResult.model_fields})
+
+
+def _install_health(app: FastAPI, probe: ReadinessProbe, batcher: MicroBatcher) -> None:
+    """``/livez`` (liveness), ``/readyz`` and ``/healthz`` (readiness); no auth."""
+
+    @app.get("/livez", tags=["service"], summary="Liveness: the process runs")
+    async def livez() -> JSONResponse:
+        """``{"status": "ok"}`` while the event loop and the batching worker run."""
+        alive, reason = probe.alive()
+        if not alive:
+            return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def readiness() -> JSONResponse:
+        state = await probe.check()
+        body = {**state.as_dict(time.monotonic()), "queued_texts": batcher.queued_texts}
+        return JSONResponse(body, status_code=200 if state.ready else 503)
+
+    app.get(
+        "/readyz",
+        tags=["service"],
+        summary="Readiness: a canary text is scored through the model",
+        description="200 when a canary text (scored at most every readiness_cache_s seconds) "
+        "got a valid decision, else 503 with the reason in `detail`.",
+    )(readiness)
+    app.get(
+        "/healthz",
+        tags=["service"],
+        summary="Readiness (same as /readyz)",
+        description="The same check as /readyz; use /livez for liveness.",
+    )(readiness)
 
 
 def _auth_dependency(settings: ServiceSettings) -> Any:
@@ -197,7 +228,9 @@ def _auth_dependency(settings: ServiceSettings) -> Any:
 
 
 def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
-    """Request ids, a body-size limit, and one JSON log line per request."""
+    """Request ids, a body-size limit, one JSON log line per request, and a last-resort 500
+    that is answered here (an exception that escaped would make the server drop the
+    client's keep-alive connection)."""
     max_body = settings.max_body_bytes()
 
     @app.middleware("http")
@@ -215,7 +248,18 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
                 status_code=413,
             )
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # noqa: BLE001 - answered, logged with its traceback
+                log.error(
+                    "unhandled error",
+                    exc_info=exc,
+                    extra={"path": request.url.path, "request_id": request_id},
+                )
+                response = JSONResponse(
+                    {"detail": f"internal error; see the service log (request {request_id})"},
+                    status_code=500,
+                )
         response.headers["X-Request-ID"] = request_id
         log.info(
             "request",
@@ -233,23 +277,21 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    """422 bodies that name the problem (without echoing the posts back)."""
+    """422/413 bodies that name the problem (without echoing the posts back)."""
+
+    @app.exception_handler(RequestProblem)
+    async def refused(request: Request, exc: RequestProblem) -> JSONResponse:
+        body: dict[str, Any] = {"detail": exc.message}
+        if exc.errors:
+            body["errors"] = exc.errors
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"loc": [str(p) for p in error.get("loc", ())], "msg": error.get("msg", "")}
-            for error in exc.errors()
-        ]
-        summary = "; ".join(f"{'.'.join(p['loc'][1:]) or 'body'}: {p['msg']}" for p in problems[:5])
-        message = f"invalid request: {summary}" if summary else "invalid request"
-        return JSONResponse({"detail": message, "errors": problems[:20]}, status_code=422)
+    async def invalid_request_handler(
+        request: Request, exc: RequestValidationError
+    ) -> JSONResponse:
+        return await refused(request, invalid_request(list(exc.errors()), prefix=()))
 
     @app.exception_handler(HateprotoError)
     async def rejected(request: Request, exc: HateprotoError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def failed(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
-        return JSONResponse({"detail": "internal error; see the service log"}, status_code=500)

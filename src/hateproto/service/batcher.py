@@ -7,6 +7,9 @@ requests), and hands each request its share of the results. The wait is skipped 
 previous batch held a single request and nothing else is queued (a lone client pays no
 batching delay). With batching off each request runs alone, in arrival order.
 
+One bad request harms no other: when a batch of several requests fails, each of its requests
+is run again alone, so only the guilty one gets the error.
+
 Example:
     >>> batcher = MicroBatcher(detector.score, max_batch_size=32, max_wait_ms=5)  # doctest: +SKIP
     >>> await batcher.start(); preds = await batcher.submit(["some post"])         # doctest: +SKIP
@@ -52,6 +55,8 @@ class BatchStats:
     texts: int = 0
     largest_batch: int = 0
     model_seconds: float = 0.0
+    failed_batches: int = 0
+    failed_requests: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counters, with the mean batch size."""
@@ -116,6 +121,11 @@ class MicroBatcher:
         return self._worker is not None and not self._worker.done() and not self._closing
 
     @property
+    def worker_failed(self) -> bool:
+        """True when the worker has ended although nobody stopped it (a bug: restart)."""
+        return self._worker is not None and self._worker.done() and not self._closing
+
+    @property
     def queued_texts(self) -> int:
         """Texts waiting for the model."""
         return self._queued_texts
@@ -147,7 +157,13 @@ class MicroBatcher:
                 await self._wakeup.wait()
                 continue
             batch = await self._collect()
-            await self._execute(batch)
+            try:
+                await self._execute(batch)
+            except Exception as exc:  # a bug here must not stop the worker for everyone
+                log.exception("batch handling failed", extra={"event": "batcher_error"})
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
 
     async def _collect(self) -> list[_Request]:
         """The next batch: the oldest request plus whatever fits, waiting up to max_wait."""
@@ -169,7 +185,7 @@ class MicroBatcher:
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
         return batch
 
@@ -179,30 +195,71 @@ class MicroBatcher:
         return request
 
     async def _execute(self, batch: list[_Request]) -> None:
-        """Run the model on the batch in the model thread; give each request its results."""
+        """Run the model on the batch in the model thread; give each request its results.
+
+        If a batch of several requests fails, each is retried alone, so that only the
+        request that causes the failure gets it."""
         live = [r for r in batch if not r.future.done()]  # a client may have gone away
         if not live:
             return
         texts = [text for request in live for text in request.texts]
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
         try:
-            results = await loop.run_in_executor(self._executor, self.score, texts)
-        except Exception as exc:  # the error goes to every waiting request
-            log.exception("model call failed", extra={"batch_texts": len(texts)})
+            results = await self._score(texts)
+        except Exception as exc:
+            if len(live) == 1:
+                self._fail(live[0], exc)
+                return
+            self.stats.failed_batches += 1
+            log.warning(
+                "batch failed; retrying its requests one by one",
+                extra={"event": "batch_failed", "requests": len(live), "error": repr(exc)[:200]},
+            )
             for request in live:
-                if not request.future.done():
-                    request.future.set_exception(exc)
+                await self._execute_alone(request)
             return
-        elapsed = time.perf_counter() - started
         self._company = len(live) > 1
-        self._record(len(live), len(texts), elapsed)
+        self._record(len(live), len(texts), time.perf_counter() - started)
         offset = 0
         for request in live:
             share = list(results[offset : offset + len(request.texts)])
             offset += len(request.texts)
             if not request.future.done():
                 request.future.set_result(share)
+
+    async def _execute_alone(self, request: _Request) -> None:
+        """One request in its own model call (after its batch failed)."""
+        if request.future.done():
+            return
+        started = time.perf_counter()
+        try:
+            results = await self._score(request.texts)
+        except Exception as exc:
+            self._fail(request, exc)
+            return
+        self._record(1, len(request.texts), time.perf_counter() - started)
+        if not request.future.done():
+            request.future.set_result(list(results))
+
+    async def _score(self, texts: list[str]) -> Sequence[Any]:
+        """One model call in the model thread; checks that every text got a result."""
+        loop = asyncio.get_running_loop()
+        results = await loop.run_in_executor(self._executor, self.score, texts)
+        if len(results) != len(texts):
+            raise RuntimeError(f"the model returned {len(results)} results for {len(texts)} texts")
+        return results
+
+    def _fail(self, request: _Request, exc: Exception) -> None:
+        """Hand ``exc`` to ``request`` (the one request it belongs to)."""
+        self.stats.failed_requests += 1
+        if not isinstance(exc, HateprotoError):
+            log.error(
+                "model call failed",
+                exc_info=exc,
+                extra={"event": "model_error", "texts": len(request.texts)},
+            )
+        if not request.future.done():
+            request.future.set_exception(exc)
 
     def _record(self, requests: int, texts: int, seconds: float) -> None:
         stats = self.stats

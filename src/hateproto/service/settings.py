@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from hateproto.config import YamlConfig
+from hateproto.errors import ConfigError
 
 
 def _token_from_environment() -> SecretStr | None:
-    token = os.environ.get("HATEPROTO_API_TOKEN", "").strip()
-    return SecretStr(token) if token else None
+    """``$HATEPROTO_API_TOKEN``; unset → no auth. Set but empty is refused: it is more likely
+    a broken secret than a wish to turn auth off."""
+    if "HATEPROTO_API_TOKEN" not in os.environ:
+        return None
+    token = os.environ["HATEPROTO_API_TOKEN"].strip()
+    if not token:
+        raise ConfigError(
+            "HATEPROTO_API_TOKEN is set but empty: set it to the token clients must send, or "
+            "unset it (`unset HATEPROTO_API_TOKEN`) to run without auth"
+        )
+    return SecretStr(token)
 
 
 class ServiceSettings(YamlConfig):
@@ -27,7 +37,10 @@ class ServiceSettings(YamlConfig):
         max_wait_ms: how long the first request of a batch waits for company.
         max_queue_texts: texts waiting beyond this → 503 (try again later).
         api_token: bearer token required on ``/v1/*`` (default: ``$HATEPROTO_API_TOKEN``;
-            none → no auth).
+            unset → no auth; set but empty → an error at start).
+        readiness_cache_s: how long a readiness answer (a canary scored through the model)
+            is reused by ``/readyz`` and ``/healthz``.
+        readiness_timeout_s: a canary slower than this → not ready (503).
         log_level: ``debug``, ``info``, ``warning``...
 
     Example:
@@ -42,7 +55,16 @@ class ServiceSettings(YamlConfig):
     max_wait_ms: float = Field(5.0, ge=0.0)
     max_queue_texts: int = Field(4096, ge=1)
     api_token: SecretStr | None = Field(default_factory=_token_from_environment, repr=False)
+    readiness_cache_s: float = Field(5.0, ge=0.0)
+    readiness_timeout_s: float = Field(10.0, gt=0.0)
     log_level: str = "info"
+
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("the token is empty; give a token, or none (null) for no auth")
+        return value
 
     def max_body_bytes(self) -> int:
         """Largest request body worth reading: every text at its limit, each character
