@@ -53,7 +53,7 @@ from hateproto.experiments.early_exit import (
     prepare,
     table4_choices,
 )
-from hateproto.experiments.results import atomic_write_text, markdown_table
+from hateproto.experiments.results import atomic_write_text, markdown_table, with_provenance
 from hateproto.models.pooling import pool
 from hateproto.training.data import stratified_indices
 
@@ -316,7 +316,7 @@ def main() -> None:
             done = {(r["model"], r["dtype"], r["dataset"]) for r in rows}
             if (model, dtype, args.dataset) in done:
                 continue  # resumable: done already
-            rows += run_model(model, dtype, args)
+            rows += with_provenance(run_model(model, dtype, args), dtype)
             atomic_write_text(json_path, json.dumps(rows, indent=1, default=_default))
             write_markdown(rows, out.with_suffix(".md"))
     print(f"done in {time.perf_counter() - start:.0f} s; {json_path}")

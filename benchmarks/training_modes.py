@@ -119,8 +119,10 @@ def main() -> None:
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     if args.out:
+        from hateproto.experiments.results import with_provenance
+
         with open(args.out, "w") as handle:
-            json.dump(rows, handle, indent=1)
+            json.dump(with_provenance(rows), handle, indent=1)  # the parent's provenance
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from hateproto.data import load_benchmark
+from hateproto.provenance import provenance
 from hateproto.training import (
     HateClassifier,
     Trainer,
@@ -146,6 +147,7 @@ def main() -> None:
             "examples": args.examples,
             "batch_size": args.batch_size,
             "threads": torch.get_num_threads(),
+            "provenance": provenance(),
         }
         with open(args.out, "w") as handle:
             json.dump({"settings": meta, "runs": runs, "summary": summary}, handle, indent=1)

@@ -33,7 +33,10 @@ def test_result_store_refuses_rows_from_other_settings(tmp_path):
     path = tmp_path / "r.json"
     store = ResultStore(path, key_fields=("seed",), settings={"per_class": 50})
     store.add({"seed": 0, "f1": 0.5})
-    assert json.loads(path.read_text()) == [{"seed": 0, "f1": 0.5, "per_class": 50}]
+    rows = json.loads(path.read_text())
+    assert [{k: v for k, v in r.items() if k != "provenance"} for r in rows] == [
+        {"seed": 0, "f1": 0.5, "per_class": 50}
+    ]
     assert ResultStore(path, key_fields=("seed",), settings={"per_class": 50}).has(seed=0)
     with pytest.raises(HateprotoError, match="per_class=50, but this run has per_class=200"):
         ResultStore(path, key_fields=("seed",), settings={"per_class": 200})

@@ -19,8 +19,9 @@ from hateproto.errors import HateprotoError
 from hateproto.evaluation import classification_metrics
 from hateproto.models import Backbone
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.provenance import hateproto_version
 
-__version__ = "0.1.0"
+__version__ = hateproto_version()  # from the package metadata; its one source is pyproject.toml
 
 __all__ = [
     "Backbone",

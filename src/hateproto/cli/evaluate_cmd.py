@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hateproto.data import PROTOCOLS, load_benchmark
+from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, evaluate_classifier, stratified_subsample
 
 
@@ -45,7 +46,8 @@ def register(app: typer.Typer) -> None:
             row = evaluate_classifier(clf, test, show_progress=not json_out)
             rows.append({"model": str(model), "protocol": protocol, **row})
         if json_out:
-            typer.echo(json.dumps(rows))
+            record = provenance(dtype=str(clf.config.dtype))
+            typer.echo(json.dumps([{**row, "provenance": record} for row in rows]))
             return
         table = Table("dataset", "n", "accuracy", "macro-F1", "binary F1", "PR-AUC", "s")
         for row in rows:

@@ -186,12 +186,12 @@ class Detector:
 
     def manifest(self) -> DetectorManifest:
         """The ``detector.json`` contents describing this detector."""
-        from hateproto import __version__
+        from hateproto.provenance import hateproto_version
 
         info = self.backbone.info
         return DetectorManifest(
             format_version=FORMAT_VERSION,
-            hateproto_version=__version__,
+            hateproto_version=hateproto_version(),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model=ModelRecord(
                 reference=_portable_reference(self.model_reference),

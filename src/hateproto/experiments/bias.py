@@ -196,7 +196,7 @@ def run_group_bias(config: GroupBiasConfig, console: Console | None = None) -> l
     check_datasets(config)
     console = console or Console(stderr=True)
     base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS)
+    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
     done = {(r["model"], r["finetune_dataset"], r["seed"], r["dataset"]) for r in store.rows}
     for dataset in config.datasets:
         for spec in config.model_specs([dataset]):

@@ -20,6 +20,7 @@ from hateproto.experiments.common import ExperimentConfig, output_path, prototyp
 from hateproto.experiments.results import atomic_write_text, markdown_table
 from hateproto.models import Backbone
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.provenance import provenance
 
 Row = dict[str, Any]
 
@@ -81,6 +82,7 @@ def run_build_time(config: BuildTimeConfig, console: Console | None = None) -> R
         "loadavg_before": list(load_before),
         "loadavg_after": list(os.getloadavg()),
         "cpu_count": os.cpu_count(),
+        "provenance": provenance(dtype=config.dtype),
     }
     base = output_path(config, config.name)
     atomic_write_text(base.with_suffix(".json"), json.dumps(summary, indent=1))

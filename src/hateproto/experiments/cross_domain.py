@@ -19,7 +19,12 @@ from rich.console import Console
 from hateproto.evaluation import paired_ttest
 from hateproto.experiments.common import output_path
 from hateproto.experiments.plots import heatmap, mean_matrix
-from hateproto.experiments.results import atomic_write_text, markdown_matrix, markdown_table
+from hateproto.experiments.results import (
+    atomic_write_text,
+    markdown_matrix,
+    markdown_table,
+    with_provenance,
+)
 from hateproto.experiments.transfer import TransferConfig, transfer_matrix
 
 Row = dict[str, Any]
@@ -137,7 +142,9 @@ def run_cross_domain(config: CrossDomainConfig, console: Console | None = None) 
     rows = table_rows(transfer_matrix(config, console))
     tests = significance_rows(rows)
     base = output_path(config, config.name)
-    atomic_write_text(base.with_suffix(".json"), json.dumps(rows, indent=1))
+    atomic_write_text(
+        base.with_suffix(".json"), json.dumps(with_provenance(rows, config.dtype), indent=1)
+    )
     atomic_write_text(base.with_suffix(".md"), report(rows, tests, config))
     if rows:
         r, c, values = mean_matrix(rows, "finetune_dataset", "eval_dataset", "prototype_macro_f1")

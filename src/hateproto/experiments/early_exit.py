@@ -494,7 +494,7 @@ def _rows(config: EarlyExitConfig) -> list[dict[str, Any]]:
 
 def _add(config: EarlyExitConfig, row: dict[str, Any]) -> None:
     with _locked(config.results):
-        ResultStore(config.results, KEY_FIELDS).add(row)
+        ResultStore(config.results, KEY_FIELDS, dtype=row.get("dtype")).add(row)
 
 
 def _skip_missing_checkpoint(spec: ModelSpec, dataset: str, echo: Echo) -> bool:

@@ -142,7 +142,7 @@ def run_fine_grained(config: FineGrainedConfig, console: Console | None = None) 
     check_datasets(config)
     console = console or Console(stderr=True)
     base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS)
+    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
     done = {(r["model"], r["finetune_dataset"], r["seed"]) for r in store.rows}
     for spec in config.model_specs(config.finetune_datasets):
         if not spec.exists:

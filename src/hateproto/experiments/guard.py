@@ -297,7 +297,9 @@ def run_guard(config: GuardConfig, console: Console | None = None) -> list[Row]:
     check_datasets(config)
     console = console or Console(stderr=True)
     base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS, settings=run_settings(config))
+    store = ResultStore(
+        base.with_suffix(".json"), KEYS, settings=run_settings(config), dtype=config.dtype
+    )
     done = {(r["model"], r["eval_dataset"], r["seed"]) for r in store.rows}
     if not all((config.guard_model, d, s) in done for d in config.datasets for s in config.seeds):
         _guard_rows(config, store, console)

@@ -184,7 +184,7 @@ def run_prototype_size(config: PrototypeSizeConfig, console: Console | None = No
     check_datasets(config)
     console = console or Console(stderr=True)
     base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS)
+    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
     for dataset in config.datasets:
         for spec in model_specs(config, dataset):
             if not spec.exists:

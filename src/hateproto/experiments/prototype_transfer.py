@@ -16,7 +16,7 @@ from rich.console import Console
 
 from hateproto.experiments.common import output_path
 from hateproto.experiments.plots import heatmap, mean_matrix
-from hateproto.experiments.results import atomic_write_text, markdown_matrix
+from hateproto.experiments.results import atomic_write_text, markdown_matrix, with_provenance
 from hateproto.experiments.transfer import TransferConfig, transfer_matrix
 
 Row = dict[str, Any]
@@ -101,7 +101,9 @@ def run_prototype_transfer(
     """Compute (or resume) the matrix, then write JSON, Markdown and PNG; return the rows."""
     rows = transfer_rows(transfer_matrix(config, console))
     base = output_path(config, config.name)
-    atomic_write_text(base.with_suffix(".json"), json.dumps(rows, indent=1))
+    atomic_write_text(
+        base.with_suffix(".json"), json.dumps(with_provenance(rows, config.dtype), indent=1)
+    )
     atomic_write_text(base.with_suffix(".md"), report(rows, config))
     known = [r for r in rows if r["relative_macro_f1"] is not None]
     if known:

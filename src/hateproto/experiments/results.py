@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from hateproto.errors import ConfigError, HateprotoError
+from hateproto.provenance import provenance
 
 Row = dict[str, Any]
 
@@ -50,6 +51,13 @@ def remove_stale_temporaries(path: str | Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
+def with_provenance(rows: Iterable[Row], dtype: str | None = None) -> list[Row]:
+    """``rows`` with the provenance fields (:func:`hateproto.provenance.provenance`) added
+    under ``"provenance"`` to each, for result files written without a :class:`ResultStore`."""
+    record = provenance(dtype=dtype)
+    return [{**row, "provenance": record} for row in rows]
+
+
 class ResultStore:
     """A JSON list of result rows on disk, with resume support.
 
@@ -59,6 +67,8 @@ class ResultStore:
         settings: run-wide settings (e.g. examples per class) written into every row. A file
             whose rows were written with other settings is refused with a :class:`ConfigError`
             instead of being resumed, so that results of two configurations never mix.
+        dtype: the models' dtype, recorded with the other provenance fields
+            (:func:`hateproto.provenance.provenance`) under ``"provenance"`` in every new row.
 
     Example:
         >>> store = ResultStore("/tmp/demo.json", key_fields=("train", "seed"))  # doctest: +SKIP
@@ -71,10 +81,12 @@ class ResultStore:
         path: str | Path,
         key_fields: Sequence[str],
         settings: Mapping[str, Any] | None = None,
+        dtype: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.key_fields = tuple(key_fields)
         self.settings = dict(settings or {})
+        self.provenance = provenance(dtype=dtype)
         remove_stale_temporaries(self.path)  # left by a run killed while saving a row
         self.rows: list[Row] = self._load()
         self._check_settings()
@@ -117,7 +129,7 @@ class ResultStore:
 
     def extend(self, rows: Iterable[Row]) -> None:
         """Add (or replace) many rows with a single rewrite of the file."""
-        rows = [{**row, **self.settings} for row in rows]
+        rows = [{**row, **self.settings, "provenance": self.provenance} for row in rows]
         keys = {self._key(row) for row in rows}
         self.rows = [r for r in self.rows if self._key(r) not in keys] + rows
         atomic_write_text(self.path, json.dumps(self.rows, indent=1, default=_json_default))

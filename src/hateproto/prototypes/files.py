@@ -110,7 +110,7 @@ def backbone_reference(backbone: Backbone) -> str:
 
 def build_spec(clf: PrototypeClassifier, sha256: str) -> PrototypeSpec:
     """The JSON record of a fitted classifier."""
-    from hateproto import __version__
+    from hateproto.provenance import hateproto_version
 
     info = clf.backbone.info
     protos = clf._check_fitted()
@@ -140,7 +140,7 @@ def build_spec(clf: PrototypeClassifier, sha256: str) -> PrototypeSpec:
         source_dataset=clf.source_.get("dataset"),
         source_protocol=clf.source_.get("protocol"),
         source_split=clf.source_.get("split"),
-        hateproto_version=__version__,
+        hateproto_version=hateproto_version(),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         tensor_sha256=sha256,
         tensor_shape=list(protos.shape),
