@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 
 import pytest
@@ -144,23 +145,50 @@ def _echo_scorer(calls: list[int], delay: float = 0.05):
     return score
 
 
-async def _submit_concurrently(batcher: MicroBatcher, n: int) -> list[list[str]]:
+class _GatedScorer:
+    """Upper-cases texts; its first call blocks until released, so that every other request
+    is queued behind it whatever order the event loop runs things in (no sleeps, no timing)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        self.calls.append(len(texts))
+        self.entered.set()
+        assert self.release.wait(120), "the test never released the model"
+        return [t.upper() for t in texts]
+
+
+async def _submit_behind_a_busy_model(
+    batcher: MicroBatcher, scorer: _GatedScorer, n: int
+) -> list[list[str]]:
+    """Submit ``n`` two-text requests; release the model once it is busy with the first batch
+    and every other request waits in the queue (a state, not a time, is waited for)."""
     await batcher.start()
     try:
-        return await asyncio.gather(*(batcher.submit([f"t{i}", f"u{i}"]) for i in range(n)))
+        tasks = [asyncio.create_task(batcher.submit([f"t{i}", f"u{i}"])) for i in range(n)]
+        while not (scorer.entered.is_set() and batcher.queued_texts + scorer.calls[0] == 2 * n):
+            await asyncio.sleep(0.001)
+        scorer.release.set()
+        return await asyncio.gather(*tasks)
     finally:
+        scorer.release.set()
         await batcher.stop()
 
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_micro_batching_combines_concurrent_requests(enabled):
-    calls: list[int] = []
-    batcher = MicroBatcher(_echo_scorer(calls), max_batch_size=8, max_wait_ms=20, enabled=enabled)
-    results = asyncio.run(_submit_concurrently(batcher, 10))
+    scorer = _GatedScorer()
+    batcher = MicroBatcher(scorer, max_batch_size=8, max_wait_ms=20, enabled=enabled)
+    scenario = _submit_behind_a_busy_model(batcher, scorer, 10)
+    results = asyncio.run(asyncio.wait_for(scenario, timeout=300))
+    calls = scorer.calls
     assert results == [[f"T{i}", f"U{i}"] for i in range(10)]  # each request gets its own
     assert sum(calls) == 20
-    if enabled:
-        assert max(calls) <= 8 and len(calls) < 10
+    if enabled:  # the first batch, then the 20 - calls[0] queued texts in batches of 8
+        assert max(calls) <= 8 and len(calls) <= 1 + -(-(20 - calls[0]) // 8) <= 4
     else:
         assert calls == [2] * 10
     assert batcher.stats.requests == 10 and batcher.stats.texts == 20
