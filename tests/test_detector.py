@@ -25,6 +25,8 @@ def test_score_gives_label_probability_margin_exit_layer(detector):
         assert p.exit_layer == 3
     proba = detector.predict_proba(TEXTS)
     assert proba.shape == (3, 2) and np.allclose(proba.sum(1), 1.0)
+    assert [p.hate_probability for p in predictions] == pytest.approx(proba[:, 1].tolist())
+    assert [p.label_id for p in predictions] == proba.argmax(1).tolist()
     assert detector.predict(TEXTS).tolist() == [p.label_id for p in predictions]
     assert detector.score([]) == []
 
@@ -98,9 +100,19 @@ def test_unknown_format_version_and_missing_folder(detector_dir, tmp_path):
         Detector.from_pretrained(tmp_path)
 
 
-def test_other_weights_are_refused(detector_dir, tiny_decoder_dir):
-    with pytest.raises((MismatchError, HateprotoError)):
+def test_other_weights_are_refused(detector, detector_dir, tiny_decoder_dir):
+    from hateproto.models import Backbone
+
+    stored = detector.backbone.fingerprint
+    other = Backbone.load(str(tiny_decoder_dir)).fingerprint
+    assert stored != other
+    with pytest.raises(MismatchError) as caught:
         Detector.from_pretrained(detector_dir, model=str(tiny_decoder_dir))
+    assert type(caught.value) is MismatchError  # not any other HateprotoError
+    assert str(caught.value) == (
+        f"{detector_dir}: the detector was built on weights with fingerprint {stored}, "
+        f"but {tiny_decoder_dir} has {other}"
+    )
 
 
 def test_spec_and_from_model(detector_dir, tiny_encoder_dir):

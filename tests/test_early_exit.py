@@ -221,7 +221,13 @@ def test_evaluate_reports_speed(prototypes: PrototypeClassifier) -> None:
 
     clf = EarlyExitClassifier.from_prototypes(prototypes, delta=-1.0, batch_size=4)
     row = clf.evaluate(LabeledTexts(TEXTS, LABELS, name="toy"))
-    assert row["mean_exit_layer"] == 1.0 and row["measured_speedup"] > 0
+    L = prototypes.backbone.num_layers
+    assert row["mean_exit_layer"] == 1.0 and row["num_layers"] == L
+    # counted: L / mean exit layer; measured: full-depth time / early-exit time (medians)
+    assert row["counted_speedup"] == pytest.approx(L / row["mean_exit_layer"])
+    assert row["layer_saving"] == pytest.approx(1 - row["mean_exit_layer"] / L)
+    assert row["measured_speedup"] == pytest.approx(row["full_wall_time_s"] / row["wall_time_s"])
+    assert row["measured_cpu_speedup"] == pytest.approx(row["full_cpu_time_s"] / row["cpu_time_s"])
     assert row["full_macro_f1"] == pytest.approx(
         __import__("hateproto").classification_metrics(LABELS, prototypes.predict(TEXTS))[
             "macro_f1"

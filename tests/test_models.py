@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -151,6 +155,61 @@ def test_unfetched_alias_names_the_fetch_command(tmp_path, monkeypatch):
         Backbone.load("mpnet")
 
 
+ST_POOLING_KEYS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens"}
+ST_POOLING_KEYS["max"] = "pooling_mode_max_tokens"
+
+
+def _sentence_transformers_folder(model_dir: Path, out: Path, pooling: str) -> Path:
+    """``model_dir`` as a sentence-transformers folder (modules.json, sentence_bert_config.json,
+    1_Pooling/config.json in the library's format), written offline."""
+    shutil.copytree(model_dir, out)
+    hidden = json.loads((out / "config.json").read_text())["hidden_size"]
+    kinds = {"": "Transformer", "1_Pooling": "Pooling"}
+    modules = [
+        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+        for i, (path, kind) in enumerate(kinds.items())
+    ]
+    (out / "modules.json").write_text(json.dumps(modules))
+    (out / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": 128, "do_lower_case": False})
+    )
+    (out / "1_Pooling").mkdir()
+    config = {"word_embedding_dimension": hidden, "include_prompt": True}
+    config.update({key: False for key in ST_POOLING_KEYS.values()})
+    config.update({"pooling_mode_mean_sqrt_len_tokens": False, "pooling_mode_lasttoken": False})
+    config.update({"pooling_mode_weightedmean_tokens": False, ST_POOLING_KEYS[pooling]: True})
+    (out / "1_Pooling" / "config.json").write_text(json.dumps(config))
+    return out
+
+
+def _sentence_transformers_vectors(
+    folder: Path, texts: list[str], pooling: str, normalize: bool = False
+) -> torch.Tensor:
+    """Sentence vectors from the real library: models.Transformer + models.Pooling."""
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    from sentence_transformers import models
+
+    transformer = models.Transformer(str(folder), max_seq_length=128)
+    hidden = transformer.get_word_embedding_dimension()
+    modules = [transformer, models.Pooling(hidden, pooling_mode=pooling)]
+    modules += [models.Normalize()] if normalize else []
+    model = sentence_transformers.SentenceTransformer(modules=modules, device="cpu")
+    return model.encode(texts, batch_size=2, convert_to_tensor=True).float().cpu()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls", "max"])
+def test_default_pooling_matches_sentence_transformers(tiny_encoder_dir, tmp_path, pooling):
+    folder = _sentence_transformers_folder(tiny_encoder_dir, tmp_path / "st", pooling)
+    backbone = Backbone.load(str(folder))
+    assert backbone.info.default_pooling == pooling  # read from the Pooling module's config
+    ours = backbone.encode(TEXTS, layers="last", batch_size=2)[:, -1]
+    states, batch = _manual_states(backbone, TEXTS)
+    torch.testing.assert_close(ours, pool(states[-1], batch["attention_mask"], pooling))
+    # the real library, pooling the same weights as this folder's config says: same vectors
+    expected = _sentence_transformers_vectors(folder, TEXTS, pooling)
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-4)
+
+
 @pytest.mark.integration
 def test_real_minilm_matches_sentence_transformers_pooling(minilm_dir):
     backbone = Backbone.load("minilm")
@@ -161,6 +220,11 @@ def test_real_minilm_matches_sentence_transformers_pooling(minilm_dir):
     states, batch = _manual_states(backbone, texts)
     expected = pool(states[-1], batch["attention_mask"], "mean")
     torch.testing.assert_close(vectors[:, -1], expected, atol=1e-5, rtol=1e-4)
+    # all-MiniLM-L6-v2 as sentence-transformers runs it (Transformer, mean Pooling, Normalize)
+    library = _sentence_transformers_vectors(minilm_dir, texts, "mean", normalize=True)
+    torch.testing.assert_close(
+        torch.nn.functional.normalize(vectors[:, -1], dim=-1), library, atol=1e-5, rtol=1e-4
+    )
     # sentence-level semantics survive: a text is closest to itself among paraphrases
     sims = torch.nn.functional.cosine_similarity(vectors[0, -1], vectors[1, -1], dim=0)
     assert sims < 0.9

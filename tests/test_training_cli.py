@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import f1_score
 
 from hateproto.cli.main import main
 from hateproto.experiments.cross_dataset import CrossDatasetConfig, run_cross_dataset
+from hateproto.training import HateClassifier
 
 HATEFUL = "they are vermin dirty criminals evil lazy hate go back home out".split()
 KIND = "welcome neighbours friends kind good love respect equal rights community".split()
@@ -77,7 +79,11 @@ def test_train_then_evaluate(tiny_encoder_dir, data_dir, tmp_path, monkeypatch, 
     assert main(args) == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_train"] == 48 and summary["n_test"] == 24
-    assert 0 <= summary["test_macro_f1"] <= 1
+    # the reported test macro-F1 is scikit-learn's on the saved model's test predictions
+    test = pd.read_parquet(data_dir / "ihc" / "ocampo2023" / "ihc_test.parquet.gzip")
+    pred = HateClassifier.from_pretrained(out).predict(test["text"].tolist())
+    expected = f1_score(test["label"].astype(int), pred, average="macro")
+    assert summary["test_macro_f1"] == pytest.approx(expected, abs=1e-12)
     meta = json.loads((out / "hateproto_classifier.json").read_text())
     assert meta["head"]["type"] == "mlp" and meta["pooling"] == "normalized_sum"
     assert meta["prefix"].startswith("Instruct:")
