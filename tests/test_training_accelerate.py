@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +58,41 @@ def test_accelerate_launch_one_cpu_process(tiny_encoder_dir, toy_csv, tmp_path) 
     assert clf.predict(["they are vermin", "welcome friends"]).shape == (2,)
 
 
+def free_port() -> int:
+    """A TCP port that nothing listens on now: the OS picks it when binding to port 0."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def occupied(*ports: int) -> Iterator[None]:
+    """Hold ``ports`` (those that are free) busy, as another job on the machine would."""
+    with contextlib.ExitStack() as stack:
+        for port in ports:
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            try:
+                sock.bind(("127.0.0.1", port))
+                sock.listen()
+            except OSError:
+                pass  # already busy: all the better
+        yield
+
+
+def test_free_port_is_bindable_and_not_fixed() -> None:
+    ports = {free_port() for _ in range(3)}
+    assert all(1024 <= p < 65536 for p in ports)
+    with occupied(*ports):
+        assert free_port() not in ports
+
+
 def test_torchrun_two_cpu_processes(tiny_encoder_dir, toy_csv, tmp_path) -> None:
-    launcher = ["torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533"]
-    summary = _run(launcher, tiny_encoder_dir, toy_csv, tmp_path / "ckpt", tmp_path / "home")
+    port = free_port()
+    launcher = ["torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port)]
+    # torchrun's default port and the one this test used to hard-code are busy, as on a
+    # machine where another job holds them: the run must not depend on any fixed port
+    with occupied(29500, 29533):
+        summary = _run(launcher, tiny_encoder_dir, toy_csv, tmp_path / "ckpt", tmp_path / "home")
     assert summary["num_processes"] == 2
     log = (tmp_path / "ckpt" / "train.log").read_text()
     seen = [int(n) for n in re.findall(r'"examples": (\d+)', log)]
