@@ -74,9 +74,11 @@ class LayerScorer(Protocol):
 def top2_margin(values: torch.Tensor) -> torch.Tensor:
     """Top-1 minus top-2 value along the last axis.
 
-    Example:
-        >>> top2_margin(torch.tensor([[0.2, 0.5], [0.9, 0.1]])).tolist()
-        [0.30000001192092896, 0.8000000715255737]
+    Example (values exact in binary floating point, so the output is exact too):
+        >>> top2_margin(torch.tensor([[0.25, 0.5], [0.875, 0.125]])).tolist()
+        [0.25, 0.75]
+        >>> top2_margin(torch.tensor([[0.5, 0.125, 0.25], [0.0, 1.0, 0.5]])).tolist()
+        [0.25, 0.5]
     """
     top = values.topk(2, dim=-1).values
     return top[..., 0] - top[..., 1]

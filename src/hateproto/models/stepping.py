@@ -17,7 +17,8 @@ row-sliced) and how one layer is called. Together with :mod:`hateproto.models.ba
 
 Example:
     >>> runner = LayerRunner(backbone)                      # doctest: +SKIP
-    >>> state = runner.start(backbone.pad(backbone.tokenize(["a post", "another"])))
+    >>> batch = backbone.pad(backbone.tokenize(["a post", "another"]))  # doctest: +SKIP
+    >>> state = runner.start(batch)                         # doctest: +SKIP
     >>> state = runner.step(state)                          # layer 1   # doctest: +SKIP
     >>> vecs = runner.pooled(state)                         # [2, H]    # doctest: +SKIP
     >>> state = runner.keep(state, torch.tensor([False, True]))  # drop row 0  # doctest: +SKIP
