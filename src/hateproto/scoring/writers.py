@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from abc import ABC, abstractmethod
@@ -95,7 +96,12 @@ class TextWriter(ChunkWriter):
                 text += "\n"
         else:
             sep = "\t" if self.format == "tsv" else ","
-            text = frame.to_csv(sep=sep, index=False, header=not self._header_written)
+            text = frame.to_csv(
+                sep=sep,
+                index=False,
+                header=not self._header_written,
+                quoting=csv.QUOTE_ALL if _has_carriage_return(frame) else csv.QUOTE_MINIMAL,
+            )
             self._header_written = True
         self._handle.write(text.encode("utf-8"))
         self._handle.flush()
@@ -181,6 +187,16 @@ class ParquetWriter(ChunkWriter):
     def discard(self) -> None:
         shutil.rmtree(self.temporary, ignore_errors=True)
         self.output.with_name(self.output.name + ".partial").unlink(missing_ok=True)
+
+
+def _has_carriage_return(frame: pd.DataFrame) -> bool:
+    """True if a text cell holds a carriage return: pandas quotes only cells with a ``\n``,
+    and an unquoted ``\r`` reads back as the end of a row, so such chunks quote every cell."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return True
+    return False
 
 
 def _conform(table: Any, schema: Any) -> Any:
