@@ -256,3 +256,55 @@ def test_prototypes_for_some_layers_stop_at_the_deepest(backbone: Backbone) -> N
     early = EarlyExitClassifier.from_prototypes(protos, delta=-1.0, min_layer=2, batch_size=4)
     assert (early.exit_layers(TEXTS) == 2).all()
     assert (clf.full_depth().exit_layers(TEXTS) == 2).all()
+
+
+def _table4_row(dataset: str, method: str, wall: float, full_wall: float) -> dict:
+    return {
+        "model": "toy",
+        "dataset": dataset,
+        "method": method,
+        "setting": "-",
+        "backbone_kind": "frozen",
+        "num_layers": 6,
+        "dtype": "float32",
+        "batch_size": 32,
+        "macro_f1": 0.5,
+        "mean_exit_layer": 3.0,
+        "wall_time_s": wall,
+        "full_wall_time_s": full_wall,
+        "measured_speedup": full_wall / wall,
+        "cpu_time_s": 2 * wall,
+        "full_cpu_time_s": 2 * full_wall,
+        "measured_cpu_speedup": full_wall / wall,
+        "counted_speedup": 2.0,
+        "timing_mean_exit_layer": 3.0,
+        "f1_loss_points": 0.0,
+        "timing_n": 8,
+        "timing_agreement": 1.0,
+    }
+
+
+def test_table4_speedup_is_total_time_not_mean_of_ratios(tmp_path, monkeypatch) -> None:
+    import json
+
+    from hateproto.experiments import early_exit_report as report
+
+    # a: x10 (1 s instead of 10 s); b: x1 (10 s). Mean of ratios 5.5; total 20 / 11 = 1.82
+    rows = [
+        _table4_row("a", "full_model", 10.0, 10.0),
+        _table4_row("b", "full_model", 10.0, 10.0),
+        _table4_row("a", "prototype_exit", 1.0, 10.0),
+        _table4_row("b", "prototype_exit", 10.0, 10.0),
+    ]
+    table = report.table4_markdown(rows, ["a", "b"])
+    line = next(x for x in table.splitlines() if x.startswith("| Prototype exit (one delta)"))
+    assert line.endswith("| x1.82 / x1.82 |") and "x5.50" not in table
+    assert "total full-depth time ÷ total time" in table and "total time (wall / CPU)" in table
+    # regenerating the report from a results file loads no model
+    results = tmp_path / "early-exit.json"
+    results.write_text(json.dumps(rows))
+    monkeypatch.setattr(Backbone, "load", lambda *a, **k: pytest.fail("loaded a model"))
+    assert report.main(["--results", str(results), "--datasets", "a,b"]) == 0
+    text = (tmp_path / "early-exit.md").read_text()
+    assert text == report.report_markdown(rows, "early-exit.json", ["a", "b"])
+    assert "| x1.82 / x1.82 |" in text and not list(tmp_path.glob("*.png"))

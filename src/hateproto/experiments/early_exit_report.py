@@ -1,9 +1,14 @@
 """Markdown tables and figures of the early-exit experiments, read from the results rows.
 
 * :func:`table4_markdown`: HatePrototypes Table 4 (macro-F1 and mean exit layer per method and
-  dataset, with the measured speed-up at the experiment's batch size);
+  dataset, with the measured speed-up at the experiment's batch size, aggregated over the
+  datasets by total time: see :func:`total_time_speedup`);
 * :func:`plot_exit_histograms` (Fig 4), :func:`plot_f1_vs_speedup` (Fig 5, counted and
   measured), :func:`plot_delta_sweep` (Fig 6).
+
+The reports are rebuilt from the committed rows alone, without loading any model::
+
+    python -m hateproto.experiments.early_exit_report --config benchmarks/configs/early-exit.yaml
 """
 
 from __future__ import annotations
@@ -43,8 +48,40 @@ def _ordered(values: list[Any], preferred: Sequence[str]) -> list[Any]:
     return [v for v in preferred if v in values] + [v for v in values if v not in preferred]
 
 
+SPEEDUP_NOTE = (
+    "Speed-up over the datasets = total full-depth time ÷ total time of the method, summed "
+    "over the datasets' timing subsets (the same texts for both): the speed-up of running all "
+    "of them. It is not the mean of the per-dataset ratios, which an outlier dominates (one "
+    "x10 and one x1 average to x5.5, while the total work is done only x1.8 faster)."
+)
+
+
+def total_time_speedup(rows: Sequence[Row], clock: str = "wall") -> float | None:
+    """Total full-depth time over total time of ``rows`` (``None`` if none was timed).
+
+    The rows' median times per timing subset are summed, so the result is the speed-up of
+    processing every row's subset, and a dataset counts by how long it takes, not by its
+    ratio (the mean of ratios is pulled up by any one large ratio).
+
+    Example:
+        >>> rows = [{"wall_time_s": 1.0, "full_wall_time_s": 10.0, "measured_speedup": 10.0},
+        ...         {"wall_time_s": 10.0, "full_wall_time_s": 10.0, "measured_speedup": 1.0}]
+        >>> round(total_time_speedup(rows), 4)  # not (10 + 1) / 2 = 5.5
+        1.8182
+        >>> total_time_speedup([{"measured_speedup": None}]) is None
+        True
+    """
+    prefix = "" if clock == "wall" else "cpu_"
+    key, full = f"{clock}_time_s", f"full_{clock}_time_s"
+    timed = [r for r in rows if r.get(f"measured_{prefix}speedup") and r.get(key)]
+    if not timed:
+        return None
+    return float(sum(r[full] for r in timed) / sum(r[key] for r in timed))
+
+
 def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
-    """One table per model: ``F1 / exit layer`` per dataset, and the mean measured speed-up."""
+    """One table per model: ``F1 / exit layer`` per dataset, the mean F1 and exit layer, and
+    the measured speed-up over the datasets by total time (:func:`total_time_speedup`)."""
     table_rows = [r for r in rows if r["method"] in TABLE4_METHODS]
     parts = []
     for model in dict.fromkeys(r["model"] for r in table_rows):
@@ -54,12 +91,14 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
         kinds = sorted({f"{r['dataset']}: {r['backbone_kind']}" for r in mine})
         sample = mine[0]
         header = "| method | " + " | ".join(f"{d} F1 / layer" for d in names)
-        header += " | mean F1 | mean layer | measured speed-up (wall / CPU) |"
+        header += " | mean F1 | mean layer | speed-up, total time (wall / CPU) |"
         lines = [
             f"### {model} ({sample['num_layers']} layers, {sample['dtype']}, batch "
             f"{sample['batch_size']})",
             "",
             "Backbones: " + ", ".join(kinds) + ".",
+            "",
+            SPEEDUP_NOTE,
             "",
             header,
             "| --- |" + " --- |" * (len(names) + 3),
@@ -75,15 +114,15 @@ def table4_markdown(rows: Sequence[Row], datasets: Sequence[str] = ()) -> str:
                 else ""
                 for d in names
             ]
-            speed = [r["measured_speedup"] for r in present if r.get("measured_speedup")]
-            cpu = [r["measured_cpu_speedup"] for r in present if r.get("measured_cpu_speedup")]
+            speed = total_time_speedup(present)
+            cpu = total_time_speedup(present, "cpu")
             lines.append(
                 f"| {METHOD_LABELS.get(method, method)} | "
                 + " | ".join(values)
                 + f" | {100 * np.mean([r['macro_f1'] for r in present]):.2f}"
                 + f" | {np.mean([r['mean_exit_layer'] for r in present]):.2f}"
-                + (f" | x{np.mean(speed):.2f}" if speed else " | ")
-                + (f" / x{np.mean(cpu):.2f} |" if cpu else " |")
+                + (f" | x{speed:.2f}" if speed is not None else " | ")
+                + (f" / x{cpu:.2f} |" if cpu is not None else " |")
             )
         settings = "; ".join(
             f"{d}: "
@@ -271,24 +310,31 @@ def plot_delta_sweep(rows: Sequence[Row], path: str | Path) -> None:
     save_figure(fig, path)
 
 
-def write_reports(
-    rows: Sequence[Row], results: str | Path, datasets: Sequence[str] = ()
-) -> list[Path]:
-    """Write the Markdown summary and the three figures next to the results file."""
-    results = Path(results)
-    stem = results.with_suffix("")
-    md = stem.with_name(stem.name + ".md")
-    text = (
+def report_markdown(rows: Sequence[Row], results_name: str, datasets: Sequence[str] = ()) -> str:
+    """The Markdown summary of the rows stored in ``results_name``."""
+    return (
         "# Early exit (HatePrototypes Table 4, Figs 4-6)\n\n"
         "Generated by `hateproto experiment early-exit`; rows in "
-        f"`{results.name}`.\n\n## Table 4: macro-F1 (%) / mean exit layer\n\n"
+        f"`{results_name}`.\n\n## Table 4: macro-F1 (%) / mean exit layer\n\n"
         + table4_markdown(rows, datasets)
         + "\n\n## Counted vs measured speed-up\n\n"
         + speed_markdown(rows)
         + "\n"
     )
-    atomic_write_text(md, text)
+
+
+def write_reports(
+    rows: Sequence[Row], results: str | Path, datasets: Sequence[str] = (), figures: bool = True
+) -> list[Path]:
+    """Write the Markdown summary (and, with ``figures``, the three figures) next to the
+    results file."""
+    results = Path(results)
+    stem = results.with_suffix("")
+    md = stem.with_name(stem.name + ".md")
+    atomic_write_text(md, report_markdown(rows, results.name, datasets))
     paths = [md]
+    if not figures:
+        return paths
     figures = {
         "fig4-exit-layers": lambda r, p: plot_exit_histograms(r, p, datasets=datasets),
         "fig5-f1-vs-speedup": plot_f1_vs_speedup,
@@ -299,3 +345,34 @@ def write_reports(
         plot(rows, path)
         paths.append(path)
     return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rebuild the reports from a results file alone (no model is loaded or run)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--config", help="EarlyExitConfig YAML: results file and dataset order")
+    parser.add_argument("--results", help="results JSON (default: the config's)")
+    parser.add_argument("--datasets", help="comma-separated dataset order (default: config's)")
+    parser.add_argument("--figures", action="store_true", help="also redraw Figs 4-6")
+    args = parser.parse_args(argv)
+    results, datasets = args.results, []
+    if args.config:
+        from hateproto.experiments.early_exit import EarlyExitConfig
+
+        cfg = EarlyExitConfig.from_yaml(args.config)
+        results, datasets = results or cfg.results, list(cfg.dataset_names())
+    if args.datasets:
+        datasets = [d.strip() for d in args.datasets.split(",")]
+    if not results:
+        parser.error("give --config or --results")
+    rows = json.loads(Path(results).read_text())
+    for path in write_reports(rows, results, datasets, figures=args.figures):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
