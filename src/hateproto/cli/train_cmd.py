@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from hateproto.cli.common import check_data_source
+from hateproto.data.mixture import parse_sources
 from hateproto.errors import ConfigError
 from hateproto.outputs import CHECKPOINT_FOLDER, check_output_folder, recover_folder
 from hateproto.paths import home_dir
@@ -27,6 +28,7 @@ from hateproto.training import (
     evaluate_classifier,
     load_training_data,
 )
+from hateproto.training.data import is_mixture, load_mixture_for
 
 
 def _apply(config: TrainingConfig, data_values: dict[str, Any], values: dict[str, Any]):
@@ -47,7 +49,11 @@ def _check_paths(cfg: TrainingConfig, overwrite: bool) -> None:
     from hateproto.data import BENCHMARKS
 
     data = cfg.data
-    check_data_source(data.dataset, BENCHMARKS, "--data")
+    if is_mixture(data.dataset):
+        for source in parse_sources(data.dataset):
+            check_data_source(source.name, BENCHMARKS, "--data")
+    else:
+        check_data_source(data.dataset, BENCHMARKS, "--data")
     if data.dev is not None:
         check_data_source(data.dev, (), "--dev-data")
     inputs = [p for p in (data.dataset, data.dev) if p is not None and Path(p).is_file()]
@@ -63,6 +69,8 @@ def _test_set(cfg: TrainingConfig) -> Any:
     from hateproto.data import BENCHMARKS, load_benchmark
 
     data = cfg.data
+    if data is not None and is_mixture(data.dataset):
+        return load_mixture_for(DataConfig.model_validate(data)).tests
     if data is None or data.dataset not in BENCHMARKS or Path(data.dataset).exists():
         return None
     return load_benchmark(data.dataset, "test", data.protocol, data.data_dir)
@@ -159,6 +167,11 @@ def register(app: typer.Typer) -> None:
                 f"[bold]test macro-F1 {summary['test_macro_f1']:.4f}[/] (accuracy "
                 f"{summary['test_accuracy']:.4f}) on {summary['n_test']:,} test posts"
             )
+        for name, row in summary.get("tests", {}).items():
+            console.print(
+                f"test {name} (general protocol): macro-F1 {row['macro_f1']:.4f}, accuracy "
+                f"{row['accuracy']:.4f} on {row['n']:,} posts"
+            )
         console.print(f"saved to {summary['output_dir']} (log: {summary['log']})")
 
 
@@ -194,7 +207,11 @@ def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> di
         if log.is_file():
             shutil.copyfile(log, output / "train.log")
     test_set = _test_set(cfg) if test and state.is_main_process else None
-    if test_set is not None:
+    if isinstance(test_set, dict):  # a mixture: every source's test split
+        summary["tests"] = {
+            name: _metrics_row(evaluate_classifier(clf, data)) for name, data in test_set.items()
+        }
+    elif test_set is not None:
         metrics = evaluate_classifier(clf, test_set)
         summary.update(
             test_macro_f1=metrics["macro_f1"],
@@ -204,3 +221,8 @@ def run_training(cfg: TrainingConfig, data: DataConfig, test: bool = True) -> di
             n_test=metrics["n"],
         )
     return summary
+
+
+def _metrics_row(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = ("macro_f1", "accuracy", "binary_f1", "pr_auc", "n")
+    return {key: metrics[key] for key in keys if key in metrics}

@@ -1,4 +1,4 @@
-"""Draw a fixed number of examples per class (for prototypes and few-shot experiments)."""
+"""Draw examples: a fixed number per class (prototypes, few-shot) or a stratified subset."""
 
 from __future__ import annotations
 
@@ -49,3 +49,27 @@ def sample_per_class(
     subset = dataset.subset(np.concatenate(chosen))
     subset.notes.update(sampled_per_class=n, sample_seed=seed)
     return subset
+
+
+def stratified_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of ``n`` rows drawn without replacement, keeping the class proportions
+    (largest-remainder rounding).
+
+    Example:
+        >>> stratified_indices(np.array([0, 0, 0, 1, 1, 1]), 4, seed=0).size
+        4
+    """
+    labels = np.asarray(labels)
+    if not 1 <= n <= len(labels):
+        raise DataError(f"cannot draw {n} of {len(labels)} examples")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts / counts.sum() * n
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take))[: n - take.sum()]:
+        take[i] += 1
+    chosen = [
+        rng.choice(np.flatnonzero(labels == c), size=k, replace=False)
+        for c, k in zip(classes, take, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen))

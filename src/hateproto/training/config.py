@@ -43,7 +43,12 @@ class DataConfig(YamlConfig):
     file (stratified) becomes the dev set. Subsampling is stratified and seeded.
     """
 
-    dataset: str = Field(description="benchmark name (ihc, olid...) or a CSV/TSV/JSONL/parquet")
+    dataset: str = Field(
+        description="benchmark name (ihc, olid...), a CSV/TSV/JSONL/parquet file, or several "
+        "sources with sampling weights, comma-separated: 'ihc,sbic:0.5,toxigen:2,posts.csv' "
+        "(a mixture: general protocol, de-duplicated, leak-free splits; see "
+        "hateproto.data.mixture)"
+    )
     protocol: str = "hateprototypes"
     data_dir: str | None = None
     dev: str | None = Field(None, description="dev file, for a table dataset")
@@ -53,6 +58,10 @@ class DataConfig(YamlConfig):
     max_train_examples: int | None = Field(None, ge=2)
     max_dev_examples: int | None = Field(None, ge=2)
     sample_seed: int = 0
+    counterfactual_copies: int = Field(
+        0, ge=0, description="group-swapped copies of each training post naming a group"
+    )
+    max_dev_per_source: int | None = Field(2000, ge=2, description="mixtures: dev rows per source")
 
 
 class TrainingConfig(YamlConfig):

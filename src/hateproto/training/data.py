@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from hateproto.data import LABEL_NAMES, LabeledTexts, load_benchmark, load_table
+from hateproto.data.augment import counterfactual_augment
 from hateproto.data.benchmarks import BENCHMARKS
+from hateproto.data.mixture import Mixture, load_mixture, parse_sources
+from hateproto.data.sampling import stratified_indices
 from hateproto.errors import DataError
 from hateproto.training.config import DataConfig
 
@@ -25,30 +28,6 @@ def check_training_data(data: LabeledTexts, role: str = "training") -> None:
                 f"the training set {where} has only label {only} in its {len(data)} examples: "
                 "a classifier needs examples of both classes"
             )
-
-
-def stratified_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """Sorted indices of ``n`` rows drawn without replacement, keeping the class proportions
-    (largest-remainder rounding).
-
-    Example:
-        >>> stratified_indices(np.array([0, 0, 0, 1, 1, 1]), 4, seed=0).size
-        4
-    """
-    labels = np.asarray(labels)
-    if not 1 <= n <= len(labels):
-        raise DataError(f"cannot draw {n} of {len(labels)} examples")
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(labels, return_counts=True)
-    exact = counts / counts.sum() * n
-    take = np.floor(exact).astype(int)
-    for i in np.argsort(-(exact - take))[: n - take.sum()]:
-        take[i] += 1
-    chosen = [
-        rng.choice(np.flatnonzero(labels == c), size=k, replace=False)
-        for c, k in zip(classes, take, strict=True)
-    ]
-    return np.sort(np.concatenate(chosen))
 
 
 def stratified_subsample(data: LabeledTexts, n: int | None, seed: int = 0) -> LabeledTexts:
@@ -85,8 +64,37 @@ def split_off_dev(
     )
 
 
+def is_mixture(dataset: str) -> bool:
+    """Whether a ``dataset`` value names several sources (``ihc,olid``) or weights one."""
+    return not Path(dataset).exists() and ("," in dataset or ":" in dataset.rstrip(":"))
+
+
 def load_training_data(config: DataConfig) -> tuple[LabeledTexts, LabeledTexts]:
-    """The (subsampled) train and dev sets a :class:`DataConfig` describes."""
+    """The (subsampled, augmented) train and dev sets a :class:`DataConfig` describes."""
+    train, dev = _load_pair(config)
+    train = stratified_subsample(train, config.max_train_examples, config.sample_seed)
+    dev = stratified_subsample(dev, config.max_dev_examples, config.sample_seed)
+    if config.counterfactual_copies:
+        train = counterfactual_augment(train, config.counterfactual_copies, config.sample_seed)
+    return train, dev
+
+
+def load_mixture_for(config: DataConfig) -> Mixture:
+    """The :class:`~hateproto.data.mixture.Mixture` a mixture ``DataConfig`` names."""
+    return load_mixture(
+        parse_sources(config.dataset),
+        config.data_dir,
+        config.sample_seed,
+        config.max_dev_per_source,
+        config.text_column,
+        config.label_column,
+    )
+
+
+def _load_pair(config: DataConfig) -> tuple[LabeledTexts, LabeledTexts]:
+    if is_mixture(config.dataset):
+        mixture = load_mixture_for(config)
+        return mixture.train, mixture.dev
     if config.dataset in BENCHMARKS and not Path(config.dataset).exists():
         train = load_benchmark(config.dataset, "train", config.protocol, config.data_dir)
         dev = load_benchmark(config.dataset, "dev", config.protocol, config.data_dir)
@@ -97,6 +105,4 @@ def load_training_data(config: DataConfig) -> tuple[LabeledTexts, LabeledTexts]:
             dev = load_table(config.dev, config.text_column, config.label_column, split="dev")
         else:
             train, dev = split_off_dev(table, config.dev_fraction, config.sample_seed)
-    train = stratified_subsample(train, config.max_train_examples, config.sample_seed)
-    dev = stratified_subsample(dev, config.max_dev_examples, config.sample_seed)
     return train, dev
