@@ -1,10 +1,14 @@
-"""Summarise the fusion benchmark: per-setup in/cross-dataset macro-F1, paired t-tests of each
-fusion head against the plain classifier and the specialised-embedding setup, and the mean
-weight the adaptive/attention heads give each source on the test sets.
+"""Summarise the fusion benchmark: per-setup in/cross-dataset macro-F1, seed-paired tests of
+each fusion head (and the embedding setup) against the plain classifier and the
+specialised-embedding setup, and the mean weight the adaptive/attention heads give each
+source on the test sets.
 
     python benchmarks/fusion_summary.py [--config benchmarks/configs/fusion.yaml]
+    python benchmarks/fusion_summary.py --stats-only   # no checkpoints needed
 
-Writes benchmarks/results/fusion-comparison.md (and prints it).
+Writes benchmarks/results/fusion-stats.json (the statistics, from fusion.json alone) and,
+unless --stats-only, benchmarks/results/fusion-comparison.md (and prints it); the source
+weights need the fusion checkpoints.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from comparison_stats import METHOD, RESULTS, cross_dataset_stats, fusion_pairs, setup_comparisons
 
 from hateproto.data import load_benchmark
 from hateproto.experiments import atomic_write_text, markdown_table
-from hateproto.experiments.cross_dataset import CrossDatasetConfig, compare_setups
+from hateproto.experiments.cross_dataset import CrossDatasetConfig
 from hateproto.training import HateClassifier, stratified_subsample
 
 SOURCES = {"adaptive": ["text", "context", "emotion"], "attention": ["context", "emotion"]}
@@ -47,24 +52,22 @@ def setup_rows(config: CrossDatasetConfig, rows: list[dict]) -> list[dict]:
 
 
 def comparison_rows(rows: list[dict], setups: list[str], references: list[str]) -> list[dict]:
-    """Paired t-tests (over seeds) of every fusion setup against each reference setup."""
-    out = []
-    for name in setups:
-        for ref in references:
-            result = compare_setups(rows, name, ref)
-            for cells in ("in_dataset", "cross_dataset", "cross_cells"):
-                r = result[cells]
-                out.append(
-                    {
-                        "setup": name,
-                        "vs": ref,
-                        "cells": cells,
-                        "n": r["n"],
-                        "diff (points)": f"{100 * r['mean_diff']:+.2f}",
-                        "p": f"{r['p_value']:.3f}",
-                    }
-                )
-    return out
+    """Every fusion setup (and the embedding setup) against each reference, paired by seed
+    (``comparison_stats.setup_comparisons``: no two pairs share a model)."""
+    pairs = [(a, b) for a, b in fusion_pairs(rows) if a in setups + ["embedding"]]
+    pairs = [(a, b) for a, b in pairs if b in references]
+    return [
+        {
+            "setup": c["a"],
+            "vs": c["b"],
+            "cells": c["cells"],
+            "seeds": c["n"],
+            "diff (points)": f"{c['mean_diff_points']:+.2f}",
+            "t-test p": f"{c['p_value']:.3f}",
+            "exact p (min)": f"{c['p_exact']:.2f} ({c['p_min']:.2f})",
+        }
+        for c in setup_comparisons(rows, pairs)
+    ]
 
 
 @torch.inference_mode()
@@ -105,9 +108,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default="benchmarks/configs/fusion.yaml")
     parser.add_argument("--output", default="benchmarks/results/fusion-comparison.md")
+    parser.add_argument("--stats-only", action="store_true", help="only fusion-stats.json")
     args = parser.parse_args()
     config = CrossDatasetConfig.from_yaml(args.config)
     rows = json.loads(Path(config.results).read_text())
+    stats = cross_dataset_stats("fusion", fusion_pairs(rows))
+    (RESULTS / "fusion-stats.json").write_text(json.dumps(stats, indent=1) + "\n")
+    if args.stats_only:
+        return
     fusion = [s.name for s in config.setups if config.training_config(s).fusion is not None]
     references = [s.name for s in config.setups if s.name not in fusion]
     weights = source_weights(config)
@@ -117,12 +125,11 @@ def main() -> None:
             "Macro-F1 (%), mean ± std over seeds of each seed's mean over the in-dataset "
             "(diagonal) or cross-dataset (off-diagonal) cells.",
             markdown_table(setup_rows(config, rows), ["setup", "in-dataset", "cross-dataset"]),
-            "## Paired two-sided t-tests (fusion minus reference)",
-            "`in_dataset`/`cross_dataset`: over seeds; `cross_cells`: over every "
-            "(train, test, seed) cross cell.",
+            "## Paired by seed (setup minus reference; `fusion-stats.json`)",
+            METHOD,
             markdown_table(
                 comparison_rows(rows, fusion, references),
-                ["setup", "vs", "cells", "n", "diff (points)", "p"],
+                ["setup", "vs", "cells", "seeds", "diff (points)", "t-test p", "exact p (min)"],
             ),
             "## Mean source weights on the test sets (seed-averaged)",
             "Adaptive: softmax gates over text / context / emotion; attention: the text query's "

@@ -59,3 +59,30 @@ def test_known_values_with_absent_classes() -> None:
     assert fast_macro_f1(labels, pred, (0, 1, 2)) == pytest.approx(0.4 / 3)
     assert fast_macro_f1(labels, pred, (0, 1, 2, 3)) == pytest.approx(0.4 / 4)  # 3: nowhere
     assert sklearn_macro_f1(labels, pred, [0, 1, 2, 3]) == pytest.approx(0.1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=2, max_size=6))
+def test_paired_seed_test_pairs_by_seed(pairs: list[tuple[float, float]]) -> None:
+    import itertools
+
+    from scipy import stats
+
+    from hateproto.evaluation.significance import paired_seed_test
+
+    a = {seed: x for seed, (x, _) in enumerate(pairs)}
+    b = {seed: y for seed, (_, y) in reversed(list(enumerate(pairs)))}  # order must not matter
+    r = paired_seed_test(a, b)
+    diffs = np.array([x - y for x, y in pairs])
+    assert r["n"] == len(pairs) and r["p_min"] == 2 / 2 ** len(pairs)
+    assert r["diffs"] == pytest.approx(diffs.tolist()) and r["mean_diff"] == pytest.approx(
+        diffs.mean()
+    )
+    flips = [
+        abs(np.mean(np.array(s) * diffs)) for s in itertools.product((1, -1), repeat=len(pairs))
+    ]
+    exact = np.mean([f >= abs(diffs.mean()) - 1e-12 for f in flips])
+    assert r["p_exact"] == pytest.approx(exact) and r["p_exact"] >= r["p_min"]
+    if not np.allclose(diffs, diffs[0]):
+        expected = stats.ttest_rel([x for x, _ in pairs], [y for _, y in pairs]).pvalue
+        assert r["p_value"] == pytest.approx(expected, nan_ok=True)
