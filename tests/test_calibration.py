@@ -77,3 +77,19 @@ def test_target_recall_and_default() -> None:
         choose_threshold(labels, raw, 0.9, 0.9)
     with pytest.raises(HateprotoError, match="both classes"):
         ProbabilityCalibrator().fit(raw, np.zeros_like(labels))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=60))
+def test_binary_scores_match_scikit_learn(pairs: list[tuple[bool, bool]]) -> None:
+    from sklearn.metrics import f1_score
+
+    from hateproto.evaluation.calibration import _binary_scores
+
+    labels = np.array([a for a, _ in pairs])
+    pred = np.array([b for _, b in pairs])
+    precision, recall, macro = _binary_scores(labels, pred)
+    assert precision == pytest.approx(precision_score(labels, pred, zero_division=0))
+    assert recall == pytest.approx(recall_score(labels, pred, zero_division=0))
+    expected = f1_score(labels, pred, average="macro", labels=[False, True], zero_division=0)
+    assert macro == pytest.approx(expected)

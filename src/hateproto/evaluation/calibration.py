@@ -158,26 +158,14 @@ def choose_threshold(
     threshold whose recall reaches it. Returns the threshold with its dev precision, recall and
     macro-F1; raises :class:`HateprotoError` if no threshold reaches the target.
     """
-    from sklearn.metrics import f1_score, precision_score, recall_score
-
     if target_precision is not None and target_recall is not None:
         raise HateprotoError("give a target precision or a target recall, not both")
     for name, value in (("precision", target_precision), ("recall", target_recall)):
         if value is not None and not 0 < value <= 1:
             raise HateprotoError(f"target {name} must be in (0, 1], got {value}")
-    labels, proba = np.asarray(labels), np.asarray(proba, dtype=np.float64)
+    labels, proba = np.asarray(labels).astype(bool), np.asarray(proba, dtype=np.float64)
     candidates = np.unique(np.concatenate([[0.5], np.quantile(proba, np.linspace(0, 1, 201))]))
-    rows = []
-    for t in candidates:
-        pred = (proba >= t).astype(int)
-        rows.append(
-            (
-                float(t),
-                precision_score(labels, pred, zero_division=0),
-                recall_score(labels, pred, zero_division=0),
-                f1_score(labels, pred, average="macro", zero_division=0),
-            )
-        )
+    rows = [(float(t), *_binary_scores(labels, proba >= t)) for t in candidates]
     if target_precision is not None:
         ok = [r for r in rows if r[1] >= target_precision and r[2] > 0]
         pick = min(ok, key=lambda r: r[0]) if ok else None
@@ -190,3 +178,17 @@ def choose_threshold(
         target = "precision" if target_precision is not None else "recall"
         raise HateprotoError(f"no threshold reaches the target {target} on the dev set")
     return {"threshold": pick[0], "precision": pick[1], "recall": pick[2], "macro_f1": pick[3]}
+
+
+def _binary_scores(labels: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    """Precision and recall of the hate class, and macro-F1 (0 where undefined, as
+    scikit-learn's ``zero_division=0``)."""
+    tp = float(np.sum(labels & pred))
+    fp = float(np.sum(~labels & pred))
+    fn = float(np.sum(labels & ~pred))
+    tn = float(len(labels)) - tp - fp - fn
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1_hate = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    f1_not = 2 * tn / (2 * tn + fn + fp) if tn + fn + fp else 0.0
+    return precision, recall, (f1_hate + f1_not) / 2
