@@ -46,8 +46,8 @@ def balanced_class_weights(labels: np.ndarray, num_classes: int = 2) -> torch.Te
     """``n / (C * count_c)`` per class, as scikit-learn's ``class_weight="balanced"``.
 
     Example:
-        >>> balanced_class_weights(np.array([0, 0, 0, 1])).tolist()
-        [0.6666666865348877, 2.0]
+        >>> [round(w, 4) for w in balanced_class_weights(np.array([0, 0, 0, 1])).tolist()]
+        [0.6667, 2.0]
     """
     counts = np.bincount(np.asarray(labels), minlength=num_classes).astype(float)
     return torch.tensor(len(labels) / (num_classes * np.maximum(counts, 1)), dtype=torch.float32)
