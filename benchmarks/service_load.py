@@ -11,7 +11,7 @@ Everything is bounded in count and time and stops by itself.
 
 The detector: ``--detector DIR`` if given; else one is built (once, under
 ``$HATEPROTO_HOME/detectors/``) from the fine-tuned MiniLM checkpoint
-``~/.cache/hateproto/checkpoints/hateprototypes-minilm/ihc-seed0`` if present, else the frozen
+``$HATEPROTO_HOME/checkpoints/hateprototypes-minilm/ihc-seed0`` if present, else the frozen
 MiniLM, with IHC prototypes from 50 training posts per class; the result says which.
 
     python benchmarks/service_load.py --clients 16 --duration 60 \\
@@ -39,7 +39,13 @@ import httpx
 import psutil
 
 HOST = "127.0.0.1"
-CHECKPOINT = Path.home() / ".cache/hateproto/checkpoints/hateprototypes-minilm/ihc-seed0"
+
+
+def checkpoint_path() -> Path:
+    """The fine-tuned MiniLM checkpoint under ``$HATEPROTO_HOME`` (default ~/.cache/hateproto)."""
+    from hateproto.paths import home_dir
+
+    return home_dir() / "checkpoints" / "hateprototypes-minilm" / "ihc-seed0"
 
 
 # ---------------------------------------------------------------------- detector and texts
@@ -49,12 +55,13 @@ def prepare_detector(given: str | None, per_class: int) -> tuple[Path, str]:
 
     if given:
         return Path(given), f"detector folder {given}"
-    fine_tuned = CHECKPOINT.is_dir()
+    checkpoint = checkpoint_path()
+    fine_tuned = checkpoint.is_dir()
     name = "ihc-minilm-finetuned" if fine_tuned else "ihc-minilm-frozen"
     folder = home_dir() / "detectors" / name
-    model = str(CHECKPOINT) if fine_tuned else "minilm"
+    model = str(checkpoint) if fine_tuned else "minilm"
     what = (
-        f"fine-tuned MiniLM checkpoint {CHECKPOINT} (decides with its head) + IHC prototypes"
+        f"fine-tuned MiniLM checkpoint {checkpoint} (decides with its head) + IHC prototypes"
         if fine_tuned
         else "frozen all-MiniLM-L6-v2 + IHC prototypes"
     )
@@ -113,12 +120,13 @@ def start_server(
 
 
 def wait_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``/readyz`` says the server can score (a canary went through the model)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server exited with {server.returncode} while starting")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=30).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -241,16 +249,28 @@ def single_posts(url: str, texts: list[str], count: int, seconds: float) -> dict
 
 
 # ---------------------------------------------------------------------- one server run
+def warm_up(url: str, texts: list[str]) -> int:
+    """Post a few texts; a failed warm-up request is counted, not fatal. Returns failures."""
+    failures = 0
+    with httpx.Client(timeout=30.0) as http:
+        for text in texts:
+            try:
+                http.post(f"{url}/v1/classify", json={"texts": [text]})
+            except httpx.HTTPError:
+                failures += 1
+    return failures
+
+
 def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batching: bool) -> dict:
     port = free_port()
     url = f"http://{HOST}:{port}"
-    log_path = Path(args.log_dir) / f"server-batching-{'on' if batching else 'off'}.log"
+    log_dir = Path(args.log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"server-batching-{'on' if batching else 'off'}.log"
     server = start_server(detector, port, batching, log_path, args.threads)
     try:
         wait_healthy(url, server, args.startup_timeout)
-        with httpx.Client(timeout=30.0) as http:  # warm-up
-            for text in texts[:20]:
-                http.post(f"{url}/v1/classify", json={"texts": [text]})
+        warm_up(url, texts[:20])
         with RssMonitor(server.pid) as rss:
             load = asyncio.run(
                 closed_loop(url, texts, args.clients, args.duration, args.max_requests)
