@@ -113,15 +113,46 @@ def build(
     dtype: str = typer.Option("float32", help="float32 or bfloat16."),
     batch_size: int = typer.Option(32, help="Texts per forward pass."),
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
+    recipe: str | None = typer.Option(
+        None,
+        help="'general': train the general detector on all six benchmarks (about an hour on "
+        "a 2-core CPU; see docs/general-detector.md). Ignores the prototype options above.",
+    ),
+    recipe_config: Path | None = typer.Option(
+        None, help="YAML overriding fields of the recipe (see hateproto/configs/general.yaml)."
+    ),
+    checkpoint: Path | None = typer.Option(
+        None, help="With --recipe: reuse this trained checkpoint instead of training."
+    ),
+    target_precision: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="With --recipe: threshold for this dev precision."
+    ),
+    target_recall: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="With --recipe: threshold for this dev recall."
+    ),
 ) -> None:
     """Build a detector folder: prototypes from PER_CLASS examples of each class."""
     console = Console(stderr=True, soft_wrap=True)
-    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[data, dev_data])
-    budget = _check_calibration(calibrate_budget, dataset, dev_data)
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
+    if recipe is not None:
+        from hateproto.cli.recipe_cmd import build_from_recipe
+
+        build_from_recipe(
+            out,
+            overwrite,
+            recipe,
+            recipe_config,
+            checkpoint,
+            target_precision,
+            target_recall,
+            console,
+        )
+        return
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[data, dev_data])
+    budget = _check_calibration(calibrate_budget, dataset, dev_data)
     train, dev = _training_data(
         dataset,
         data,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from hateproto.data.types import LABEL_NAMES
+from hateproto.detector.calibration import CALIBRATION_FILE, DetectorCalibration
 from hateproto.detector.components import (
     THRESHOLDS_FILE,
     ExitThresholds,
@@ -85,6 +86,7 @@ class Detector:
         settings: DetectorSettings | None = None,
         metadata: dict[str, Any] | None = None,
         model_reference: str | None = None,
+        calibration: DetectorCalibration | None = None,
     ) -> None:
         if prototypes is None and classifier is None:
             raise ModelError("a detector needs prototypes or a fine-tuned classifier head")
@@ -97,6 +99,7 @@ class Detector:
         self.settings = settings or DetectorSettings()
         self.metadata = dict(metadata or {})
         self.model_reference = model_reference or backbone.info.name_or_path
+        self.calibration = calibration
         self._engine_cache: tuple[Any, Any] | None = None
         self._check_settings()
 
@@ -161,7 +164,12 @@ class Detector:
             if manifest.thresholds
             else None
         )
-        return cls(backbone, protos, classifier, exits, settings, manifest.metadata, reference)
+        calibration = None
+        if manifest.calibration:
+            calibration = DetectorCalibration.load(folder / manifest.calibration)
+        return cls(
+            backbone, protos, classifier, exits, settings, manifest.metadata, reference, calibration
+        )
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write this detector as a folder (``detector.json``, ``prototypes/``,
@@ -178,6 +186,8 @@ class Detector:
             save_prototypes(self.prototypes, staging / PROTOTYPES_DIR)
         if self.thresholds is not None:
             self.thresholds.save(staging)
+        if self.calibration is not None:
+            self.calibration.save(staging)
         self.manifest().write(staging)
         if folder.exists():
             shutil.rmtree(folder)
@@ -204,6 +214,7 @@ class Detector:
             settings=self.settings,
             prototypes=PROTOTYPES_DIR if self.prototypes is not None else None,
             thresholds=THRESHOLDS_FILE if self.thresholds is not None else None,
+            calibration=CALIBRATION_FILE if self.calibration is not None else None,
             metadata=self.metadata,
         )
 
@@ -270,14 +281,29 @@ class Detector:
             "early_exit": self.settings.early_exit,
             "decides_with": self.decides_with,
             "thresholds": None if exits is None else {str(k): v for k, v in exits.items()},
+            "calibration": None
+            if self.calibration is None
+            else {
+                "threshold": self.calibration.threshold,
+                **{k: v for k, v in self.calibration.dev.items() if k != "reliability"},
+            },
             "settings": self.settings.model_dump(),
             "metadata": self.metadata,
         }
 
     # ------------------------------------------------------------------ decisions
     def score_arrays(self, texts: Sequence[str]) -> Scores:
-        """Decisions on ``texts`` as arrays; texts must be non-empty strings."""
-        texts = validate_texts(texts)
+        """Decisions on ``texts`` as arrays; texts must be non-empty strings.
+
+        With a :attr:`calibration`, ``proba`` is the calibrated hate probability and the label
+        compares it with the calibrated decision threshold.
+        """
+        scores = self._raw_scores(validate_texts(texts))
+        if self.calibration is not None:
+            scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])
+        return scores
+
+    def _raw_scores(self, texts: list[str]) -> Scores:
         engine = self._engine()
         if engine == "head":
             return self._score_with_head(texts)

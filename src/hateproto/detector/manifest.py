@@ -53,6 +53,7 @@ class DetectorManifest(BaseModel):
     settings: DetectorSettings
     prototypes: str | None = None
     thresholds: str | None = None
+    calibration: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def write(self, folder: Path) -> None:

@@ -1,0 +1,122 @@
+"""The general detector recipe, end to end on a tiny random model and two small files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hateproto.cli.main import main
+from hateproto.detector import Detector
+from hateproto.detector.recipe import GeneralRecipe, build_general_detector
+
+HATE = ["they are vermin", "women are stupid", "kill the immigrants", "muslims are rats"]
+FINE = ["the weather is nice", "muslims live here", "women won the match", "i like tea"]
+
+
+def _files(folder: Path) -> str:
+    rng = np.random.default_rng(0)
+    paths = []
+    for name in ("a", "b"):
+        rows = [(f"{t} {name} {i}", 1) for i in range(40) for t in [HATE[rng.integers(4)]]]
+        rows += [(f"{t} {name} {i}", 0) for i in range(40) for t in [FINE[rng.integers(4)]]]
+        path = folder / f"{name}.csv"
+        pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
+        paths.append(str(path))
+    return ",".join(paths)
+
+
+@pytest.fixture()
+def recipe(tiny_encoder_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HATEPROTO_HOME", str(tmp_path / "home"))
+    return GeneralRecipe(
+        model=str(tiny_encoder_dir),
+        data=_files(tmp_path),
+        dtype="float32",
+        regularization=[1.0, 10.0],
+        per_class=5,
+        max_dev_per_source=50,
+        counterfactual_copies=1,
+    )
+
+
+def test_recipe_builds_a_calibrated_detector(recipe: GeneralRecipe, tmp_path: Path) -> None:
+    detector = build_general_detector(recipe, echo=lambda _: None)
+    assert detector.decides_with == "head" and detector.calibration is not None
+    cal = detector.calibration
+    assert cal.dev["ece"] <= cal.dev["ece_uncalibrated"] + 1e-9
+    assert detector.metadata["training"]["chosen_C"] in (1.0, 10.0)
+    folder = detector.save_pretrained(tmp_path / "det")
+    assert (folder / "calibration.json").is_file()
+    again = Detector.from_pretrained(folder)
+    texts = ["they are vermin a 1", "the weather is nice b 2"]
+    scores = again.score_arrays(texts)
+    np.testing.assert_allclose(scores.proba, detector.score_arrays(texts).proba)
+    # the label is the calibrated probability against the stored threshold
+    assert (scores.labels == (scores.proba[:, 1] >= cal.threshold)).all()
+    assert json.loads((folder / "detector.json").read_text())["calibration"] == "calibration.json"
+
+
+def test_probe_head_equals_the_logistic_regression(recipe: GeneralRecipe) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from hateproto.detector.recipe import load_probe_weights
+    from hateproto.training import HateClassifier, TrainingConfig
+    from hateproto.training.features import FeatureStore
+
+    clf = HateClassifier.from_config(
+        TrainingConfig(backbone=recipe.model, mode="probe", show_progress=False)
+    )
+    texts = HATE + FINE
+    x = FeatureStore(clf).vectors(texts)
+    model = LogisticRegression(C=1.0).fit(x, [1] * 4 + [0] * 4)
+    load_probe_weights(clf, model)
+    np.testing.assert_allclose(
+        clf.predict_proba(texts)[:, 1], model.predict_proba(x)[:, 1], rtol=1e-4, atol=1e-5
+    )
+
+
+def test_feature_store_reuses_vectors(recipe: GeneralRecipe) -> None:
+    from hateproto.training import HateClassifier, TrainingConfig
+    from hateproto.training.features import FeatureStore
+
+    clf = HateClassifier.from_config(
+        TrainingConfig(backbone=recipe.model, mode="probe", show_progress=False)
+    )
+    first = FeatureStore(clf).vectors(["a post", "b post"])
+    calls = []
+    clf.encode = lambda texts, **_: calls.append(texts)  # would break if called
+    again = FeatureStore(clf).vectors(["b post", "a post", "a post"])
+    assert not calls
+    np.testing.assert_array_equal(again, first[[1, 0, 0]])
+
+
+def test_recipe_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "det")
+    assert main(["detector", "build", "--recipe", "special", "--out", out]) == 2
+    assert "unknown recipe" in capsys.readouterr().err
+    code = main(
+        [
+            "detector",
+            "build",
+            "--recipe",
+            "general",
+            "--out",
+            out,
+            "--target-precision",
+            "0.9",
+            "--target-recall",
+            "0.9",
+        ]
+    )
+    assert code == 2 and "not both" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+def test_reliability_covers_every_dev_post(recipe: GeneralRecipe) -> None:
+    detector = build_general_detector(recipe, echo=lambda _: None)
+    dev = detector.calibration.dev
+    assert sum(row["n"] for row in dev["reliability"]) == dev["n"] > 0
