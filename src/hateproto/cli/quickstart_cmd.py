@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
     ) -> None:
         """Fetch the default model, load IHC, and classify its test set with prototypes."""
-        console = Console(stderr=json_out)
+        console = Console(stderr=json_out, soft_wrap=True)
         start = time.perf_counter()
         if model in DEFAULT_MODELS:
             with console.status(f"fetching {model} (first run only)..."):

@@ -156,7 +156,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(summary))
             return
-        console = Console()
+        console = Console(soft_wrap=True)
         console.print(
             f"trained on {summary['n_train']:,} examples in {summary['train_seconds']:.1f} s "
             f"({summary['examples_per_second']:.1f} examples/s); best epoch "
