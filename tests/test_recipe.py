@@ -120,3 +120,27 @@ def test_reliability_covers_every_dev_post(recipe: GeneralRecipe) -> None:
     detector = build_general_detector(recipe, echo=lambda _: None)
     dev = detector.calibration.dev
     assert sum(row["n"] for row in dev["reliability"]) == dev["n"] > 0
+
+
+def test_feature_store_saves_each_chunk(recipe: GeneralRecipe, tmp_path: Path) -> None:
+    from hateproto.training import HateClassifier, TrainingConfig
+    from hateproto.training.features import FeatureStore
+
+    clf = HateClassifier.from_config(
+        TrainingConfig(backbone=recipe.model, mode="probe", show_progress=False)
+    )
+    store = FeatureStore(clf, root=tmp_path)
+    store.chunk_size = 2
+    real_encode, calls = clf.encode, []
+
+    def failing_encode(texts, **kwargs):  # noqa: ANN001, ANN003
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # interrupted while encoding the third chunk
+        return real_encode(texts, **kwargs)
+
+    clf.encode = failing_encode
+    with pytest.raises(KeyboardInterrupt):
+        store.vectors([f"post {i}" for i in range(6)])
+    clf.encode = real_encode
+    assert len(FeatureStore(clf, root=tmp_path)._index) == 4  # two chunks kept

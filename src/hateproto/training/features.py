@@ -36,6 +36,9 @@ def _text_key(text: str) -> str:
 class FeatureStore:
     """Text -> pooled last-layer vector of a (frozen) :class:`HateClassifier`, cached on disk."""
 
+    chunk_size: int = 16384
+    """Texts encoded between two saves, so that an interrupted run keeps what it encoded."""
+
     def __init__(self, classifier: Any, root: Path | None = None) -> None:
         self.classifier = classifier
         settings = {
@@ -76,10 +79,12 @@ class FeatureStore:
         for key, text in zip(keys, texts, strict=True):
             if key not in self._index and key not in missing:
                 missing[key] = text
-        if missing:
-            new = self.classifier.encode(list(missing.values()), show_progress=show_progress)
-            start = len(self._vectors)
+        pending = list(missing.items())
+        for start in range(0, len(pending), self.chunk_size):  # saved per chunk: resumable
+            chunk = pending[start : start + self.chunk_size]
+            new = self.classifier.encode([text for _, text in chunk], show_progress=show_progress)
+            offset = len(self._vectors)
             self._vectors = np.concatenate([self._vectors, new.float().numpy()])
-            self._index.update({key: start + i for i, key in enumerate(missing)})
+            self._index.update({key: offset + i for i, (key, _) in enumerate(chunk)})
             self._save()
         return self._vectors[[self._index[k] for k in keys]]
