@@ -253,8 +253,9 @@ def layer_margins(
     """Margins and predictions ``[N, len(layers)]`` of ``scorer`` on vectors ``[N, L, H]``
     (layers 1..L), as inputs to :func:`calibrate_deltas`."""
     assessed = [scorer.assess(layer, vectors[:, layer - 1]) for layer in layers]
-    margins = torch.stack([m for _, m in assessed], 1).double().numpy()
-    preds = np.asarray(scorer.classes)[torch.stack([p.argmax(-1) for p, _ in assessed], 1)]
+    margins = torch.stack([m for _, m in assessed], 1).double().cpu().numpy()
+    picked = torch.stack([p.argmax(-1) for p, _ in assessed], 1).cpu().numpy()
+    preds = np.asarray(scorer.classes)[picked]
     return margins, preds
 
 

@@ -97,16 +97,53 @@ class _Recorder:
         self.margins = np.zeros(n, dtype=np.float32)
 
     def record(self, index: torch.Tensor, layer: int, decision: Decision) -> None:
+        """Store the rows of ``decision`` that exit; ``index`` gives their input positions."""
         rows = decision.exit
-        where = index[rows].numpy()
-        self.proba[where] = decision.probs[rows].float().numpy()
-        self.margins[where] = decision.margin[rows].float().numpy()
+        where = index[rows].cpu().numpy()
+        self.proba[where] = decision.probs[rows].float().cpu().numpy()
+        self.margins[where] = decision.margin[rows].float().cpu().numpy()
         self.exit_layers[where] = layer
+
+    def record_batch(self, positions: Sequence[int], exits: _BatchExits) -> None:
+        """Store one batch's exits, collected on the model's device, in one host copy."""
+        rows, layers, probs, margins = exits.gather()
+        where = np.asarray(positions)[rows]
+        self.proba[where] = probs
+        self.margins[where] = margins
+        self.exit_layers[where] = layers
 
     def result(self, num_layers: int, **extra: object) -> ExitResult:
         labels = self.classes[self.proba.argmax(1)]
         return ExitResult(
             labels, self.proba, self.exit_layers, self.margins, self.classes, num_layers, **extra
+        )
+
+
+class _BatchExits:
+    """The exits of one live batch, kept on the model's device until the batch is done."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[torch.Tensor, int, Decision]] = []
+
+    def add(self, rows: torch.Tensor, layer: int, decision: Decision) -> None:
+        """Keep the rows of ``decision`` that exit (``rows``: their positions in the batch)."""
+        self.parts.append((rows, layer, decision))
+
+    def gather(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Batch rows, exit layers, probabilities and margins, copied to the host once."""
+        rows = torch.cat([r[d.exit] for r, _, d in self.parts])
+        layers = torch.cat([torch.full_like(r[d.exit], layer) for r, layer, d in self.parts])
+        probs = torch.cat([d.probs[d.exit].float() for _, _, d in self.parts])
+        margins = torch.cat([d.margin[d.exit].float() for _, _, d in self.parts])
+        packed = torch.cat(
+            [rows[:, None].float(), layers[:, None].float(), margins[:, None], probs], 1
+        )
+        host = packed.cpu().numpy()
+        return (
+            host[:, 0].astype(np.int64),
+            host[:, 1].astype(np.int64),
+            host[:, 3:],
+            host[:, 2],
         )
 
 
@@ -170,35 +207,46 @@ def run_early_exit(
     texts = validate_texts(texts)
     _check_policy(policy, runner.num_layers)
     start = time.perf_counter()
-    backbone = runner.backbone
     recorder = _Recorder(len(texts), _policy_classes(policy))
     exit_layers = set(policy.exit_layers())
-    ids = backbone.tokenize(texts, max_length=max_length)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    lengths = np.zeros(len(texts), dtype=np.int64)
     with progress_bar(len(texts), "early exit", enabled=show_progress) as advance:
-        for begin in range(0, len(order), batch_size):
-            rows = torch.tensor(order[begin : begin + batch_size])
-            state = runner.start(backbone.pad([ids[i] for i in rows.tolist()]))
-            memory = policy.init_memory(state.size)
-            while state.size:
-                state = runner.step(state)
-                decision = _decide(
-                    policy, state.layer, exit_layers, _RunnerView(runner, state), memory
-                )
-                if decision is None or not bool(decision.exit.any()):
-                    continue
-                recorder.record(rows[state.rows], state.layer, decision)
-                keep = ~decision.exit
-                state = runner.keep(state, keep)
-                memory = _keep_memory(memory, keep)
-            advance(len(rows))
+        for batch in runner.backbone.batches(texts, batch_size, max_length):
+            lengths[batch.rows] = batch.lengths
+            exits = _run_batch(runner, policy, exit_layers, batch.tensors)
+            recorder.record_batch(batch.rows, exits)
+            advance(len(batch.rows))
     return recorder.result(
         runner.num_layers,
         batch_size=batch_size,
         wall_time_s=time.perf_counter() - start,
         settings=policy.describe(),
-        lengths=np.array([len(x) for x in ids]),
+        lengths=lengths,
     )
+
+
+def _run_batch(
+    runner: LayerRunner, policy: ExitPolicy, exit_layers: set[int], tensors: dict[str, torch.Tensor]
+) -> _BatchExits:
+    """Step one batch through the layers; rows leave as the policy lets them exit."""
+    state = runner.start(tensors)
+    memory = {k: v.to(state.rows.device) for k, v in policy.init_memory(state.size).items()}
+    exits = _BatchExits()
+    while state.size:
+        state = runner.step(state)
+        decision = _decide(policy, state.layer, exit_layers, _RunnerView(runner, state), memory)
+        if decision is None:
+            continue
+        count = int(decision.exit.sum())  # the one host sync of an exit layer
+        if count == 0:
+            continue
+        exits.add(state.rows, state.layer, decision)
+        if count == state.size:
+            break
+        keep = ~decision.exit
+        state = runner.keep(state, keep)
+        memory = _keep_memory(memory, keep)
+    return exits
 
 
 class _VectorView:
@@ -233,8 +281,9 @@ def simulate_early_exit(
     _check_policy(policy, num_layers)
     recorder = _Recorder(n, _policy_classes(policy))
     exit_layers = set(policy.exit_layers())
-    rows = torch.arange(n)
-    memory = policy.init_memory(n)
+    device = next(iter(vectors.values())).device
+    rows = torch.arange(n, device=device)
+    memory = {k: v.to(device) for k, v in policy.init_memory(n).items()}
     for layer in range(1, num_layers + 1):
         decision = _decide(policy, layer, exit_layers, _VectorView(vectors, rows, layer), memory)
         if decision is None or not bool(decision.exit.any()):

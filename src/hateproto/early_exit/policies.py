@@ -53,7 +53,7 @@ class Decision:
 
 def _all_exit(scorer: LayerScorer, layer: int, view: PooledView) -> Decision:
     probs, margin = scorer.assess(layer, view.get(scorer.spec))
-    return Decision(torch.ones(len(probs), dtype=torch.bool), probs, margin)
+    return Decision(torch.ones(len(probs), dtype=torch.bool, device=probs.device), probs, margin)
 
 
 class ExitPolicy:

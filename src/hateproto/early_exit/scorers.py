@@ -105,8 +105,15 @@ class PrototypeScorer:
         self.classes = np.asarray(prototypes.classes_)
         self.layers = list(prototypes.layers)
         self.temperature = prototypes.temperature
-        # float64, transposed per layer: [layers, H, C]
+        # float64, transposed per layer: [layers, H, C]; one copy per device asked for
         self._matrix = prototypes.prototypes_.double().transpose(1, 2).contiguous()
+        self._on_device: dict[torch.device, torch.Tensor] = {self._matrix.device: self._matrix}
+
+    def matrix(self, device: torch.device) -> torch.Tensor:
+        """The prototypes ``[layers, H, C]`` (float64) on ``device``, copied there once."""
+        if device not in self._on_device:
+            self._on_device[device] = self._matrix.to(device)
+        return self._on_device[device]
 
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
         """Cosine similarities ``[b, C]`` to the prototypes of ``layer``.
@@ -115,7 +122,7 @@ class PrototypeScorer:
         once to float32, so the values equal the classifier's whatever the batch."""
         position = _check_layer(layer, self.layers, "the prototypes")
         unit = torch.nn.functional.normalize(pooled.double(), dim=-1)
-        return (unit @ self._matrix[position]).float()
+        return (unit @ self.matrix(pooled.device)[position]).float()
 
     def assess(self, layer: int, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Softmax of similarities / temperature, and top-1 minus top-2 similarity."""
@@ -133,8 +140,10 @@ class GateScorer:
         self.layers = list(gates.layers)
 
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
-        """The gate's logits ``[b, C]``."""
+        """The gate's logits ``[b, C]`` (the gates follow ``pooled`` to its device)."""
         _check_layer(layer, self.layers, "the gates")
+        if self.gates.mean.device != pooled.device:
+            self.gates.to(pooled.device)
         return self.gates.logits(layer, pooled)
 
     def assess(self, layer: int, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -188,9 +197,9 @@ class HeadScorer:
         return scorer
 
     def scores(self, layer: int, pooled: torch.Tensor) -> torch.Tensor:
-        """The head's logits ``[b, C]``."""
+        """The head's logits ``[b, C]``, on ``pooled``'s device."""
         _check_layer(layer, self.layers, "the classification head")
-        return self.logits_fn(pooled).float()
+        return self.logits_fn(pooled).float().to(pooled.device)
 
     def assess(self, layer: int, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Softmax of the head's logits, and top-1 minus top-2 probability."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +18,9 @@ from typing import Any, Literal
 import torch
 
 from hateproto.errors import ModelError
+from hateproto.models.device import module_device, place
 from hateproto.models.pooling import POOLINGS, pool
+from hateproto.models.prefetch import Batch, iter_batches
 from hateproto.optional import require
 from hateproto.progress import progress_bar
 
@@ -180,6 +182,7 @@ class Backbone:
         pooling: str | None = None,
         layer_norm: LayerNorm | None = None,
         prefix: str | None = None,
+        device: str | torch.device | None = None,
     ) -> Backbone:
         """Load a model by alias (``minilm``, ``mpnet``, ``smollm2``), folder, GGUF file,
         hub id, or hateproto checkpoint folder.
@@ -188,16 +191,19 @@ class Backbone:
             dtype: ``float32`` (default) or ``bfloat16`` (1.5-2x faster on CPU here).
             with_lm_head: also keep the causal-LM head (``self.lm``), e.g. for guard models.
             pooling, layer_norm, prefix: override the defaults the model declares.
+            device: ``auto`` (a GPU when torch sees one), ``cpu``, ``cuda`` or ``cuda:N``;
+                default ``$HATEPROTO_DEVICE`` or ``auto`` (see :mod:`hateproto.models.device`).
         """
         if dtype not in _DTYPES:
             raise ModelError(f"unknown dtype {dtype!r}; choose from {', '.join(_DTYPES)}")
         path, gguf_file = resolve_model_reference(name_or_path)
         spec = read_checkpoint_spec(path) if gguf_file is None else None
         if spec is not None:
-            backbone = cls._load_checkpoint(path, spec, dtype, with_lm_head)
+            backbone = cls._load_checkpoint(path, spec, dtype, with_lm_head, device)
         else:
             backbone = cls._load_plain(path, gguf_file, dtype, with_lm_head)
         backbone.info.name_or_path = name_or_path
+        backbone.to(device)
         if pooling is not None:
             if pooling not in POOLINGS:
                 raise ModelError(f"unknown pooling {pooling!r}; choose from {', '.join(POOLINGS)}")
@@ -239,14 +245,19 @@ class Backbone:
 
     @classmethod
     def _load_checkpoint(
-        cls, path: str, spec: dict[str, Any], dtype: str, with_lm_head: bool
+        cls,
+        path: str,
+        spec: dict[str, Any],
+        dtype: str,
+        with_lm_head: bool,
+        device: str | torch.device | None = None,
     ) -> Backbone:
         inner = spec.get("backbone")
         if not inner:
             raise ModelError(f"{Path(path) / CHECKPOINT_FILE} has no 'backbone' entry")
         inner_path = Path(path) / inner
         reference = str(inner_path) if inner_path.exists() else inner
-        backbone = cls.load(reference, dtype=dtype, with_lm_head=with_lm_head)
+        backbone = cls.load(reference, dtype=dtype, with_lm_head=with_lm_head, device=device)
         if spec.get("adapter"):
             backbone._merge_adapter(Path(path) / spec["adapter"])
         backbone.info.default_pooling = spec.get("pooling", backbone.info.default_pooling)
@@ -308,6 +319,19 @@ class Backbone:
         return self.info.family
 
     @property
+    def device(self) -> torch.device:
+        """Where the model's weights are (every tensor built for it goes there too)."""
+        return module_device(self.model)
+
+    def to(self, device: str | torch.device | None) -> Backbone:
+        """Move the model (and the LM head, if kept) to ``device`` (``None``: the process
+        default, see :func:`~hateproto.models.device.resolve_device`); returns ``self``."""
+        place(self.model, device)
+        if self.lm is not None:
+            place(self.lm, device)
+        return self
+
+    @property
     def dtype(self) -> torch.dtype:
         """Parameter dtype of the loaded model."""
         return next(self.model.parameters()).dtype
@@ -347,6 +371,13 @@ class Backbone:
         if getattr(config, "model_type", "") in {"mpnet", "roberta", "xlm-roberta", "camembert"}:
             limit -= 2
         return min(requested, int(limit))
+
+    def batches(self, texts: Sequence[str], batch_size: int, max_length: int) -> Iterator[Batch]:
+        """Length-sorted padded batches of ``texts`` on the model's device, the next ones
+        tokenised in the background (see :func:`~hateproto.models.prefetch.iter_batches`)."""
+        return iter_batches(
+            lambda chunk: self.tokenize(chunk, max_length), self.pad, texts, batch_size, self.device
+        )
 
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
@@ -482,19 +513,16 @@ class Backbone:
         show_progress: bool,
         description: str = "encoding",
     ) -> torch.Tensor:
-        ids = self.tokenize(texts, max_length=max_length)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = torch.empty(len(texts), len(layers), self.hidden_size, dtype=torch.float32)
-        device = next(self.model.parameters()).device  # a GPU when a trainer moved it there
         with progress_bar(len(texts), description, enabled=show_progress) as advance:
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = {k: v.to(device) for k, v in self.pad([ids[i] for i in rows]).items()}
-                states = self.layer_states(self.forward_hidden_states(batch), layers, layer_norm)
-                mask = batch["attention_mask"]
+            for batch in self.batches(texts, batch_size, max_length):
+                states = self.layer_states(
+                    self.forward_hidden_states(batch.tensors), layers, layer_norm
+                )
+                mask = batch.tensors["attention_mask"]
                 pooled = torch.stack([pool(s, mask, pooling) for s in states], dim=1)
-                out[rows] = pooled.float().cpu()
-                advance(len(rows))
+                out[batch.rows] = pooled.float().cpu()  # back to the host once per batch
+                advance(len(batch.rows))
         return out
 
 
@@ -537,7 +565,7 @@ def compute_fingerprint(model: torch.nn.Module, samples_per_tensor: int = 256) -
         for name, tensor in sorted(model.state_dict().items()):
             flat = tensor.detach().reshape(-1)
             step = max(1, flat.numel() // samples_per_tensor)
-            sample = flat[::step][:samples_per_tensor].to(torch.bfloat16).to(torch.float32)
+            sample = flat[::step][:samples_per_tensor].cpu().to(torch.bfloat16).float()
             digest.update(name.encode())
             digest.update(str(tuple(tensor.shape)).encode())
             digest.update(sample.numpy().tobytes())

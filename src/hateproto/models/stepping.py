@@ -35,6 +35,7 @@ import torch
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone, LayerNorm, _final_norm
 from hateproto.models.compat import build_mask, gemma3_bidirectional_window
+from hateproto.models.device import to_device
 from hateproto.models.pooling import pool
 
 Context = dict[str, Any]
@@ -290,11 +291,15 @@ class LayerRunner:
         self._has_final_norm = _final_norm(backbone.model) is not None
 
     def start(self, batch: dict[str, torch.Tensor]) -> LayerState:
-        """Embed a padded batch (``input_ids``, ``attention_mask``): the state at layer 0."""
+        """Embed a padded batch (``input_ids``, ``attention_mask``): the state at layer 0.
+
+        The batch is moved to the model's device if it is not there yet; ``rows`` and every
+        other tensor of the state live on that device."""
+        batch = to_device(batch, self.backbone.device)  # a no-op for a batch already there
         input_ids = batch["input_ids"]
         attention_mask = batch["attention_mask"]
         hidden, context = self.adapter.embed(input_ids, attention_mask)
-        rows = torch.arange(input_ids.shape[0])
+        rows = torch.arange(input_ids.shape[0], device=input_ids.device)
         return LayerState(0, hidden, attention_mask, rows, context)
 
     def step(self, state: LayerState) -> LayerState:

@@ -258,6 +258,7 @@ class PrototypeClassifier:
         directory: str | Path,
         backbone: Backbone | None = None,
         dtype: str = "float32",
+        device: str | None = None,
     ) -> PrototypeClassifier:
         """Load prototypes saved by :meth:`save_pretrained`.
 
@@ -265,14 +266,21 @@ class PrototypeClassifier:
             directory: the folder holding ``prototypes.json`` and ``prototypes.safetensors``.
             backbone: the backbone to classify with; default: load the recorded reference.
             dtype: dtype used when the recorded backbone is loaded.
+            device: where the backbone runs (``auto``, ``cpu``, ``cuda``, ``cuda:N``; default
+                ``$HATEPROTO_DEVICE`` or ``auto``); a given ``backbone`` is moved there.
 
         Raises:
             MismatchError: ``backbone`` differs from the recorded one (fingerprint, hidden
                 size, layer count, model type or prefix); the message names what differs.
             ModelError: a file is missing, truncated, edited or of an unknown format.
         """
-        from hateproto.prototypes.files import load_prototypes
+        from hateproto.prototypes.files import load_prototypes, read_spec
 
+        if backbone is None and device is not None:
+            reference = read_spec(Path(directory)).backbone
+            backbone = Backbone.load(reference, dtype=dtype, device=device)
+        elif backbone is not None and device is not None:
+            backbone.to(device)
         return load_prototypes(cls, directory, backbone=backbone, dtype=dtype)
 
 
