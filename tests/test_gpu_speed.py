@@ -1,0 +1,49 @@
+"""benchmarks/gpu_speed.py runs end to end on the CPU (tiny models) and writes its schema.
+
+Timings are not checked, only that every field the GPU run will fill is there and sane.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = {"hf_pipeline", "hateproto_full", "hateproto_full_stepped", "hateproto_early_exit"}
+
+
+def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "gpu_speed.py"),
+        *("--device", "cpu", "--quick", "--threads", "1", "--dtypes", "fp32"),
+        *("--batch-sizes", "1,4", "--out", str(out)),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "gpu_speed" and result["device"] == "cpu"
+    assert set(result["variants"]) == VARIANTS
+    assert {"torch_version", "transformers_version", "device"} <= set(result["provenance"])
+    assert result["skipped"] == []
+    rows = result["rows"]
+    assert {(r["model"], r["batch_size"]) for r in rows} == {
+        (m, b) for m in ("minilm", "mpnet", "smollm2") for b in (1, 4)
+    }
+    layers = {"minilm": 6, "mpnet": 12, "smollm2": 30}
+    for row in rows:
+        assert row["dtype"] == "float32"
+        assert row["num_layers"] == layers[row["model"]] == row["config"]["num_hidden_layers"]
+        assert set(row["posts_per_s"]) == VARIANTS == set(row["times_s"])
+        assert all(value > 0 for value in row["posts_per_s"].values())
+        assert len(row["exit_histogram"]) == row["num_layers"]
+        assert sum(row["exit_histogram"]) == row["n_posts"]
+        assert 1 <= row["mean_exit_layer"] <= row["num_layers"]
+        assert row["counted_speedup"] == row["num_layers"] / row["mean_exit_layer"]
+        assert row["measured_speedup"] > 0 and row["token_weighted_speedup"] > 0
+        assert row["labels_agree_full_vs_stepped"] == 1.0
