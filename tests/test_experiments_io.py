@@ -65,7 +65,7 @@ def test_paired_ttest_matches_scipy_and_handles_degenerate_input():
     assert got["p_value"] == pytest.approx(ref.pvalue)
     assert got["mean_diff"] == pytest.approx(0.025)
     assert paired_ttest([0.5], [0.4])["n"] == 1
-    with pytest.raises(HateprotoError):
+    with pytest.raises(HateprotoError, match="equal-length samples, got 2, 1"):
         paired_ttest([1, 2], [1])
 
 
