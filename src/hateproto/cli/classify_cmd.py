@@ -17,6 +17,7 @@ from rich.console import Console
 
 from hateproto.detector import DetectorSpec
 from hateproto.errors import DataError
+from hateproto.models.device import DEVICE_HELP
 from hateproto.outputs import check_output_file
 from hateproto.scoring import ClassifySummary, TableReader, classify_file
 
@@ -29,9 +30,10 @@ def _spec(
     delta: float | None,
     batch_size: int | None,
     dtype: str | None,
+    device: str | None = None,
 ) -> DetectorSpec:
     """The detector to load, from the command-line options."""
-    overrides = {"batch_size": batch_size, "dtype": dtype}
+    overrides = {"batch_size": batch_size, "dtype": dtype, "device": device}
     if early_exit or delta is not None:
         overrides.update(early_exit=True, delta=delta)
     return DetectorSpec(
@@ -77,6 +79,7 @@ def register(app: typer.Typer) -> None:
         chunk_size: int = typer.Option(1000, min=1, help="Rows read, scored, written at a time."),
         batch_size: int | None = typer.Option(None, help="Texts per forward pass."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
+        device: str | None = typer.Option(None, help=DEVICE_HELP),
         threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run."),
         on_error: str = typer.Option("fail", help="Bad rows (empty/non-string text): skip|fail."),
@@ -105,7 +108,7 @@ def register(app: typer.Typer) -> None:
             import torch
 
             torch.set_num_threads(threads)
-        spec = _spec(detector, model, prototypes, early_exit, delta, batch_size, dtype)
+        spec = _spec(detector, model, prototypes, early_exit, delta, batch_size, dtype, device)
         options = {
             "text_column": text_column,
             "chunk_size": chunk_size,

@@ -20,6 +20,7 @@ from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
 from hateproto.errors import ConfigError, DataError
+from hateproto.models.device import DEVICE_HELP
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
 app = typer.Typer(
@@ -111,6 +112,7 @@ def build(
     delta: float | None = typer.Option(None, help="One early-exit margin threshold."),
     decide_with: str = typer.Option("auto", help="auto, prototypes or head (fine-tuned head)."),
     dtype: str = typer.Option("float32", help="float32 or bfloat16."),
+    device: str | None = typer.Option(None, help=DEVICE_HELP),
     batch_size: int = typer.Option(32, help="Texts per forward pass."),
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
     recipe: str | None = typer.Option(
@@ -164,7 +166,8 @@ def build(
         parse_label_map(label_map),
     )
     check_per_class(train, per_class)
-    values = {"dtype": dtype, "batch_size": batch_size, "decide_with": decide_with}
+    values = {"dtype": dtype, "device": device, "batch_size": batch_size}
+    values["decide_with"] = decide_with
     values.update(early_exit=early_exit or delta is not None, delta=delta)
     settings = DetectorSettings.from_dict(values, "options")
     detector = build_detector(

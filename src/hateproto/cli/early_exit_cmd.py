@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from hateproto.cli.common import budget_points_to_f1
+from hateproto.models.device import DEVICE_HELP
 
 app = typer.Typer(
     help="Early exit: calibrate thresholds, evaluate speed and macro-F1.", no_args_is_help=True
@@ -28,6 +29,7 @@ _DATA_DIR = typer.Option(None, "--data-dir", help="Folder with the dataset relea
 _MAX = typer.Option(2000, "--max-examples", help="Stratified subsample of the split (0: all).")
 _DTYPE = typer.Option("float32", "--dtype", help="float32 or bfloat16.")
 _BATCH = typer.Option(32, "--batch-size")
+_DEVICE = typer.Option(None, "--device", help=DEVICE_HELP)
 
 
 def _data(data: str, split: str, protocol: str, data_dir: Path | None, limit: int):  # noqa: ANN202
@@ -52,6 +54,7 @@ def calibrate(
     max_examples: int = _MAX,
     dtype: str = _DTYPE,
     batch_size: int = _BATCH,
+    device: str | None = _DEVICE,
 ) -> None:
     """Choose one delta per layer on a dev split and save them as early_exit.json beside the
     prototypes."""
@@ -59,7 +62,7 @@ def calibrate(
     from hateproto.early_exit.loading import load_prototypes_and_head
 
     budget_f1 = budget_points_to_f1(budget, "--budget")
-    protos, head = load_prototypes_and_head(prototypes, model, dtype)
+    protos, head = load_prototypes_and_head(prototypes, model, dtype, device)
     dev = _data(data, split, protocol, data_dir, max_examples)
     thresholds = calibrate_on_data(
         protos, dev, budget_f1, head, batch_size=batch_size, show_progress=True
@@ -89,6 +92,7 @@ def evaluate(
     max_examples: int = _MAX,
     dtype: str = _DTYPE,
     batch_size: int = _BATCH,
+    device: str | None = _DEVICE,
     repeats: int = typer.Option(1, "--repeats", help="Interleaved timing repeats."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -96,7 +100,7 @@ def evaluate(
     from hateproto.early_exit import EarlyExitClassifier, ExitThresholds
     from hateproto.early_exit.loading import load_prototypes_and_head
 
-    protos, head = load_prototypes_and_head(prototypes, model, dtype)
+    protos, head = load_prototypes_and_head(prototypes, model, dtype, device)
     exits = (
         delta
         if delta is not None

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hateproto.data import PROTOCOLS, load_benchmark
+from hateproto.models.device import DEVICE_HELP, place
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, evaluate_classifier, stratified_subsample
 
@@ -30,10 +31,11 @@ def register(app: typer.Typer) -> None:
             None, help="Stratified subsample of each set (seed 0)."
         ),
         batch_size: int | None = typer.Option(None, help="Default: the checkpoint's."),
+        device: str | None = typer.Option(None, help=DEVICE_HELP),
         json_out: bool = typer.Option(False, "--json", help="Print only a JSON list of rows."),
     ) -> None:
         """Accuracy, macro-F1, binary F1 and PR-AUC of a checkpoint on each dataset."""
-        clf = HateClassifier.from_pretrained(model)
+        clf = place(HateClassifier.from_pretrained(model), device)
         if batch_size:
             clf.config = clf.config.model_copy(update={"eval_batch_size": batch_size})
         names = [n.strip() for n in data.split(",") if n.strip()] or list(

@@ -32,6 +32,7 @@ from hateproto.cli import (
 )
 from hateproto.cli.messages import cli_message, command_name, print_error
 from hateproto.errors import HateprotoError
+from hateproto.models.device import DEVICE_HELP, set_default_device
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
     from typer._click.exceptions import ClickException
@@ -64,8 +65,13 @@ app.add_typer(early_exit_cmd.app, name="early-exit")
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+    device: str | None = typer.Option(
+        None, "--device", help="Default device of every command: " + DEVICE_HELP
+    ),
 ) -> None:
     """hateproto: hate speech detection with fine-tuning, prototypes and early exit."""
+    if device is not None:
+        set_default_device(device)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hateproto.models.device import DEVICE_HELP, default_choice
 from hateproto.models.fetch import DEFAULT_MODELS, fetch_model, is_fetched, model_path
 
 app = typer.Typer(help="Fetch and list the default pretrained models.", no_args_is_help=True)
@@ -22,6 +23,22 @@ def fetch(
         with console.status(f"fetching {name}..."):
             path = fetch_model(name, force=force)
         typer.echo(f"{name}: {path}")
+
+
+@app.command("info")
+def info(
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The device and dtype inference uses by default on this machine, and why."""
+    import json
+
+    choice = default_choice(device)
+    if as_json:
+        typer.echo(json.dumps(choice.to_dict()))
+        return
+    typer.echo(f"device: {choice.device} ({choice.device_reason})")
+    typer.echo(f"dtype: {choice.dtype} ({choice.dtype_reason})")
 
 
 @app.command("list")

@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from hateproto.detector import DetectorSpec
+from hateproto.models.device import DEVICE_HELP
 from hateproto.optional import require
 from hateproto.service.settings import ServiceSettings
 
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
         delta: float | None = typer.Option(None, help="Early-exit margin threshold."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
+        device: str | None = typer.Option(None, help=DEVICE_HELP),
         threads: int | None = typer.Option(
             None, min=1, help="Torch threads for the model (default: torch's, one per core)."
         ),
@@ -51,7 +53,7 @@ def register(app: typer.Typer) -> None:
         from hateproto.service import create_app
         from hateproto.service.server import bind_socket, run_server
 
-        overrides = {"dtype": dtype}
+        overrides = {"dtype": dtype, "device": device}
         if early_exit or delta is not None:
             overrides.update(early_exit=True, delta=delta)
         spec = DetectorSpec(

@@ -60,7 +60,9 @@ def build_detector(
                 "calibrating early-exit thresholds needs a dev set (dev=...; on the command "
                 "line --dev-data FILE, or a --dataset with a dev split)"
             )
-    backbone, classifier = load_model(model, settings.dtype, is_classifier_checkpoint(model))
+    backbone, classifier = load_model(
+        model, settings.dtype, is_classifier_checkpoint(model), settings.device
+    )
     clf = PrototypeClassifier(
         backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
     )

@@ -52,13 +52,17 @@ def save_prototypes(classifier: PrototypeClassifier, folder: str | Path) -> None
     classifier.save_pretrained(folder)
 
 
-def load_prototypes(folder: str | Path, backbone: Backbone | None) -> PrototypeClassifier:
+def load_prototypes(
+    folder: str | Path, backbone: Backbone | None, device: str | None = None
+) -> PrototypeClassifier:
     """Read prototypes from ``folder`` and attach them to ``backbone`` (``None``: load the
-    backbone the prototypes record).
+    backbone the prototypes record, on ``device``).
 
     Raises :class:`~hateproto.errors.MismatchError` if they were built from other weights.
     """
-    return PrototypeClassifier.from_pretrained(folder, backbone=backbone)
+    return PrototypeClassifier.from_pretrained(
+        folder, backbone=backbone, device=device if backbone is None else None
+    )
 
 
 # ---------------------------------------------------------------------- early exit

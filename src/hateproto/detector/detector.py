@@ -35,6 +35,7 @@ from hateproto.detector.results import Explanation, LayerExplanation, Prediction
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, MismatchError, ModelError
 from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.device import place
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.classifier import cosine_similarities
 
@@ -121,12 +122,12 @@ class Detector:
         if model is None and prototypes is None:
             raise ModelError("give a model, a prototypes folder, or both")
         if model is None:
-            protos = load_prototypes(prototypes, None)
+            protos = load_prototypes(prototypes, None, settings.device)
             backbone, classifier = protos.backbone, None
             model = protos.backbone.info.name_or_path
         else:
             with_head = prototypes is None or is_classifier_checkpoint(model)
-            backbone, classifier = load_model(model, settings.dtype, with_head)
+            backbone, classifier = load_model(model, settings.dtype, with_head, settings.device)
             protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
         exits = load_thresholds(thresholds, backbone.fingerprint) if thresholds else None
         return cls(backbone, protos, classifier, exits, settings, model_reference=model)
@@ -150,7 +151,9 @@ class Detector:
         )
         reference = model or manifest.model.reference
         with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
-        backbone, classifier = load_model(reference, settings.dtype, with_head=with_head)
+        backbone, classifier = load_model(
+            reference, settings.dtype, with_head=with_head, device=settings.device
+        )
         if backbone.fingerprint != manifest.model.fingerprint:
             raise MismatchError(
                 f"{folder}: the detector was built on weights with fingerprint "
@@ -458,17 +461,20 @@ class Detector:
             )
 
 
-def load_model(reference: str, dtype: str, with_head: bool) -> tuple[Backbone, Any | None]:
-    """Load ``reference`` as a backbone, or as a classifier (and its backbone) if asked."""
+def load_model(
+    reference: str, dtype: str, with_head: bool, device: str | None = None
+) -> tuple[Backbone, Any | None]:
+    """Load ``reference`` as a backbone, or as a classifier (and its backbone) if asked, on
+    ``device`` (default: ``$HATEPROTO_DEVICE`` or ``auto``)."""
     if with_head:
         if not is_classifier_checkpoint(reference):
             raise ModelError(
                 f"{reference} has no classification head (hateproto_classifier.json); give "
                 "prototypes too (--prototypes DIR) or use a fine-tuned classifier checkpoint"
             )
-        classifier = load_classifier(reference, dtype)
+        classifier = place(load_classifier(reference, dtype), device)
         return classifier.backbone, classifier
-    return Backbone.load(reference, dtype=dtype), None
+    return Backbone.load(reference, dtype=dtype, device=device), None
 
 
 def _portable_reference(reference: str) -> str:

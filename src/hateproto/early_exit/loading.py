@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hateproto.early_exit.scorers import HeadScorer
 from hateproto.models.backbone import Backbone
+from hateproto.models.device import place
 from hateproto.prototypes.classifier import PrototypeClassifier
 
 CLASSIFIER_FILE = "hateproto_classifier.json"
@@ -23,19 +24,23 @@ def is_classifier_checkpoint(reference: str | Path) -> bool:
 
 
 def load_prototypes_and_head(
-    prototypes_dir: str | Path, model: str | None = None, dtype: str = "float32"
+    prototypes_dir: str | Path,
+    model: str | None = None,
+    dtype: str = "float32",
+    device: str | None = None,
 ) -> tuple[PrototypeClassifier, HeadScorer | None]:
     """Prototypes from ``prototypes_dir`` on ``model`` (default: the model they record), and,
     when that model is a fine-tuned classifier checkpoint, its head as the full-model
-    fallback (else ``None``: the last layer's prototypes decide)."""
+    fallback (else ``None``: the last layer's prototypes decide). ``device``: where the model
+    runs (default ``$HATEPROTO_DEVICE`` or ``auto``)."""
     from hateproto.prototypes.files import read_spec
 
     reference = model or read_spec(Path(prototypes_dir)).backbone
     if is_classifier_checkpoint(reference):
         from hateproto.training import HateClassifier
 
-        classifier = HateClassifier.from_pretrained(reference, dtype=dtype)
+        classifier = place(HateClassifier.from_pretrained(reference, dtype=dtype), device)
         protos = PrototypeClassifier.from_pretrained(prototypes_dir, backbone=classifier.backbone)
         return protos, HeadScorer.from_classifier(classifier)
-    backbone = Backbone.load(reference, dtype=dtype)
+    backbone = Backbone.load(reference, dtype=dtype, device=device)
     return PrototypeClassifier.from_pretrained(prototypes_dir, backbone=backbone), None

@@ -130,7 +130,7 @@ def iter_batches(
     texts: Sequence[str],
     batch_size: int,
     device: torch.device | None = None,
-    chunk_batches: int = CHUNK_BATCHES,
+    chunk_batches: int | None = None,
 ) -> Iterator[Batch]:
     """Length-sorted padded batches of ``texts`` on ``device`` (default CPU).
 
@@ -138,10 +138,11 @@ def iter_batches(
         tokenize: texts → token-id lists (no padding).
         pad: token-id lists → ``input_ids``/``attention_mask`` host tensors.
         batch_size: texts per batch.
-        chunk_batches: batches per sorting chunk; later chunks are prepared in a background
-            thread while the caller works.
+        chunk_batches: batches per sorting chunk (default :data:`CHUNK_BATCHES`); later
+            chunks are prepared in a background thread while the caller works.
     """
     device = device or torch.device("cpu")
+    chunk_batches = chunk_batches or CHUNK_BATCHES
     chunk = max(1, batch_size * chunk_batches)
     if len(texts) <= chunk:
         for batch in _chunk_batches(tokenize, pad, texts, 0, batch_size):
