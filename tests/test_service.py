@@ -36,7 +36,7 @@ def test_classify_contract(client, detector):
     response = client.post("/v1/classify", json={"texts": TEXTS})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"results", "model", "took_ms"}
+    assert set(body) == {"results", "model", "took_ms", "threshold", "calibrated"}
     assert [set(r) for r in body["results"]] == [
         {"label", "hate_probability", "margin", "exit_layer"}
     ] * 3

@@ -55,7 +55,17 @@ class FolderKind:
 DETECTOR_FOLDER = FolderKind(
     "detector",
     "detector.json",
-    frozenset({"detector.json", "prototypes", "early_exit.json", "thresholds.json"}),
+    frozenset(
+        {
+            "detector.json",
+            "prototypes",
+            "early_exit.json",
+            "thresholds.json",
+            "calibration.json",
+            "examples.json",
+            "examples.safetensors",
+        }
+    ),
 )
 PROTOTYPE_FOLDER = FolderKind(
     "prototype",

@@ -31,6 +31,8 @@ from hateproto.detector.components import (
     save_prototypes,
 )
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
+from hateproto.detector.neighbours import ExampleBank, nearest_examples
+from hateproto.detector.policy import policy_info
 from hateproto.detector.results import Explanation, LayerExplanation, Prediction
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, MismatchError, ModelError
@@ -101,6 +103,7 @@ class Detector:
         self.metadata = dict(metadata or {})
         self.model_reference = model_reference or backbone.info.name_or_path
         self.calibration = calibration
+        self.neighbours: ExampleBank | None = None
         self._engine_cache: tuple[Any, Any] | None = None
         self._check_settings()
 
@@ -170,9 +173,11 @@ class Detector:
         calibration = None
         if manifest.calibration:
             calibration = DetectorCalibration.load(folder / manifest.calibration)
-        return cls(
+        detector = cls(
             backbone, protos, classifier, exits, settings, manifest.metadata, reference, calibration
         )
+        detector.neighbours = ExampleBank.load(folder, backbone.fingerprint)
+        return detector
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write this detector as a folder (``detector.json``, ``prototypes/``,
@@ -191,6 +196,8 @@ class Detector:
             self.thresholds.save(staging)
         if self.calibration is not None:
             self.calibration.save(staging)
+        if self.neighbours is not None:
+            self.neighbours.save(staging)
         self.manifest().write(staging)
         if folder.exists():
             shutil.rmtree(folder)
@@ -292,6 +299,7 @@ class Detector:
             },
             "settings": self.settings.model_dump(),
             "metadata": self.metadata,
+            **policy_info(self.metadata, self.calibration),
         }
 
     # ------------------------------------------------------------------ decisions
@@ -338,8 +346,9 @@ class Detector:
         """Probabilities ``[N, 2]`` (columns: not hate, hate)."""
         return self.score_arrays(texts).proba
 
-    def explain(self, text: str) -> Explanation:
-        """Per-class similarity and margin at every prototype layer, and the decision.
+    def explain(self, text: str, k: int = 5) -> Explanation:
+        """Per-class similarity and margin at every prototype layer, the decision, and the
+        ``k`` stored examples nearest at the decision layer (if the detector keeps examples).
 
         Example:
             >>> detector.explain("they are vermin").layers[-1].similarities  # doctest: +SKIP
@@ -350,7 +359,8 @@ class Detector:
                 "explain needs prototypes; this detector decides with a classifier head only "
                 "(build one with prototypes: `hateproto detector build`)"
             )
-        sims = self.prototypes.similarities_from_vectors(self._encode(validate_texts([text])))[0]
+        vectors = self._encode(validate_texts([text]))
+        sims = self.prototypes.similarities_from_vectors(vectors)[0]
         exits = self.exit_thresholds()
         names = [LABEL_NAMES[int(c)] for c in self.prototypes.classes_]
         layers = []
@@ -366,7 +376,8 @@ class Detector:
                     threshold=None if exits is None else exits.get(layer),
                 )
             )
-        return Explanation(text, self.predict_one(text), self.decision_layer, layers)
+        neighbours = nearest_examples(self, vectors[0], k)
+        return Explanation(text, self.predict_one(text), self.decision_layer, layers, neighbours)
 
     # ------------------------------------------------------------------ internals
     def _encode(self, texts: list[str]) -> torch.Tensor:

@@ -79,12 +79,15 @@ class Explanation:
         prediction: the detector's decision (as :meth:`Detector.predict_one` gives it).
         decision_layer: the layer used when early exit is off.
         layers: one :class:`LayerExplanation` per prototype layer, in layer order.
+        neighbours: the stored examples nearest at the decision layer
+            (:class:`~hateproto.detector.neighbours.Neighbour`), most similar first.
     """
 
     text: str
     prediction: Prediction
     decision_layer: int
     layers: list[LayerExplanation] = field(default_factory=list)
+    neighbours: list[Any] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""

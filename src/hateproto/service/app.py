@@ -43,6 +43,7 @@ from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, Overloaded, ShuttingDown
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
+from hateproto.service.perspective import detector_facts, perspective_router
 from hateproto.service.schemas import ClassifyRequest, ClassifyResponse, TextResult
 from hateproto.service.settings import ServiceSettings
 from hateproto.service.validation import RequestProblem, invalid_request, parse_texts
@@ -108,6 +109,8 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     _install_error_handlers(app)
     _install_health(app, probe, batcher)
     auth = _auth_dependency(settings)
+    app.include_router(perspective_router(batcher, settings, info))
+    _, _, threshold, calibrated = detector_facts(info)
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -147,7 +150,13 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         predictions = await _score(batcher, texts)
         results = [_text_result(p, index) for index, p in enumerate(predictions)]
         took = round((time.perf_counter() - started) * 1e3, 2)
-        return ClassifyResponse(results=results, model=model_name, took_ms=took)
+        return ClassifyResponse(
+            results=results,
+            model=model_name,
+            took_ms=took,
+            threshold=threshold,
+            calibrated=calibrated,
+        )
 
     return app
 

@@ -30,3 +30,7 @@ class ClassifyResponse(BaseModel):
     results: list[TextResult]
     model: str
     took_ms: float
+    threshold: float = Field(
+        0.5, description="The detector's decision threshold on hate_probability."
+    )
+    calibrated: bool = Field(False, description="Whether hate_probability is calibrated.")
