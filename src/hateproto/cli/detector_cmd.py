@@ -14,11 +14,18 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.cli.common import budget_points_to_f1, check_data_source, check_per_class
+from hateproto.cli.adapt_cmd import adapt, print_neighbours
+from hateproto.cli.common import budget_points_to_f1, check_data_source
 from hateproto.cli.data_cmd import parse_label_map
 from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
+from hateproto.detector.adapt import (
+    apply_build_sources,
+    draw_sources,
+    merge_examples,
+    parse_weighted,
+)
 from hateproto.errors import ConfigError, DataError
 from hateproto.models.device import DEVICE_HELP
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
@@ -91,7 +98,14 @@ def build(
     dataset: str | None = typer.Option(
         None, help="Benchmark to draw prototype examples from (ihc, olid...), or 'sample'."
     ),
-    data: Path | None = typer.Option(None, help="Labelled CSV/TSV/JSONL/parquet file instead."),
+    data: list[str] | None = typer.Option(
+        None,
+        help="Labelled CSV/TSV/JSONL/parquet file instead; repeat for several, FILE:WEIGHT to "
+        "weigh one (--data a.csv --data b.csv:2).",
+    ),
+    store_examples: bool = typer.Option(
+        False, "--store-examples", help="Keep example texts (else ids and sha256 only)."
+    ),
     dev_data: Path | None = typer.Option(None, help="Labelled file to choose the layer on."),
     text_column: str = typer.Option("text", help="Text column of --data/--dev-data."),
     label_column: str = typer.Option("label", help="0/1 label column of --data/--dev-data."),
@@ -153,11 +167,13 @@ def build(
             console,
         )
         return
-    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[data, dev_data])
+    files = [parse_weighted(value) for value in data or []]
+    inputs = [path for path, _ in files]
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[*inputs, dev_data])
     budget = _check_calibration(calibrate_budget, dataset, dev_data)
     train, dev = _training_data(
         dataset,
-        data,
+        inputs[0] if inputs else None,
         dev_data,
         protocol,
         data_dir,
@@ -165,15 +181,17 @@ def build(
         label_column,
         parse_label_map(label_map),
     )
-    check_per_class(train, per_class)
+    columns = {"text_column": text_column, "label_column": label_column}
+    load = {**columns, "label_map": parse_label_map(label_map)}
+    sources = draw_sources(train, files, per_class, seed, load)
     values = {"dtype": dtype, "device": device, "batch_size": batch_size}
     values["decide_with"] = decide_with
     values.update(early_exit=early_exit or delta is not None, delta=delta)
     settings = DetectorSettings.from_dict(values, "options")
     detector = build_detector(
         model,
-        train,
-        per_class=per_class,
+        merge_examples(sources),
+        per_class=None,
         seed=seed,
         dev=dev,
         decision_layer=_decision_layer(layer),
@@ -181,6 +199,7 @@ def build(
         calibrate_budget=budget,
         show_progress=True,
     )
+    detector = apply_build_sources(detector, sources, store_examples, per_class, seed)
     replace_folder(out, detector.save_pretrained)
     selection = detector.metadata.get("layer_selection")
     if selection:
@@ -203,6 +222,9 @@ def build(
     console.print(f"Serve it: hateproto serve --detector {out}")
 
 
+app.command("adapt")(adapt)
+
+
 @app.command("info")
 def info(folder: Path = typer.Argument(..., help="Detector folder.")) -> None:
     """Print a detector's model, prototypes, thresholds and settings as JSON."""
@@ -216,10 +238,11 @@ def explain(
     early_exit: bool = typer.Option(False, help="Decide with early exit."),
     delta: float | None = typer.Option(None, help="Early-exit margin threshold for every layer."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    k: int = typer.Option(5, "--neighbours", "-k", min=0, help="Nearest stored examples."),
 ) -> None:
     """Per-class similarity and margin of TEXT at every layer, and the decision."""
     overrides = {"early_exit": True, "delta": delta} if early_exit or delta is not None else {}
-    explanation = Detector.from_pretrained(folder, **overrides).explain(text)
+    explanation = Detector.from_pretrained(folder, **overrides).explain(text, k)
     if as_json:
         typer.echo(json.dumps(explanation.to_dict(), indent=2))
         return
@@ -238,6 +261,7 @@ def explain(
         )
     console = Console(soft_wrap=True)
     console.print(table)
+    print_neighbours(console, explanation.neighbours)
     p = explanation.prediction
     console.print(
         f"decision: [bold]{p.label}[/] (hate probability {p.hate_probability:.3f}, margin "

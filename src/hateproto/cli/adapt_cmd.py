@@ -1,0 +1,109 @@
+"""``hateproto detector adapt``: teach a detector a team's moderation policy by examples.
+
+    hateproto detector adapt detectors/general --examples policy.csv --out detectors/ours
+    hateproto detector adapt detectors/ours --examples more.tsv:2 --label-map hate=1,ok=0 \\
+        --out detectors/ours-v3 --store-examples
+
+The model is not touched: the examples move the prototypes (``--mode add``) or become them
+(``--mode replace``). The new folder records every example source with its sha256, and its
+policy version (the parent's + 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
+
+
+def adapt(
+    folder: Path = typer.Argument(..., help="Detector folder to adapt (it is not changed)."),
+    examples: list[str] = typer.Option(
+        ...,
+        "--examples",
+        "-e",
+        help="Labelled CSV/TSV/JSONL/parquet file of the team's examples; repeat for several, "
+        "FILE:WEIGHT to weigh one.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="New detector folder to write."),
+    mode: str = typer.Option("add", help="add (to the current prototypes) or replace (them)."),
+    text_column: str = typer.Option("text", help="Text column of the examples."),
+    label_column: str = typer.Option("label", help="Label column of the examples."),
+    label_map: str | None = typer.Option(
+        None, help="Map raw labels to 0/1, e.g. 'hate=1,allowed=0'."
+    ),
+    weight: float = typer.Option(
+        1.0, help="How much one example counts against one of the current prototypes' examples."
+    ),
+    store_examples: bool = typer.Option(
+        False, "--store-examples", help="Keep example texts (else ids and sha256 only)."
+    ),
+    keep_calibration: bool = typer.Option(
+        False, "--keep-calibration", help="Keep the parent's probability calibration."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
+    ),
+) -> None:
+    """Add a team's labelled examples to a detector's prototypes (or replace them)."""
+    from hateproto.cli.data_cmd import parse_label_map
+    from hateproto.detector import Detector
+    from hateproto.detector.adapt import (
+        adapt_detector,
+        check_weight,
+        load_example_file,
+        parse_weighted,
+    )
+    from hateproto.errors import DataError
+
+    console = Console(stderr=True, soft_wrap=True)
+    if mode not in ("add", "replace"):
+        raise DataError(f"--mode must be add or replace, not {mode!r}")
+    default = check_weight(weight, "--weight")
+    files = [_weighed(parse_weighted(value), value, default) for value in examples]
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[p for p, _ in files])
+    if out.resolve() == folder.resolve():
+        raise DataError(f"--out {out} is the detector being adapted; give a new folder")
+    columns = {"text_column": text_column, "label_column": label_column}
+    mapping = parse_label_map(label_map)
+    sources = [load_example_file(p, label_map=mapping, weight=w, **columns) for p, w in files]
+    parent = Detector.from_pretrained(folder)
+    detector = adapt_detector(
+        parent, sources, mode, store_examples, keep_calibration, folder, show_progress=True
+    )
+    replace_folder(out, detector.save_pretrained)
+    policy = detector.metadata["policy"]
+    added = sum(len(s.data) for s in sources)
+    console.print(
+        f"Detector written to [bold]{out}[/]: policy version {policy['version']} (from "
+        f"{policy['parent_version']}), {mode} {added} examples from "
+        f"{', '.join(str(p) for p, _ in files)}; decides with prototypes at layer "
+        f"{detector.decision_layer}; {len(policy['sources'])} sources recorded."
+    )
+    dropped = detector.metadata.get("adapt_dropped")
+    if dropped:
+        console.print(f"Dropped (fitted to the old prototypes): {', '.join(dropped)}.")
+
+
+def _weighed(parsed: tuple[Path, float], value: str, default: float) -> tuple[Path, float]:
+    """``FILE:WEIGHT`` keeps its weight; a plain ``FILE`` takes ``--weight``."""
+    path, weight = parsed
+    return (path, default) if str(path) == value else (path, weight)
+
+
+def print_neighbours(console: Console, neighbours: list[Any]) -> None:
+    """The nearest stored examples as a table (nothing when the detector keeps none)."""
+    if not neighbours:
+        return
+    from rich.table import Table
+
+    table = Table("rank", "similarity", "label", "id", "text or sha256")
+    for n in neighbours:
+        shown = n.text if n.text is not None else f"sha256:{n.sha256[:16]}"
+        table.add_row(str(n.rank), f"{n.similarity:.4f}", n.label, n.id, shown)
+    console.print("nearest examples at the decision layer:")
+    console.print(table)
