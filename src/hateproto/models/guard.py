@@ -39,6 +39,7 @@ import torch
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone, validate_texts
 from hateproto.models.compat import cache_keyword, returned_cache
+from hateproto.models.device import to_device
 from hateproto.models.pooling import pool
 from hateproto.progress import progress_bar
 
@@ -205,11 +206,12 @@ class GuardModel:
             return self.backbone.forward_hidden_states(batch)
         length, cache = prefix
         rows = batch["input_ids"].shape[0]
+        mask_device = batch["attention_mask"].device
         past = copy.deepcopy(cache)
         past.batch_repeat_interleave(rows)
         mask = torch.cat(
             [
-                torch.ones(rows, length, dtype=batch["attention_mask"].dtype),
+                torch.ones(rows, length, dtype=batch["attention_mask"].dtype, device=mask_device),
                 batch["attention_mask"],
             ],
             dim=1,
@@ -240,22 +242,24 @@ class GuardModel:
         prefix_ids, ids = self.tokenize(texts, max_length, prefix_cache)
         prefix = None
         if prefix_ids:
-            out = self.backbone.model(input_ids=torch.tensor([prefix_ids]), use_cache=True)
+            prompt = torch.tensor([prefix_ids], device=self.backbone.device)
+            out = self.backbone.model(input_ids=prompt, use_cache=True)
             prefix = (len(prefix_ids), returned_cache(out))
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         vectors = torch.empty(len(texts), len(layer_ids), self.backbone.hidden_size)
         p_unsafe = np.empty(len(texts))
-        verdict = self._verdict_head()
+        verdict = self._verdict_head().to(self.backbone.device)
         with progress_bar(len(texts), "guard", enabled=show_progress) as advance:
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.backbone.pad([ids[i] for i in rows])
+                batch = to_device(self.backbone.pad([ids[i] for i in rows]), self.backbone.device)
                 states = self._forward(batch, prefix)
                 mask = batch["attention_mask"]
                 final = pool(states[-1], mask, "last")
                 logits = verdict(final.float())
-                p_unsafe[rows] = torch.softmax(logits, dim=-1)[:, 1].numpy()
+                p_unsafe[rows] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
                 picked = self.backbone.layer_states(states, layer_ids, "final_norm")
-                vectors[rows] = torch.stack([pool(s, mask, "last") for s in picked], 1).float()
+                pooled = torch.stack([pool(s, mask, "last") for s in picked], 1)
+                vectors[rows] = pooled.float().cpu()  # back to the host once per batch
                 advance(len(rows))
         return GuardOutput(p_unsafe, vectors, layer_ids)
