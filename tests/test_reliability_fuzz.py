@@ -48,7 +48,7 @@ JSON_VALUE = st.recursive(
 
 
 # ---------------------------------------------------------------------- table readers
-# Characters str.splitlines() treats as line ends besides \n (see the xfail test below).
+# Characters str.splitlines() treats as line ends besides \n (JSON lines may hold them).
 SPLITLINES = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
@@ -79,11 +79,6 @@ def test_load_table_gives_back_what_was_written(tmp_path, suffix, rows):
     assert loaded.labels.tolist() == frame["label"].tolist()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="data/tables.py reads JSON lines with str.splitlines(), which also splits at "
-    "U+0085, U+2028, \\r...: a valid line holding one of them is reported as invalid JSON",
-)
 @pytest.mark.parametrize("char", ["\x85", "\u2028"])
 def test_json_lines_may_hold_unicode_line_ends(tmp_path, char):
     path = tmp_path / "posts.jsonl"
@@ -205,3 +200,13 @@ def test_control_characters_and_printable_ascii_score(client):
     texts = ["\x01\x02 go back home \x7f", string.printable, "tab\tand\nnewline"]
     response = client.post("/v1/classify", json={"texts": texts})
     assert response.status_code == 200 and len(response.json()["results"]) == 3
+
+
+def test_triage_output_keeps_a_carriage_return_inside_its_row(tmp_path):
+    from hateproto.prototypes.triage import write_table
+
+    frame = pd.DataFrame({"text": ["line one\rstill one", "two"], "margin": [0.1, 0.2]})
+    path = tmp_path / "review.csv"
+    write_table(frame, path)
+    back = pd.read_csv(path)
+    assert back["text"].tolist() == ["line one\rstill one", "two"]

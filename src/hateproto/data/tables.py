@@ -102,7 +102,8 @@ def _read_json_lines(path: Path) -> pd.DataFrame:
             raise DataError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     else:
         records = []
-        for line_no, line in enumerate(content.splitlines(), start=1):
+        # split on "\n" only: str.splitlines() also splits on U+0085 and U+2028 inside strings
+        for line_no, line in enumerate(content.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -304,3 +305,17 @@ def load_table(
         metadata=metadata,
         notes=notes,
     )
+
+
+def csv_quoting(frame: pd.DataFrame) -> int:
+    """The ``csv`` quoting for writing ``frame``: every cell quoted when a text cell holds a
+    carriage return (pandas quotes only cells with a ``\\n``, and an unquoted ``\\r`` reads
+    back as the end of a row), else the minimal quoting."""
+    import csv
+
+    for column in frame.columns:
+        values = frame[column]
+        textual = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if textual and values.map(lambda v: isinstance(v, str) and "\r" in v).any():
+            return csv.QUOTE_ALL
+    return csv.QUOTE_MINIMAL

@@ -35,7 +35,7 @@ class ExperimentConfig(YamlConfig):
 
     datasets: list[str] = ["ihc", "olid", "hatexplain", "sbic"]
     protocol: str = "hateprototypes"
-    checkpoints: str = "~/.cache/hateproto/checkpoints/hateprototypes-minilm"
+    checkpoints: str | None = None  # default: $HATEPROTO_HOME/checkpoints/hateprototypes-minilm
     seeds: list[int] = [0, 1]
     frozen_models: list[str] = ["minilm"]
     per_class: int = 500
@@ -49,7 +49,12 @@ class ExperimentConfig(YamlConfig):
 
     def checkpoint(self, dataset: str, seed: int) -> Path:
         """Folder of the checkpoint fine-tuned on ``dataset`` with ``seed``."""
-        return Path(self.checkpoints).expanduser() / f"{dataset}-seed{seed}"
+        root = (
+            Path(self.checkpoints).expanduser()
+            if self.checkpoints
+            else checkpoints_root() / "hateprototypes-minilm"
+        )
+        return root / f"{dataset}-seed{seed}"
 
     def model_specs(self, datasets: Sequence[str] | None = None) -> list[ModelSpec]:
         """Frozen baselines (seed = each configured seed, for the prototype draw) and every

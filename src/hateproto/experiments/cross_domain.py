@@ -93,7 +93,8 @@ def report(rows: list[Row], tests: list[Row], config: CrossDomainConfig) -> str:
     parts = [
         "# Table 2: cross-domain prototype transfer",
         "",
-        f"Models: checkpoints in `{config.checkpoints}` (seeds {config.seeds}) and frozen "
+        f"Models: checkpoints in `{config.checkpoint('<dataset>', 0).parent}` "
+        f"(seeds {config.seeds}) and frozen "
         f"{config.frozen_models}. Prototypes: {config.per_class} training examples per class "
         f"of the evaluation dataset, last layer. Test-set limits (stratified): {limits}. "
         "Values are percentages, mean ± std over seeds.",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hateproto.data.tables import table_format
+from hateproto.data.tables import csv_quoting, table_format
 from hateproto.errors import DataError
 from hateproto.prototypes.classifier import PrototypeClassifier, similarity_margin
 from hateproto.prototypes.files import class_name
@@ -72,7 +72,8 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
                 for record in frame.to_dict(orient="records"):
                     handle.write(json.dumps(record, ensure_ascii=False, default=_plain) + "\n")
             else:
-                frame.to_csv(handle, sep="," if fmt == "csv" else "\t", index=False)
+                sep = "," if fmt == "csv" else "\t"
+                frame.to_csv(handle, sep=sep, index=False, quoting=csv_quoting(frame))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

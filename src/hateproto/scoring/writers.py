@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from abc import ABC, abstractmethod
@@ -23,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from hateproto.data.tables import table_format
+from hateproto.data.tables import csv_quoting, table_format
 from hateproto.errors import DataError
 
 
@@ -100,7 +99,7 @@ class TextWriter(ChunkWriter):
                 sep=sep,
                 index=False,
                 header=not self._header_written,
-                quoting=csv.QUOTE_ALL if _has_carriage_return(frame) else csv.QUOTE_MINIMAL,
+                quoting=csv_quoting(frame),
             )
             self._header_written = True
         self._handle.write(text.encode("utf-8"))
@@ -187,16 +186,6 @@ class ParquetWriter(ChunkWriter):
     def discard(self) -> None:
         shutil.rmtree(self.temporary, ignore_errors=True)
         self.output.with_name(self.output.name + ".partial").unlink(missing_ok=True)
-
-
-def _has_carriage_return(frame: pd.DataFrame) -> bool:
-    """True if a text cell holds a carriage return: pandas quotes only cells with a ``\n``,
-    and an unquoted ``\r`` reads back as the end of a row, so such chunks quote every cell."""
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype == object and values.map(lambda v: isinstance(v, str) and "\r" in v).any():
-            return True
-    return False
 
 
 def _conform(table: Any, schema: Any) -> Any:

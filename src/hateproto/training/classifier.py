@@ -19,8 +19,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -201,19 +199,15 @@ class HateClassifier(nn.Module):
         return str(path.resolve()) if path.exists() else ref
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write the checkpoint folder (atomically: a temporary folder, then a rename)."""
-        folder = Path(folder).expanduser()
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
-            self._write(tmp)
-            _replace_folder(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return folder
+        """Write the checkpoint folder atomically (:func:`hateproto.outputs.replace_folder`:
+        written beside it, then swapped in; the old checkpoint or the new one, never a mix)."""
+        from hateproto.outputs import replace_folder
+
+        def write(staging: Path) -> None:
+            staging.mkdir()
+            self._write(staging)
+
+        return replace_folder(folder, write)
 
     def _write(self, folder: Path) -> None:
         mode = self.config.mode
@@ -360,12 +354,3 @@ def _load_head_weights(head: nn.Module, path: Path, spec: dict[str, Any]) -> Non
 
 def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=1, ensure_ascii=False))
-
-
-def _replace_folder(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing an existing folder only once ``new`` is complete."""
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
