@@ -22,6 +22,7 @@ lists it in ``attributes``); any other attribute gets Perspective's answer for a
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from typing import Any
@@ -325,6 +326,8 @@ def perspective_router(
             text = body.comment.text
             spans = sentence_spans(text) if body.span_annotations else []
             predictions = await score_texts(batcher, [text] + [text[b:e] for b, e in spans])
+            if not all(math.isfinite(p.hate_probability) for p in predictions):
+                raise PerspectiveError(500, "the model returned a non-finite score")
         except PerspectiveError as exc:
             return exc.response()
         first = predictions[0]
