@@ -8,7 +8,6 @@ what ``hateproto classify`` and ``hateproto serve`` load.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,14 +180,18 @@ class Detector:
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write this detector as a folder (``detector.json``, ``prototypes/``,
-        ``thresholds.json``); the model itself is referenced, not copied. Returns the folder.
+        ``early_exit.json``, ``calibration.json``); the model itself is referenced, not copied.
+        Returns the folder.
 
-        The folder is assembled beside its destination and renamed into place, so a reader
-        never sees a half-written detector.
+        The folder is assembled beside its destination and swapped in atomically
+        (:func:`hateproto.outputs.replace_folder`), so a reader sees the old detector or the
+        new one, complete, never a mix.
         """
-        folder = Path(folder)
-        staging = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
+        from hateproto.outputs import replace_folder
+
+        return replace_folder(folder, self._write_folder)
+
+    def _write_folder(self, staging: Path) -> None:
         staging.mkdir(parents=True)
         if self.prototypes is not None:
             save_prototypes(self.prototypes, staging / PROTOTYPES_DIR)
@@ -199,10 +202,6 @@ class Detector:
         if self.neighbours is not None:
             self.neighbours.save(staging)
         self.manifest().write(staging)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.replace(folder)
-        return folder
 
     def manifest(self) -> DetectorManifest:
         """The ``detector.json`` contents describing this detector."""

@@ -4,7 +4,8 @@ A detector folder holds::
 
     detector.json        format_version, model reference and facts, settings, metadata
     prototypes/          per-layer class prototypes (optional)
-    thresholds.json      calibrated early-exit thresholds (optional)
+    early_exit.json      calibrated early-exit thresholds (optional)
+    calibration.json     calibrated hate probability and decision threshold (optional)
 """
 
 from __future__ import annotations
