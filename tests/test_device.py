@@ -231,3 +231,17 @@ def test_place_moves_a_classifier_with_its_head(device: str) -> None:
     model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
     assert all(p.device.type == device for p in place(model, device).parameters())
     assert math.isfinite(float(model(torch.ones(1, 2, device=device)).detach().sum()))
+
+
+def test_classify_cli_takes_a_device(
+    detector_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\n" + "\n".join(TEXTS) + "\n")
+    out = tmp_path / "scored.csv"
+    args = ["classify", str(posts), str(out), "--detector", str(detector_dir), "--quiet"]
+    assert main([*args, "--device", "cpu"]) == 0 and out.is_file()
+    if not HAS_GPU:
+        capsys.readouterr()
+        assert main([*args, "--device", "cuda", "--resume"]) == 2
+        assert "torch sees no GPU" in capsys.readouterr().err
