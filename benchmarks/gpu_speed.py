@@ -24,8 +24,8 @@ once (interleaved, order rotated), ``torch.cuda.synchronize`` around each timed 
 variant stops after ``--seconds`` of timed calls (at least ``--min-rounds``). A global
 ``--budget-s`` stops starting new configurations (whatever was skipped is listed).
 
-Run from the repository root (imports ``torch``, ``transformers``, ``numpy`` and ``hateproto``
-from ``src/``)::
+Run from the repository root (imports ``torch``, ``transformers``, ``numpy``, ``hateproto``
+from ``src/`` and ``gpu_speed_setup.py`` beside it)::
 
     PYTHONPATH=src python benchmarks/gpu_speed.py --device cuda \\
         --out benchmarks/results/inference-speed-h200.json
@@ -61,102 +61,19 @@ from hateproto.models.device import resolve_device, synchronize  # noqa: E402
 from hateproto.prototypes import PrototypeClassifier  # noqa: E402
 from hateproto.provenance import default_device, provenance  # noqa: E402
 
-DATA = ROOT / "benchmarks" / "data"
-MODELS: dict[str, dict[str, Any]] = {
-    "minilm": {"type": "bert", "layers": 6, "hidden": 384, "heads": 12, "ffn": 1536},
-    "mpnet": {"type": "mpnet", "layers": 12, "hidden": 768, "heads": 12, "ffn": 3072},
-    "smollm2": {"type": "llama", "layers": 30, "hidden": 576, "heads": 9, "kv": 3, "ffn": 1536},
-}
-VOCAB = {"bert": 30522, "mpnet": 30527, "llama": 49152}
-QUICK = {"hidden": 32, "heads": 4, "kv": 2, "ffn": 64}
-WORDS = [f"w{i}" for i in range(2000)]
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gpu_speed_setup import (  # noqa: E402
+    DTYPES,
+    MODELS,
+    build_tokenizer,
+    exit_probabilities,
+    model_config,
+    save_model,
+    synthetic_posts,
+)
+
 POSTS_PER_BATCH_SIZE = {1: 48, 32: 512, 256: 2048}
 VARIANTS = ("hf_pipeline", "hateproto_full", "hateproto_full_stepped", "hateproto_early_exit")
-
-
-# ---------------------------------------------------------------------- models and data
-def build_tokenizer() -> Any:
-    """A word-level tokenizer: one token per synthetic word, ``[CLS] words [SEP]``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {token: i for i, token in enumerate(SPECIALS + WORDS)}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        model_max_length=512,
-    )
-
-
-def model_config(name: str, quick: bool) -> Any:
-    """The config of a random-weight model of ``name``'s size (tiny widths with ``quick``)."""
-    from transformers import BertConfig, LlamaConfig, MPNetConfig
-
-    spec = {**MODELS[name], **(QUICK if quick else {})}
-    common = {
-        "hidden_size": spec["hidden"],
-        "num_hidden_layers": spec["layers"],
-        "num_attention_heads": spec["heads"],
-        "intermediate_size": spec["ffn"],
-        "vocab_size": len(SPECIALS) + len(WORDS) if quick else VOCAB[spec["type"]],
-        "pad_token_id": 0,
-    }
-    if spec["type"] == "bert":
-        return BertConfig(max_position_embeddings=512, **common)
-    if spec["type"] == "mpnet":
-        return MPNetConfig(max_position_embeddings=514, **common)
-    return LlamaConfig(
-        num_key_value_heads=spec["kv"],
-        max_position_embeddings=8192,
-        rope_theta=100000.0,
-        tie_word_embeddings=True,
-        bos_token_id=2,
-        eos_token_id=3,
-        **common,
-    )
-
-
-def save_model(name: str, quick: bool, root: Path, tokenizer: Any, device: torch.device) -> Path:
-    """Build ``name`` with random weights (on ``device``, for speed) and save it with the
-    tokenizer; returns the folder."""
-    from transformers import AutoModel
-
-    torch.manual_seed(0)
-    folder = root / name
-    with torch.device(device):
-        model = AutoModel.from_config(model_config(name, quick))
-    model.eval().save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    del model
-    return folder
-
-
-def synthetic_posts(n: int, seed: int = 0) -> list[str]:
-    """``n`` posts whose token counts (with [CLS]/[SEP]) follow IHC's training split."""
-    table = json.loads((DATA / "ihc-token-lengths.json").read_text())["histogram"]
-    lengths = np.array([int(k) for k in table])
-    weights = np.array(list(table.values()), dtype=float)
-    rng = np.random.default_rng(seed)
-    drawn = rng.choice(lengths, size=n, p=weights / weights.sum())
-    return [" ".join(rng.choice(WORDS, size=max(1, int(t) - 2)).tolist()) for t in drawn]
-
-
-def exit_probabilities(name: str, num_layers: int) -> list[float]:
-    """Share of posts exiting after each layer 1..L, from the committed CPU measurements."""
-    entry = json.loads((DATA / "exit-layers.json").read_text())["models"][name]
-    counts = np.asarray(entry["histogram"], dtype=float)
-    if len(counts) != num_layers:
-        raise ValueError(f"{name}: exit histogram has {len(counts)} layers, not {num_layers}")
-    return (counts / counts.sum()).tolist()
 
 
 class DrawnExitPolicy(ExitPolicy):
@@ -304,13 +221,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget-s", type=float, default=230.0, help="stop starting configs")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     return parser.parse_args(argv)
-
-
-DTYPES = {
-    "fp32": ("float32", torch.float32),
-    "bf16": ("bfloat16", torch.bfloat16),
-    "fp16": ("float16", torch.float16),
-}
 
 
 def device_slug(device: torch.device) -> str:
