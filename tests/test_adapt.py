@@ -156,6 +156,17 @@ def test_examples_from_another_model_are_refused(detector_dir, policy_csv, tmp_p
         Detector.from_pretrained(out)
 
 
+def test_adapt_recalibrates_on_dev(detector_dir, policy_csv, tmp_path, capsys):
+    out = tmp_path / "ours"
+    assert _adapt(detector_dir, str(policy_csv), out, "--dev-data", str(policy_csv)) == 0
+    adapted = Detector.from_pretrained(out)
+    assert adapted.calibration is not None and (out / "calibration.json").is_file()
+    info = adapted.info()
+    assert info["decision_threshold"] == adapted.calibration.threshold
+    assert info["calibration_error"] == adapted.calibration.dev["ece"]
+    assert "Calibrated on" in capsys.readouterr().err
+
+
 def test_service_reports_policy(detector_dir, policy_csv, tmp_path):
     from fastapi.testclient import TestClient
 

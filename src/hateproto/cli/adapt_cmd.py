@@ -45,6 +45,9 @@ def adapt(
     keep_calibration: bool = typer.Option(
         False, "--keep-calibration", help="Keep the parent's probability calibration."
     ),
+    dev_data: Path | None = typer.Option(
+        None, help="Labelled file (same columns) to calibrate the adapted detector on."
+    ),
     overwrite: bool = typer.Option(
         False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
     ),
@@ -65,16 +68,25 @@ def adapt(
         raise DataError(f"--mode must be add or replace, not {mode!r}")
     default = check_weight(weight, "--weight")
     files = [_weighed(parse_weighted(value), value, default) for value in examples]
-    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[p for p, _ in files])
+    inputs = [p for p, _ in files] + [dev_data]
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
     if out.resolve() == folder.resolve():
         raise DataError(f"--out {out} is the detector being adapted; give a new folder")
     columns = {"text_column": text_column, "label_column": label_column}
     mapping = parse_label_map(label_map)
     sources = [load_example_file(p, label_map=mapping, weight=w, **columns) for p, w in files]
+    dev = load_example_file(dev_data, label_map=mapping, **columns).data if dev_data else None
     parent = Detector.from_pretrained(folder)
     detector = adapt_detector(
         parent, sources, mode, store_examples, keep_calibration, folder, show_progress=True
     )
+    if dev is not None:
+        from hateproto.detector.calibration import calibrate_detector
+
+        detector.calibration = calibrate_detector(detector, dev)
+        detector.metadata["adapt_dropped"] = [
+            d for d in detector.metadata.get("adapt_dropped", []) if d != "calibration"
+        ]
     replace_folder(out, detector.save_pretrained)
     policy = detector.metadata["policy"]
     added = sum(len(s.data) for s in sources)
@@ -87,6 +99,12 @@ def adapt(
     dropped = detector.metadata.get("adapt_dropped")
     if dropped:
         console.print(f"Dropped (fitted to the old prototypes): {', '.join(dropped)}.")
+    if dev is not None and detector.calibration is not None:
+        cal = detector.calibration
+        console.print(
+            f"Calibrated on {dev_data} ({len(dev)} posts): threshold {cal.threshold:.3f}, "
+            f"dev ECE {cal.dev['ece']:.3f}."
+        )
 
 
 def _weighed(parsed: tuple[Path, float], value: str, default: float) -> tuple[Path, float]:
