@@ -18,7 +18,7 @@ from typing import Any, Literal
 import torch
 
 from hateproto.errors import ModelError
-from hateproto.models.device import module_device, place
+from hateproto.models.device import module_device, place, to_device
 from hateproto.models.pooling import POOLINGS, pool
 from hateproto.models.prefetch import Batch, iter_batches
 from hateproto.optional import require
@@ -430,7 +430,9 @@ class Backbone:
         return state
 
     def forward_hidden_states(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        """One forward pass returning every layer's token states (``L + 1`` tensors)."""
+        """One forward pass returning every layer's token states (``L + 1`` tensors); the batch
+        is moved to the model's device first."""
+        batch = to_device(batch, self.device)
         out = (
             self.model(**batch, output_hidden_states=True, use_cache=False)
             if self.family == "decoder"

@@ -314,7 +314,7 @@ class LayerRunner:
         """Keep only the rows where the boolean mask ``keep`` ``[b]`` is true."""
         if bool(keep.all()):
             return state
-        index = keep.nonzero().flatten()
+        index = keep.to(state.hidden.device).nonzero().flatten()
         state.hidden = state.hidden.index_select(0, index)
         state.attention_mask = state.attention_mask.index_select(0, index)
         state.rows = state.rows.index_select(0, index)
