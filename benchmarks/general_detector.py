@@ -1,0 +1,355 @@
+"""The general detector against per-benchmark detectors and TF-IDF, on every test set.
+
+Writes ``benchmarks/results/general-detector.json`` (one row per detector and test set) and
+``general-detector.md``, plus ``general-detector-reliability.png``. Run after
+``hateproto detector build --recipe general --out DETECTOR`` (whose encodings it reuses)::
+
+    python benchmarks/general_detector.py --detector ~/dets/general \
+        --out benchmarks/results/general-detector
+
+Detectors compared (all choices on dev splits; test sets are scored once):
+
+* ``general``: the recipe's detector folder (frozen MiniLM features, logistic regression,
+  counterfactual copies, Platt calibration, threshold for the best dev macro-F1);
+* ``general-no-augmentation``: the same without counterfactual copies (fairness before/after);
+* ``lodo-<d>``: the recipe trained on the five other benchmarks, tested on ``d``;
+* ``probe-<d>``: the recipe's model on one benchmark alone (general protocol);
+* ``tfidf-<d>`` / ``tfidf-general``: TF-IDF + logistic regression, on one benchmark or the mix.
+
+Test sets: each benchmark's test split under the general protocol, the four HatePrototypes
+protocol test splits (``<d>@hateprototypes``: what the paper and the issue's goals quote), and
+our functional audit (``audit``; its dev and test halves too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hateproto.audit import build_suite, summarise
+from hateproto.data import load_benchmark
+from hateproto.data.augment import counterfactual_augment
+from hateproto.data.groups import canonical_group
+from hateproto.data.mixture import load_mixture, parse_sources
+from hateproto.data.types import LabeledTexts
+from hateproto.detector import Detector
+from hateproto.detector.recipe import GeneralRecipe
+from hateproto.evaluation import classification_metrics
+from hateproto.evaluation.calibration import (
+    ProbabilityCalibrator,
+    choose_threshold,
+    expected_calibration_error,
+    reliability_curve,
+)
+from hateproto.experiments.results import atomic_write_text, markdown_table
+from hateproto.provenance import provenance
+from hateproto.training import HateClassifier, TrainingConfig
+from hateproto.training.features import FeatureStore
+
+HP_TESTS = ("ihc", "olid", "hatexplain", "sbic")
+MIN_GROUP = 20  # groups with fewer neutral posts are not reported
+
+
+@dataclass
+class Fitted:
+    """A scorer (texts -> raw hate score) with its calibration and threshold."""
+
+    name: str
+    train_sources: str
+    raw: Callable[[list[str]], np.ndarray]
+    calibrator: ProbabilityCalibrator | None = None
+    threshold: float = 0.5
+
+    def calibrate(self, dev: LabeledTexts) -> Fitted:
+        raw = self.raw(dev.texts)
+        self.calibrator = ProbabilityCalibrator().fit(raw, dev.labels)
+        self.threshold = choose_threshold(dev.labels, self.calibrator.transform(raw))["threshold"]
+        return self
+
+    def proba(self, texts: list[str]) -> np.ndarray:
+        return self.calibrator.transform(self.raw(texts))
+
+
+def group_fpr(data: LabeledTexts, predicted: np.ndarray) -> dict[str, Any]:
+    """False-positive rate on non-hateful posts that name a group, overall and per group."""
+    if not len(data.metadata) or "target" not in data.metadata:
+        return {}
+    groups = [canonical_group(t) for t in data.metadata["target"].tolist()]
+    neutral = [
+        (g, p) for g, p, y in zip(groups, predicted, data.labels, strict=True) if g and not y
+    ]
+    if not neutral:
+        return {}
+    per_group = {}
+    for group in sorted({g for g, _ in neutral}):
+        flags = [p for g, p in neutral if g == group]
+        if len(flags) >= MIN_GROUP:
+            per_group[group] = {"fpr": float(np.mean(flags)), "n": len(flags)}
+    rates = [v["fpr"] for v in per_group.values()]
+    return {
+        "fpr_identity_neutral": float(np.mean([p for _, p in neutral])),
+        "n_identity_neutral": len(neutral),
+        "fpr_per_group": per_group,
+        "fpr_group_spread": float(max(rates) - min(rates)) if len(rates) > 1 else None,
+    }
+
+
+def evaluate(fitted: Fitted, test: LabeledTexts, test_name: str) -> dict[str, Any]:
+    proba = fitted.proba(test.texts)
+    predicted = (proba >= fitted.threshold).astype(int)
+    metrics = classification_metrics(test.labels, predicted)
+    return {
+        "detector": fitted.name,
+        "train_sources": fitted.train_sources,
+        "test_dataset": test_name,
+        "n": len(test),
+        "macro_f1": metrics["macro_f1"],
+        "accuracy": metrics["accuracy"],
+        "ece": expected_calibration_error(test.labels, proba),
+        "threshold": fitted.threshold,
+        **group_fpr(test, predicted),
+    }
+
+
+def audit_rows(fitted: Fitted) -> list[dict[str, Any]]:
+    rows = []
+    for split in ("all", "dev", "test"):
+        cases = build_suite(split)
+        texts = [c.text for c in cases]
+        proba = fitted.proba(texts)
+        report = summarise(cases, (proba >= fitted.threshold).astype(int), proba)
+        gold = np.array([c.label_gold for c in cases])
+        rows.append(
+            {
+                "detector": fitted.name,
+                "train_sources": fitted.train_sources,
+                "test_dataset": "audit" if split == "all" else f"audit-{split}",
+                "n": len(cases),
+                "macro_f1": report.macro_f1,
+                "accuracy": report.accuracy,
+                "ece": expected_calibration_error(gold, proba),
+                "fpr_group_spread": report.fpr_spread,
+                "audit_passed": report.passed,
+                "audit_functionalities": {
+                    f.functionality: f.accuracy for f in report.functionalities
+                },
+                "fpr_per_group": {
+                    g.group: {"fpr": g.fpr, "n": g.n_non_hateful} for g in report.groups
+                },
+            }
+        )
+    return rows
+
+
+def probe(store: FeatureStore, train: LabeledTexts, c: float) -> Callable[[list[str]], np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model.fit(store.vectors(train.texts), train.labels)
+    return lambda texts: model.predict_proba(store.vectors(texts))[:, 1]
+
+
+def tfidf(train: LabeledTexts, dev: LabeledTexts) -> Callable[[list[str]], np.ndarray]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    x, x_dev = vectorizer.fit_transform(train.texts), None
+    x_dev = vectorizer.transform(dev.texts)
+    best = None
+    for c in (1.0, 4.0, 16.0):  # chosen on dev
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x, train.labels)
+        score = classification_metrics(dev.labels, model.predict(x_dev))["macro_f1"]
+        if best is None or score > best[0]:
+            best = (score, model)
+    model = best[1]
+    return lambda texts: model.predict_proba(vectorizer.transform(texts))[:, 1]
+
+
+def subset(data: LabeledTexts, keep: np.ndarray) -> LabeledTexts:
+    rows = np.flatnonzero(keep)
+    return LabeledTexts(
+        [data.texts[i] for i in rows],
+        data.labels[rows],
+        data.name,
+        data.protocol,
+        data.split,
+        data.metadata.iloc[rows].reset_index(drop=True),
+    )
+
+
+def main() -> None:  # noqa: PLR0915 - one linear script
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--detector", required=True, help="the recipe's detector folder")
+    parser.add_argument("--out", default="benchmarks/results/general-detector")
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        help="NAME=FOLDER: another detector folder (its own calibration) to score on every test",
+    )
+    args = parser.parse_args()
+    start, load_before = time.perf_counter(), os.getloadavg()
+    detector = Detector.from_pretrained(args.detector)
+    recipe = GeneralRecipe.from_dict(detector.metadata["recipe"], source="detector")
+    sources = parse_sources(recipe.data)
+    mixture = load_mixture(sources, recipe.data_dir, recipe.seed, recipe.max_dev_per_source)
+    source_of = lambda d: d.metadata["source"].to_numpy()  # noqa: E731
+    tests = {name: data for name, data in mixture.tests.items()}
+    tests.update(
+        {f"{n}@hateprototypes": load_benchmark(n, "test", "hateprototypes") for n in HP_TESTS}
+    )
+    clf = HateClassifier.from_config(
+        TrainingConfig(
+            backbone=recipe.model,
+            mode="probe",
+            dtype=recipe.dtype,
+            max_length=recipe.max_length,
+            show_progress=False,
+        )
+    )
+    store = FeatureStore(clf)
+    c = detector.metadata["training"]["chosen_C"]
+    augmented = counterfactual_augment(mixture.train, recipe.counterfactual_copies, recipe.seed)
+
+    det_raw = _raw_scorer(detector)
+    extras: list[Fitted] = []
+    for item in args.extra:
+        name, _, folder = item.partition("=")
+        other = Detector.from_pretrained(folder)
+        extra_recipe = other.metadata.get("recipe", {})
+        fitted_extra = Fitted(
+            name,
+            extra_recipe.get("data", "?"),
+            _raw_scorer(other),
+            other.calibration.calibrator,
+            other.calibration.threshold,
+        )
+        extras.append(fitted_extra)
+    general = Fitted(
+        "general",
+        recipe.data,
+        det_raw,
+        detector.calibration.calibrator,
+        detector.calibration.threshold,
+    )
+    fitted = [general, *extras]
+    fitted.append(
+        Fitted("general-no-augmentation", recipe.data, probe(store, mixture.train, c)).calibrate(
+            mixture.dev
+        )
+    )
+    fitted.append(
+        Fitted("tfidf-general", recipe.data, tfidf(augmented, mixture.dev)).calibrate(mixture.dev)
+    )
+    names = [s.name for s in sources]
+    for name in names:
+        rest = ",".join(s.name for s in sources if s.name != name)
+        keep, keep_dev = source_of(augmented) != name, source_of(mixture.dev) != name
+        dev = subset(mixture.dev, keep_dev)
+        fitted.append(
+            Fitted(f"lodo-{name}", rest, probe(store, subset(augmented, keep), c)).calibrate(dev)
+        )
+        one_train = subset(mixture.train, source_of(mixture.train) == name)
+        one_dev = subset(mixture.dev, ~keep_dev)
+        fitted.append(Fitted(f"probe-{name}", name, probe(store, one_train, c)).calibrate(one_dev))
+        fitted.append(Fitted(f"tfidf-{name}", name, tfidf(one_train, one_dev)).calibrate(one_dev))
+    rows = []
+    for model in fitted:
+        for test_name, test in tests.items():
+            base = test_name.split("@")[0]
+            if model.name.startswith("lodo-") and model.name != f"lodo-{base}":
+                continue  # leave-one-out rows: only the held-out benchmark
+            rows.append(evaluate(model, test, test_name))
+        if not model.name.startswith(("lodo-", "tfidf-")) or model.name == "tfidf-general":
+            rows += audit_rows(model)
+        print(f"{model.name}: done ({time.perf_counter() - start:.0f} s)", flush=True)
+    record = provenance(dtype=recipe.dtype)
+    rows = [{**row, "provenance": record} for row in rows]
+    dev_proba = general.proba(mixture.dev.texts)
+    summary = {
+        "detector_folder": str(args.detector),
+        "recipe": recipe.model_dump(mode="json"),
+        "mixture": mixture.report,
+        "general_dev_reliability": reliability_curve(mixture.dev.labels, dev_proba),
+        "seconds": time.perf_counter() - start,
+        "loadavg_before": list(load_before),
+        "loadavg_after": list(os.getloadavg()),
+    }
+    atomic_write_text(f"{args.out}.json", json.dumps({"summary": summary, "rows": rows}, indent=1))
+    atomic_write_text(f"{args.out}.md", report(rows, summary))
+    reliability_figure(mixture, tests, general, f"{args.out}-reliability.png")
+    print(f"wrote {args.out}.json/.md in {time.perf_counter() - start:.0f} s")
+
+
+def _raw_scorer(detector: Detector) -> Callable[[list[str]], np.ndarray]:
+    """The detector's uncalibrated hate score (its calibration is applied by ``Fitted``)."""
+
+    def raw(texts: list[str]) -> np.ndarray:
+        previous, detector.calibration = detector.calibration, None
+        try:
+            return detector.score_arrays(texts).proba[:, 1]
+        finally:
+            detector.calibration = previous
+
+    return raw
+
+
+def report(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    cols = [
+        "detector",
+        "test_dataset",
+        "n",
+        "macro_f1",
+        "accuracy",
+        "ece",
+        "fpr_identity_neutral",
+        "fpr_group_spread",
+    ]
+    shown = [{k: row.get(k) for k in cols} for row in rows]
+    return (
+        "# General detector: every detector on every test set\n\n"
+        "Written by `benchmarks/general_detector.py`; see `benchmarks/general-detector.md`.\n"
+        f"Machine load before/after: {summary['loadavg_before']} / {summary['loadavg_after']}.\n\n"
+        + markdown_table(shown, cols, digits=4)
+        + "\n"
+    )
+
+
+def reliability_figure(mixture, tests, general: Fitted, path: str) -> None:  # noqa: ANN001
+    from hateproto.optional import require
+
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hateproto.experiments.results import save_figure
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
+    for name, data in [("dev (mixture)", mixture.dev), *tests.items()]:
+        if "@" in name:
+            continue
+        curve = reliability_curve(data.labels, general.proba(data.texts))
+        ax.plot(
+            [r["mean_predicted"] for r in curve],
+            [r["observed_rate"] for r in curve],
+            marker="o",
+            label=name,
+        )
+    ax.set_xlabel("calibrated hate probability")
+    ax.set_ylabel("observed hate rate")
+    ax.set_title("General detector: reliability (test splits, general protocol)")
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Which frozen model should the general recipe's probe use? Chosen on dev, on a subsample.
+
+For each candidate model: a logistic-regression probe (the recipe's head) on pooled features
+of a stratified subsample of the mixture's training split (``--train-per-source`` posts per
+source, with the recipe's counterfactual copies), scored on a subsample of the mixture's dev
+split. Encoding speed (posts/s, bf16) is recorded too, since the recipe must train in about an
+hour on this machine. Subsampled because encoding the full mixture with a 12-layer model takes
+hours on 2 CPU cores; the choice is then applied to the full training split.
+
+    python benchmarks/general_model_choice.py --models minilm,mpnet \
+        --out benchmarks/results/general-model-choice
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from hateproto.data.augment import counterfactual_augment
+from hateproto.data.mixture import concat, load_mixture, parse_sources
+from hateproto.data.sampling import stratified_indices
+from hateproto.detector.recipe import GeneralRecipe, fit_probe
+from hateproto.experiments.results import atomic_write_text, markdown_table
+from hateproto.provenance import provenance
+from hateproto.training import HateClassifier, TrainingConfig
+from hateproto.training.features import FeatureStore
+
+
+def per_source(data, n: int, seed: int):  # noqa: ANN001, ANN201
+    parts = []
+    for source in sorted(set(data.metadata["source"])):
+        rows = (data.metadata["source"] == source).to_numpy().nonzero()[0]
+        part = data.__class__(
+            [data.texts[i] for i in rows],
+            data.labels[rows],
+            source,
+            data.protocol,
+            data.split,
+            data.metadata.iloc[rows].reset_index(drop=True),
+        )
+        if len(part) > n:
+            keep = stratified_indices(part.labels, n, seed)
+            part = part.__class__(
+                [part.texts[i] for i in keep],
+                part.labels[keep],
+                source,
+                part.protocol,
+                part.split,
+                part.metadata.iloc[keep].reset_index(drop=True),
+            )
+        parts.append(part)
+    return concat(parts, "mixture", data.split)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", default="minilm,mpnet")
+    parser.add_argument("--train-per-source", type=int, default=1500)
+    parser.add_argument("--dev-per-source", type=int, default=400)
+    parser.add_argument("--out", default="benchmarks/results/general-model-choice")
+    args = parser.parse_args()
+    recipe = GeneralRecipe.default()
+    mixture = load_mixture(
+        parse_sources(recipe.data), recipe.data_dir, recipe.seed, recipe.max_dev_per_source
+    )
+    train = per_source(mixture.train, args.train_per_source, recipe.seed)
+    train = counterfactual_augment(train, recipe.counterfactual_copies, recipe.seed)
+    dev = per_source(mixture.dev, args.dev_per_source, recipe.seed)
+    rows = []
+    for model in args.models.split(","):
+        clf = HateClassifier.from_config(
+            TrainingConfig(
+                backbone=model,
+                mode="probe",
+                dtype="bfloat16",
+                max_length=recipe.max_length,
+                show_progress=False,
+            )
+        )
+        store = FeatureStore(clf)
+        start, load = time.perf_counter(), os.getloadavg()[0]
+        store.vectors(train.texts + dev.texts)
+        seconds = time.perf_counter() - start
+        fitted, per_c = fit_probe(
+            store,
+            train.texts,
+            train.labels,
+            dev.texts,
+            dev.labels,
+            recipe.regularization,
+            recipe.seed,
+        )
+        rows.append(
+            {
+                "model": model,
+                "layers": clf.backbone.num_layers,
+                "hidden": clf.backbone.hidden_size,
+                "n_train": len(train),
+                "n_dev": len(dev),
+                "dev_macro_f1": max(per_c.values()),
+                "dev_macro_f1_per_C": per_c,
+                "encode_seconds": seconds,
+                "loadavg_at_start": load,
+                "provenance": provenance(dtype="bfloat16"),
+            }
+        )
+        print(
+            json.dumps({k: rows[-1][k] for k in ("model", "dev_macro_f1", "encode_seconds")}),
+            flush=True,
+        )
+    atomic_write_text(f"{args.out}.json", json.dumps(rows, indent=1))
+    atomic_write_text(
+        f"{args.out}.md",
+        "# Model choice for the general recipe (dev, subsampled; see the script)\n\n"
+        + markdown_table(
+            rows,
+            [
+                "model",
+                "layers",
+                "hidden",
+                "n_train",
+                "n_dev",
+                "dev_macro_f1",
+                "encode_seconds",
+                "loadavg_at_start",
+            ],
+        )
+        + "\n",
+    )
+
+
+if __name__ == "__main__":
+    main()
