@@ -307,6 +307,16 @@ def recover_folder(folder: str | Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def remove_stale_temporaries(path: str | Path) -> None:
+    """Delete the temporary files a killed write of ``path`` left: this module's
+    (:func:`remove_leftovers`) and the ``.NAME.*.tmp`` files of earlier releases. Call it only
+    while no other process writes ``path``."""
+    path = Path(path).expanduser()
+    remove_leftovers(path)
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+
+
 def remove_leftovers(path: str | Path) -> None:
     """Delete temporary files or folders beside ``path`` left by processes that died."""
     for leftover in _leftovers(Path(path).expanduser()):

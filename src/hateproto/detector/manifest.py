@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import ModelError
-from hateproto.experiments import atomic_write_text
+from hateproto.outputs import atomic_write_text
 
 MANIFEST_FILE = "detector.json"
 FORMAT_VERSION = 1

@@ -24,7 +24,7 @@ import torch
 from hateproto.data.types import LabeledTexts
 from hateproto.early_exit.scorers import LayerScorer, encode_per_spec
 from hateproto.errors import HateprotoError, MismatchError
-from hateproto.experiments.results import atomic_write_text
+from hateproto.outputs import atomic_write_text
 from hateproto.prototypes.classifier import PrototypeClassifier
 
 THRESHOLDS_FILE = "early_exit.json"

@@ -24,8 +24,8 @@ import torch
 
 from hateproto.config import YamlConfig
 from hateproto.errors import HateprotoError, MismatchError
-from hateproto.experiments.results import atomic_write_text
 from hateproto.models.backbone import Backbone
+from hateproto.outputs import atomic_write_text
 
 GATES_FORMAT = 1
 WEIGHTS_FILE = "gates.safetensors"

@@ -7,11 +7,9 @@ the rows that are already there.
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -20,35 +18,10 @@ from typing import Any
 import numpy as np
 
 from hateproto.errors import ConfigError, HateprotoError
+from hateproto.outputs import atomic_write_text, remove_stale_temporaries
 from hateproto.provenance import provenance
 
 Row = dict[str, Any]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written).
-
-    A process killed with SIGKILL between the two can leave the temporary file behind;
-    :func:`remove_stale_temporaries` removes such leftovers.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def remove_stale_temporaries(path: str | Path) -> None:
-    """Delete the temporary files an :func:`atomic_write_text` of ``path`` left when its
-    process was killed mid-write. Call it only while no other process writes ``path``."""
-    path = Path(path)
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        leftover.unlink(missing_ok=True)
 
 
 def with_provenance(rows: Iterable[Row], dtype: str | None = None) -> list[Row]:

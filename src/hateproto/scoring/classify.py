@@ -30,8 +30,7 @@ import pandas as pd
 
 from hateproto.data.tables import table_format
 from hateproto.errors import DataError
-from hateproto.experiments.results import atomic_write_text, remove_stale_temporaries
-from hateproto.outputs import check_output_file
+from hateproto.outputs import atomic_write_text, check_output_file, remove_stale_temporaries
 from hateproto.progress import progress_bar
 from hateproto.scoring.readers import Chunk, TableReader
 from hateproto.scoring.texts import text_problem
