@@ -9,10 +9,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-import numpy as np
-
+from hateproto.data.sampling import check_per_class  # noqa: F401 - re-exported for the commands
 from hateproto.data.tables import TABLE_FORMATS
-from hateproto.data.types import LABEL_NAMES, LabeledTexts
 from hateproto.errors import ConfigError, DataError
 
 #: Largest early-exit loss budget accepted, in macro-F1 points (all of it: any loss).
@@ -42,22 +40,6 @@ def check_data_source(value: str, known: tuple[str, ...], option: str = "--data"
         f"{option} {value}: unknown dataset {value!r}; {hint}known: {', '.join(known)}; or a "
         "path to a CSV/TSV/JSONL/parquet file"
     )
-
-
-def check_per_class(data: LabeledTexts, per_class: int | None, option: str = "--per-class") -> None:
-    """Refuse ``per_class`` when a class of ``data`` has fewer examples than that."""
-    if per_class is None:
-        return
-    if per_class < 1:
-        raise ConfigError(f"{option} must be at least 1, got {per_class}")
-    counts = {label: int(np.sum(data.labels == label)) for label in range(len(LABEL_NAMES))}
-    short = {label: n for label, n in counts.items() if n < per_class}
-    if short:
-        label, n = min(short.items(), key=lambda item: item[1])
-        raise DataError(
-            f"{data.name}/{data.split}: class {label} ({LABEL_NAMES[label]}) has only {n} "
-            f"examples; lower {option} to {min(counts.values())} or less"
-        )
 
 
 def budget_points_to_f1(points: float | None, option: str) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hateproto.data.types import LABEL_NAMES, LabeledTexts
-from hateproto.errors import DataError
+from hateproto.errors import ConfigError, DataError
 
 
 def sample_per_class(
@@ -73,3 +73,19 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
         for c, k in zip(classes, take, strict=True)
     ]
     return np.sort(np.concatenate(chosen))
+
+
+def check_per_class(data: LabeledTexts, per_class: int | None, option: str = "--per-class") -> None:
+    """Refuse ``per_class`` when a class of ``data`` has fewer examples than that."""
+    if per_class is None:
+        return
+    if per_class < 1:
+        raise ConfigError(f"{option} must be at least 1, got {per_class}")
+    counts = {label: int(np.sum(data.labels == label)) for label in range(len(LABEL_NAMES))}
+    short = {label: n for label, n in counts.items() if n < per_class}
+    if short:
+        label, n = min(short.items(), key=lambda item: item[1])
+        raise DataError(
+            f"{data.name}/{data.split}: class {label} ({LABEL_NAMES[label]}) has only {n} "
+            f"examples; lower {option} to {min(counts.values())} or less"
+        )

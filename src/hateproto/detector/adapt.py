@@ -310,8 +310,7 @@ def draw_sources(
     ``files`` are ``(path, weight)`` from ``--data FILE[:WEIGHT]`` (empty for a benchmark);
     ``load`` holds :func:`load_example_file`'s column and label-map arguments.
     """
-    from hateproto.cli.common import check_per_class
-    from hateproto.data.sampling import sample_per_class
+    from hateproto.data.sampling import check_per_class, sample_per_class
 
     weight, path = (files[0][1], files[0][0]) if files else (1.0, None)
     sources = [ExampleSource(first, check_weight(weight, str(path or first.name)), path)]

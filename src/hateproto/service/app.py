@@ -67,7 +67,9 @@ _CLASSIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAPI:
     """Build the service around ``detector`` (a :class:`~hateproto.detector.Detector`, or any
     object with ``score(texts) -> list[Prediction]`` and ``info() -> dict``)."""
-    from hateproto import __version__
+    from hateproto.provenance import hateproto_version
+
+    __version__ = hateproto_version()
 
     settings = settings or ServiceSettings()
     batcher = MicroBatcher(

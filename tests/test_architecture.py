@@ -1,0 +1,106 @@
+"""The layer contract: data flows one way, and no module imports a higher layer.
+
+Layers, lowest first (a module may import its own layer and any lower one)::
+
+    0  errors, paths, config, optional, provenance, outputs, progress   (generic, no ML)
+    1  data, evaluation                                                  (LabeledTexts, metrics)
+    2  models                                                            (Backbone, stepping)
+    3  prototypes, training, features, context, fusion                  (fitting)
+    4  early_exit
+    5  detector
+    6  scoring, service, audit, experiments
+    7  cli
+
+Imports inside functions count too. ``KNOWN`` lists the violations that remain (issue 15);
+the test fails when a new one appears *and* when a listed one is gone (then delete it from
+the list), so the list can only shrink.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import hateproto
+
+LAYERS = {
+    "errors": 0,
+    "paths": 0,
+    "config": 0,
+    "optional": 0,
+    "provenance": 0,
+    "outputs": 0,
+    "progress": 0,
+    "data": 1,
+    "evaluation": 1,
+    "models": 2,
+    "prototypes": 3,
+    "training": 3,
+    "features": 3,
+    "context": 3,
+    "fusion": 3,
+    "early_exit": 4,
+    "detector": 5,
+    "scoring": 6,
+    "service": 6,
+    "audit": 6,
+    "experiments": 6,
+    "configs": 0,
+    "cli": 7,
+    "__main__": 7,
+}
+
+KNOWN: set[tuple[str, str]] = set()
+
+
+def _top(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "hateproto":
+        return None
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def violations() -> set[tuple[str, str]]:
+    root = Path(hateproto.__file__).parent
+    out = set()
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).with_suffix("")
+        parts = relative.parts
+        if parts == ("__init__",):
+            continue  # the package root re-exports the public API
+        layer = LAYERS[parts[0]]
+        for module in _imports(path):
+            target = _top(module)
+            if target is None:
+                continue
+            if target == "" or LAYERS.get(target, 99) > layer:
+                out.add((".".join(parts), module))
+    return out
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    root = Path(hateproto.__file__).parent
+    names = {p.stem if p.is_file() else p.name for p in root.iterdir()}
+    names = {n for n in names if not n.startswith(("_", ".")) or n == "__main__"}
+    names -= {"py"}  # py.typed
+    missing = {n for n in names if n not in LAYERS and not n.endswith("typed")}
+    assert not missing, f"give these a layer in LAYERS: {sorted(missing)}"
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    found = violations()
+    new = sorted(found - KNOWN)
+    assert not new, "upward imports (module, imported):\n" + "\n".join(map(str, new))
+    fixed = sorted(KNOWN - found)
+    assert not fixed, "fixed: delete these from KNOWN:\n" + "\n".join(map(str, fixed))
