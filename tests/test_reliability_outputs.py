@@ -57,7 +57,12 @@ def test_detector_build_keeps_a_folder_it_did_not_write(tiny_encoder_dir, tmp_pa
     assert "is not empty" in err and "--overwrite" in err and err.count("\n") == 1
     assert _tree(out) == before  # nothing lost
     assert _build(tiny_encoder_dir, out, "--overwrite") == 0  # asked for: replaced
-    assert sorted(p.name for p in out.iterdir()) == ["detector.json", "prototypes"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "detector.json",
+        "examples.json",
+        "examples.safetensors",
+        "prototypes",
+    ]
 
 
 def test_detector_build_replaces_its_own_folder_atomically(tiny_encoder_dir, tmp_path, capsys):
