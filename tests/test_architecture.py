@@ -104,3 +104,16 @@ def test_no_module_imports_a_higher_layer() -> None:
     assert not new, "upward imports (module, imported):\n" + "\n".join(map(str, new))
     fixed = sorted(KNOWN - found)
     assert not fixed, "fixed: delete these from KNOWN:\n" + "\n".join(map(str, fixed))
+
+
+def test_import_hateproto_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hateproto; heavy = [m for m in ('torch', 'sklearn', 'pandas', 'transformers')"
+        " if m in sys.modules]; print(heavy); hateproto.Backbone"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", f"import hateproto loaded {done.stdout.strip()}"

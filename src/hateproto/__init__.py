@@ -12,16 +12,42 @@ The public API:
 * evaluation: :func:`classification_metrics`
 """
 
-from hateproto.data import LabeledTexts, load_benchmark, load_table, sample_per_class
-from hateproto.detector import Detector
-from hateproto.early_exit import EarlyExitClassifier
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from hateproto.errors import HateprotoError
-from hateproto.evaluation import classification_metrics
-from hateproto.models import Backbone
-from hateproto.prototypes import PrototypeClassifier
 from hateproto.provenance import hateproto_version
 
 __version__ = hateproto_version()  # from the package metadata; its one source is pyproject.toml
+
+# The public API is imported on first use, so that `import hateproto` (and the CLI's start)
+# does not load torch, scikit-learn or pandas until a model or dataset is needed.
+_LAZY = {
+    "Backbone": "hateproto.models",
+    "Detector": "hateproto.detector",
+    "EarlyExitClassifier": "hateproto.early_exit",
+    "LabeledTexts": "hateproto.data",
+    "PrototypeClassifier": "hateproto.prototypes",
+    "classification_metrics": "hateproto.evaluation",
+    "load_benchmark": "hateproto.data",
+    "load_table": "hateproto.data",
+    "sample_per_class": "hateproto.data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hateproto' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "Backbone",
