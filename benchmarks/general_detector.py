@@ -37,7 +37,7 @@ from hateproto.audit import build_suite, summarise
 from hateproto.data import load_benchmark
 from hateproto.data.augment import counterfactual_augment
 from hateproto.data.groups import canonical_group
-from hateproto.data.mixture import load_mixture, parse_sources
+from hateproto.data.mixture import load_mixture, parse_sources, select_rows
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector
 from hateproto.detector.recipe import GeneralRecipe
@@ -174,15 +174,7 @@ def tfidf(train: LabeledTexts, dev: LabeledTexts) -> Callable[[list[str]], np.nd
 
 
 def subset(data: LabeledTexts, keep: np.ndarray) -> LabeledTexts:
-    rows = np.flatnonzero(keep)
-    return LabeledTexts(
-        [data.texts[i] for i in rows],
-        data.labels[rows],
-        data.name,
-        data.protocol,
-        data.split,
-        data.metadata.iloc[rows].reset_index(drop=True),
-    )
+    return select_rows(data, np.flatnonzero(keep))
 
 
 def main() -> None:  # noqa: PLR0915 - one linear script

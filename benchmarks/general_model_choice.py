@@ -18,8 +18,10 @@ import json
 import os
 import time
 
+import numpy as np
+
 from hateproto.data.augment import counterfactual_augment
-from hateproto.data.mixture import concat, load_mixture, parse_sources
+from hateproto.data.mixture import concat, load_mixture, parse_sources, select_rows
 from hateproto.data.sampling import stratified_indices
 from hateproto.detector.recipe import GeneralRecipe, fit_probe
 from hateproto.experiments.results import atomic_write_text, markdown_table
@@ -29,27 +31,12 @@ from hateproto.training.features import FeatureStore
 
 
 def per_source(data, n: int, seed: int):  # noqa: ANN001, ANN201
+    """At most ``n`` stratified rows of each source."""
     parts = []
     for source in sorted(set(data.metadata["source"])):
-        rows = (data.metadata["source"] == source).to_numpy().nonzero()[0]
-        part = data.__class__(
-            [data.texts[i] for i in rows],
-            data.labels[rows],
-            source,
-            data.protocol,
-            data.split,
-            data.metadata.iloc[rows].reset_index(drop=True),
-        )
+        part = select_rows(data, np.flatnonzero((data.metadata["source"] == source).to_numpy()))
         if len(part) > n:
-            keep = stratified_indices(part.labels, n, seed)
-            part = part.__class__(
-                [part.texts[i] for i in keep],
-                part.labels[keep],
-                source,
-                part.protocol,
-                part.split,
-                part.metadata.iloc[keep].reset_index(drop=True),
-            )
+            part = select_rows(part, stratified_indices(part.labels, n, seed))
         parts.append(part)
     return concat(parts, "mixture", data.split)
 

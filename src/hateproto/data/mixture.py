@@ -141,14 +141,15 @@ def _split_table(table: LabeledTexts, seed: int) -> dict[str, LabeledTexts]:
     which = np.array(
         ["train" if draw[k] < 0.8 else "dev" if draw[k] < 0.9 else "test" for k in keys]
     )
-    return {s: _subset(table, np.flatnonzero(which == s), s) for s in ("train", "dev", "test")}
+    return {s: select_rows(table, np.flatnonzero(which == s), s) for s in ("train", "dev", "test")}
 
 
 def _split_of(draw: float) -> str:
     return "train" if draw < 0.8 else "dev" if draw < 0.9 else "test"
 
 
-def _subset(data: LabeledTexts, rows: np.ndarray, split: str | None = None) -> LabeledTexts:
+def select_rows(data: LabeledTexts, rows: np.ndarray, split: str | None = None) -> LabeledTexts:
+    """The rows ``rows`` of ``data`` (texts, labels and metadata), optionally renamed split."""
     meta = data.metadata.iloc[rows].reset_index(drop=True) if len(data.metadata) else None
     return LabeledTexts(
         [data.texts[i] for i in rows],
@@ -242,15 +243,15 @@ def load_mixture(
         splits = loaded[source.name]
         counts: Counter = Counter(loaded_train=len(splits["train"]))
         train = splits["train"]
-        train = _subset(train, _dedupe_train(train, test_keys | dev_keys | seen_train, counts))
+        train = select_rows(train, _dedupe_train(train, test_keys | dev_keys | seen_train, counts))
         seen_train |= {_key(t) for t in train.texts}
-        train = _subset(train, _weighted(train, source.weight, rng))
+        train = select_rows(train, _weighted(train, source.weight, rng))
         dev = splits["dev"]
         dev_rows = [i for i, t in enumerate(dev.texts) if _key(t) not in test_keys]
         counts["dev_removed_in_test"] = len(dev) - len(dev_rows)
-        dev = _subset(dev, np.asarray(dev_rows, dtype=np.int64))
+        dev = select_rows(dev, np.asarray(dev_rows, dtype=np.int64))
         if max_dev_per_source is not None and len(dev) > max_dev_per_source:
-            dev = _subset(dev, stratified_indices(dev.labels, max_dev_per_source, seed))
+            dev = select_rows(dev, stratified_indices(dev.labels, max_dev_per_source, seed))
         counts.update(train=len(train), dev=len(dev), test=len(splits["test"]))
         report[train.name] = dict(counts)
         trains.append(train)
