@@ -84,7 +84,7 @@ def test_infinite_delta_equals_full_model(prototypes: PrototypeClassifier) -> No
 def test_head_fallback_equals_head(prototypes: PrototypeClassifier) -> None:
     backbone = prototypes.backbone
     torch.manual_seed(0)
-    head = torch.nn.Linear(backbone.hidden_size, 2)
+    head = torch.nn.Linear(backbone.hidden_size, 2).to(backbone.device)
     final = HeadScorer(
         lambda x: head(x),
         backbone.num_layers,

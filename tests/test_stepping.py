@@ -110,7 +110,7 @@ def test_pooled_equal_encode(any_backbone: Backbone) -> None:
     batch = any_backbone.pad([ids[i] for i in order])
     runner = LayerRunner(any_backbone)
     for state in runner.iterate(batch):
-        assert torch.equal(runner.pooled(state), encoded[order, state.layer - 1])
+        assert torch.equal(runner.pooled(state).cpu(), encoded[order, state.layer - 1])
 
 
 @torch.inference_mode()

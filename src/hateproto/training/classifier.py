@@ -107,7 +107,13 @@ class HateClassifier(nn.Module):
             hidden_size=config.mlp_hidden_size,
             dropout=config.dropout,
         )
-        return cls(backbone, head.to(backbone.dtype), config, LABEL_NAMES, pooling)
+        return cls(
+            backbone,
+            head.to(device=backbone.device, dtype=backbone.dtype),
+            config,
+            LABEL_NAMES,
+            pooling,
+        )
 
     def train(self, mode: bool = True) -> HateClassifier:
         """Set training mode; in ``probe`` mode the frozen encoder always stays in eval mode."""
@@ -273,7 +279,13 @@ class HateClassifier(nn.Module):
             {**meta["training_config"], "mode": "full" if meta["mode"] == "lora" else meta["mode"]},
             source=str(folder / CLASSIFIER_FILE),
         )
-        clf = cls(backbone, head.to(backbone.dtype), config, meta["label_names"], meta["pooling"])
+        clf = cls(
+            backbone,
+            head.to(device=backbone.device, dtype=backbone.dtype),
+            config,
+            meta["label_names"],
+            meta["pooling"],
+        )
         clf.dev_metrics = meta.get("dev_metrics", {})
         clf.history = meta.get("history", [])
         clf.run_info = meta.get("run", {})
