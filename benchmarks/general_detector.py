@@ -49,7 +49,7 @@ from hateproto.evaluation.calibration import (
     expected_calibration_error,
     reliability_curve,
 )
-from hateproto.experiments.results import atomic_write_text, markdown_table
+from hateproto.experiments.results import atomic_write_text
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, TrainingConfig
 from hateproto.training.features import FeatureStore
@@ -183,6 +183,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--detector", required=True, help="the recipe's detector folder")
     parser.add_argument("--out", default="benchmarks/results/general-detector")
     parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the Markdown from the JSON only"
+    )
+    parser.add_argument(
         "--extra",
         action="append",
         default=[],
@@ -190,6 +193,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     )
     args = parser.parse_args()
     start, load_before = time.perf_counter(), os.getloadavg()
+    if args.report_only:
+        saved = json.loads(Path(f"{args.out}.json").read_text())
+        atomic_write_text(f"{args.out}.md", report(saved["rows"], saved["summary"]))
+        return
     detector = Detector.from_pretrained(args.detector)
     recipe = GeneralRecipe.from_dict(detector.metadata["recipe"], source="detector")
     sources = parse_sources(recipe.data)
@@ -323,23 +330,101 @@ def _raw_scorer(detector: Detector) -> Callable[[list[str]], np.ndarray]:
     return raw
 
 
+TESTS = ("ihc", "olid", "hatexplain", "sbic", "dynahate", "toxigen")
+
+
+def _cell(rows: list[dict[str, Any]], detector: str, test: str, key: str = "macro_f1") -> str:
+    for row in rows:
+        if row["detector"] == detector and row["test_dataset"] == test:
+            value = row.get(key)
+            return "" if value is None else f"{100 * value:.1f}"
+    return ""
+
+
+def _matrix(rows: list[dict[str, Any]], detectors: list[str], tests: list[str], key: str) -> str:
+    lines = ["| detector | " + " | ".join(tests) + " |", "|---" * (len(tests) + 1) + "|"]
+    for det in detectors:
+        lines.append(f"| {det} | " + " | ".join(_cell(rows, det, t, key) for t in tests) + " |")
+    return "\n".join(lines)
+
+
 def report(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
-    cols = [
-        "detector",
-        "test_dataset",
-        "n",
-        "macro_f1",
-        "accuracy",
-        "ece",
-        "fpr_identity_neutral",
-        "fpr_group_spread",
+    """The Markdown tables the write-up quotes, all from ``rows``."""
+    names = list(dict.fromkeys(row["detector"] for row in rows))
+    main = [n for n in names if n.startswith(("general", "tfidf-general"))]
+    general_tests = list(TESTS)
+    hp_tests = [f"{t}@hateprototypes" for t in ("ihc", "olid", "hatexplain", "sbic")]
+    per_benchmark = [n for n in names if n.startswith(("probe-", "tfidf-", "finetuned-"))]
+    per_benchmark = [n for n in per_benchmark if n != "tfidf-general"]
+    lodo = {t: _cell(rows, f"lodo-{t}", t) for t in TESTS}
+    lodo_values = [float(v) for v in lodo.values() if v]
+    groups_rows = [
+        "| detector | test | neutral posts naming a group | FPR | per-group FPR |",
+        "|---|---|---|---|---|",
     ]
-    shown = [{k: row.get(k) for k in cols} for row in rows]
+    for row in rows:
+        if row["detector"] in main and row.get("fpr_per_group") and "@" not in row["test_dataset"]:
+            per = ", ".join(
+                f"{g} {100 * v['fpr']:.0f}"
+                for g, v in row["fpr_per_group"].items()
+                if v.get("fpr") is not None
+            )
+            overall = row.get("fpr_identity_neutral")
+            groups_rows.append(
+                f"| {row['detector']} | {row['test_dataset']} | {row.get('n_identity_neutral', '')}"
+                f" | {'' if overall is None else f'{100 * overall:.1f}'} | {per} |"
+            )
+    audit = [r for r in rows if r["test_dataset"] == "audit" and r["detector"] in main]
+    functionalities = sorted({f for r in audit for f in r.get("audit_functionalities", {})})
+    audit_lines = [
+        "| functionality | " + " | ".join(r["detector"] for r in audit) + " |",
+        "|---" * (len(audit) + 1) + "|",
+    ]
+    for f in functionalities:
+        audit_lines.append(
+            f"| {f} | "
+            + " | ".join(f"{100 * r['audit_functionalities'][f]:.0f}" for r in audit)
+            + " |"
+        )
     return (
-        "# General detector: every detector on every test set\n\n"
-        "Written by `benchmarks/general_detector.py`; see `benchmarks/general-detector.md`.\n"
-        f"Machine load before/after: {summary['loadavg_before']} / {summary['loadavg_after']}.\n\n"
-        + markdown_table(shown, cols, digits=4)
+        "\n\n".join(
+            [
+                "# General detector: every detector on every test set",
+                "Written by `benchmarks/general_detector.py` from `general-detector.json`; the "
+                "write-up is `benchmarks/general-detector.md`. Macro-F1 in points. Machine load "
+                f"before/after: {summary['loadavg_before']} / {summary['loadavg_after']}.",
+                "## Test splits, general protocol (macro-F1)",
+                _matrix(
+                    rows, main, [*general_tests, "audit", "audit-dev", "audit-test"], "macro_f1"
+                ),
+                "## Expected calibration error (points)",
+                _matrix(rows, main, [*general_tests, *hp_tests, "audit"], "ece"),
+                "## Papers' protocol test splits (macro-F1)",
+                _matrix(rows, main + per_benchmark, hp_tests, "macro_f1"),
+                "## Per-benchmark detectors on the general-protocol test splits (macro-F1)",
+                _matrix(
+                    rows,
+                    [n for n in per_benchmark if not n.startswith("finetuned")],
+                    general_tests,
+                    "macro_f1",
+                ),
+                "## Leave one dataset out (train on the other five, test on the sixth)",
+                "| "
+                + " | ".join(TESTS)
+                + " | mean |\n"
+                + "|---" * (len(TESTS) + 1)
+                + "|\n| "
+                + " | ".join(lodo.values())
+                + f" | {sum(lodo_values) / len(lodo_values):.1f} |"
+                if lodo_values
+                else "",
+                "## False-positive rate on non-hateful posts naming a group (groups with >= 20 "
+                "such posts)",
+                "\n".join(groups_rows),
+                "## Functional audit: accuracy per functionality (%)",
+                "\n".join(audit_lines),
+            ]
+        )
         + "\n"
     )
 

@@ -35,6 +35,7 @@ def recipe(tiny_encoder_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return GeneralRecipe(
         model=str(tiny_encoder_dir),
         data=_files(tmp_path),
+        mode="probe",
         dtype="float32",
         regularization=[1.0, 10.0],
         per_class=5,
@@ -144,3 +145,14 @@ def test_feature_store_saves_each_chunk(recipe: GeneralRecipe, tmp_path: Path) -
         store.vectors([f"post {i}" for i in range(6)])
     clf.encode = real_encode
     assert len(FeatureStore(clf, root=tmp_path)._index) == 4  # two chunks kept
+
+
+def test_packaged_recipe_matches_the_class_defaults() -> None:
+    assert GeneralRecipe.default() == GeneralRecipe()
+
+
+def test_full_mode_recipe_trains_and_calibrates(recipe: GeneralRecipe) -> None:
+    full = recipe.model_copy(update={"mode": "full", "epochs": 1, "max_train_examples": 60})
+    detector = build_general_detector(full, echo=lambda _: None)
+    assert detector.calibration is not None and detector.decides_with == "head"
+    assert detector.metadata["training"]["n_train"] > 60  # counted before the cap

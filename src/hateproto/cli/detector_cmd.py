@@ -131,7 +131,7 @@ def build(
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
     recipe: str | None = typer.Option(
         None,
-        help="'general': train the general detector on all six benchmarks (about an hour on "
+        help="'general': train the general detector on all six benchmarks (about 35 minutes on "
         "a 2-core CPU; see docs/general-detector.md). Ignores the prototype options above.",
     ),
     recipe_config: Path | None = typer.Option(

@@ -9,8 +9,9 @@ One detector meant to hold up on hate no benchmark here contains, built in one c
 2. **Identity fairness in training**: group-swapped copies of every training post that names
    a group, with its label (:mod:`hateproto.data.augment`), so that naming a group stops
    predicting the label.
-3. **Model**: ``probe`` (default): a logistic-regression head on the frozen model's pooled
-   features, its regularisation chosen on the dev split; or ``full``: fine-tuning.
+3. **Model**: ``full`` (default): fine-tuning (a stratified ``max_train_examples`` of the
+   augmented mixture, chosen over the probe on dev); or ``probe``: a logistic-regression head
+   on the frozen model's pooled features, its regularisation chosen on the dev split.
 4. **Prototypes** of every layer from ``per_class`` training examples (explanations, early
    exit), **calibration** of the hate probability on dev, and the **decision threshold**
    (best dev macro-F1, or a target precision/recall).
@@ -60,16 +61,16 @@ class GeneralRecipe(YamlConfig):
         description="sources with sampling weights (see hateproto.data.mixture)",
     )
     data_dir: str | None = None
-    mode: Literal["probe", "full"] = "probe"
+    mode: Literal["probe", "full"] = "full"
     dtype: Literal["float32", "bfloat16"] = "bfloat16"
     counterfactual_copies: int = Field(1, ge=0)
     regularization: list[float] = Field(
         default_factory=lambda: [0.3, 1.0, 3.0], description="probe: C values tried on dev"
     )
     epochs: int = Field(1, ge=1, description="full: epochs")
-    learning_rate: float = Field(1e-4, gt=0, description="full: learning rate")
-    max_train_examples: int | None = Field(None, ge=2, description="full: stratified cap")
-    max_length: int = Field(128, ge=8)
+    learning_rate: float = Field(5e-5, gt=0, description="full: learning rate")
+    max_train_examples: int | None = Field(40000, ge=2, description="full: stratified cap")
+    max_length: int = Field(96, ge=8)
     max_dev_per_source: int = Field(2000, ge=10)
     per_class: int = Field(500, ge=1, description="prototype examples per class")
     calibration: Literal["platt", "isotonic"] = "platt"
