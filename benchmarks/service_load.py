@@ -96,6 +96,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_server(server: subprocess.Popen) -> int | str:
+    """SIGTERM (a graceful stop), then SIGKILL after 60 s; the exit status, or what happened."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        return server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return "killed after 60 s"
+
+
 def start_server(
     detector: Path, port: int, batching: bool, log_path: Path, threads: int | None
 ) -> subprocess.Popen:
@@ -279,12 +289,7 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
             info = httpx.get(f"{url}/v1/info", timeout=10).json()
         peak_mb = round(rss.peak / 2**20, 1)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            exit_code = server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            exit_code = "killed after 60 s"
+        exit_code = stop_server(server)
     row = {
         "clients": args.clients,
         "duration_s": args.duration,

@@ -26,7 +26,6 @@ import collections
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,15 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from service_load import HOST, free_port, load_texts, percentile, start_server, wait_healthy  # noqa: E402
+from service_load import (  # noqa: E402
+    HOST,
+    free_port,
+    load_texts,
+    percentile,
+    start_server,
+    stop_server,
+    wait_healthy,
+)
 
 #: kind → (body bytes, the status the service must answer).
 MALFORMED: dict[str, tuple[bytes, int]] = {
@@ -204,12 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rec = asyncio.run(soak(url, server.pid, texts, args))
         info = httpx.get(f"{url}/v1/info", timeout=30).json()["service"]
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            exit_code = server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            exit_code = "killed after 60 s"
+        exit_code = stop_server(server)
     rows = rec.summary()
     return {
         "duration_s": args.duration,
