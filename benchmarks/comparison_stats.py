@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from hateproto.evaluation.significance import paired_seed_test
+from hateproto.provenance import provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Row = dict[str, Any]
@@ -165,7 +166,7 @@ def main() -> None:
         outputs[name] = cross_dataset_stats(name, [("embedding", "classifier")])
     for name, stats in outputs.items():
         path = RESULTS / f"{name}-stats.json"
-        path.write_text(json.dumps(stats, indent=1) + "\n")
+        path.write_text(json.dumps({**stats, "provenance": provenance()}, indent=1) + "\n")
         print(f"wrote {path}")
         for c in stats["comparisons"]:
             print(

@@ -43,6 +43,7 @@ from hateproto.detector.adapt import blend_prototypes, class_directions
 from hateproto.detector.policy import current_policy
 from hateproto.evaluation import classification_metrics
 from hateproto.prototypes.multi import choose_k
+from hateproto.provenance import provenance
 
 K_CANDIDATES = (1, 2, 4, 8)
 
@@ -251,6 +252,7 @@ def main() -> None:
         },
         "wall_seconds": round(time.perf_counter() - started, 1),
         "results": results,
+        "provenance": provenance(),
     }
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1)

@@ -38,6 +38,8 @@ from typing import Any
 import httpx
 import psutil
 
+from hateproto.provenance import provenance
+
 HOST = "127.0.0.1"
 
 
@@ -361,6 +363,7 @@ def main() -> None:
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
+    result["provenance"] = provenance()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")

@@ -46,6 +46,8 @@ from service_load import (  # noqa: E402
     wait_healthy,
 )
 
+from hateproto.provenance import provenance  # noqa: E402
+
 #: kind → (body bytes, the status the service must answer).
 MALFORMED: dict[str, tuple[bytes, int]] = {
     "invalid_json": (b'{"texts": ["a post",', 422),
@@ -247,7 +249,7 @@ def main() -> None:
     parser.add_argument("--log-dir", default="/tmp/hateproto-soak")
     parser.add_argument("--out", default="benchmarks/results/service-soak.json")
     args = parser.parse_args()
-    result = run(args)
+    result = {**run(args), "provenance": provenance()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
