@@ -93,7 +93,8 @@ def test_head_fallback_equals_head(prototypes: PrototypeClassifier) -> None:
     )
     clf = EarlyExitClassifier.from_prototypes(prototypes, head=final, batch_size=4)
     with torch.no_grad():
-        expected = head(backbone.encode(TEXTS, layers="last", batch_size=4)[:, 0]).argmax(-1)
+        vectors = backbone.encode(TEXTS, layers="last", batch_size=4)[:, 0]
+        expected = head(vectors.to(backbone.device)).argmax(-1).cpu()
     assert np.array_equal(clf.predict(TEXTS), expected.numpy())
 
 
