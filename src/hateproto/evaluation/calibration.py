@@ -111,15 +111,11 @@ def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int 
         >>> expected_calibration_error(np.array([0, 1, 1, 0]), np.array([0.0, 1.0, 1.0, 0.0]))
         0.0
     """
-    labels, proba = np.asarray(labels, dtype=np.float64), np.asarray(proba, dtype=np.float64)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.mean() * abs(labels[mask].mean() - proba[mask].mean())
-    return float(total)
+    rows = reliability_curve(labels, proba, bins)
+    total = sum(row["n"] for row in rows)
+    return float(
+        sum(row["n"] / total * abs(row["observed_rate"] - row["mean_predicted"]) for row in rows)
+    )
 
 
 def reliability_curve(
