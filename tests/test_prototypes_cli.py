@@ -66,7 +66,7 @@ def test_build_and_info(tiny_encoder_dir, train_csv, tmp_path, capsys):
     assert spec["examples_per_class"] == {"0": 3, "1": 3}
     assert spec["source_dataset"] == "train" and spec["per_class"] == 3
     assert spec["default_layer"] in (1, 3)
-    assert set(spec["metadata"]["layer_choice"]["macro_f1_per_layer"]) == {"1", "3"}
+    assert set(spec["metadata"]["layer_choice"]["per_layer"]) == {"1", "3"}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])

@@ -11,14 +11,14 @@ from rich.console import Console
 
 from hateproto.cli.common import check_data_source, check_per_class
 from hateproto.cli.data_cmd import parse_label_map
-from hateproto.data import BENCHMARKS, load_benchmark, load_table, sample_per_class
+from hateproto.data import BENCHMARKS, load_benchmark, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import ConfigError
-from hateproto.evaluation import classification_metrics
 from hateproto.models import Backbone
 from hateproto.outputs import PROTOTYPE_FOLDER, check_output_folder, replace_folder
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.files import read_spec
+from hateproto.prototypes.selection import choose_layer
 
 app = typer.Typer(
     help="Build HatePrototypes (per-layer class means) and inspect saved prototype folders.",
@@ -60,22 +60,6 @@ def load_source(
         return load_benchmark(data, split, protocol, data_dir)
     columns = {"text_column": text_column, "label_column": label_column}
     return load_table(data, label_map=label_map, split=split, **columns)
-
-
-def choose_layer(clf: PrototypeClassifier, dev: LabeledTexts, limit: int, seed: int) -> dict:
-    """Macro-F1 of every layer on (at most ``limit`` stratified examples of) ``dev``; set
-    ``clf.default_layer`` to the best one and return the per-layer scores."""
-    if limit and len(dev) > limit:
-        n = max(1, limit // 2)
-        dev = sample_per_class(dev, n, seed=seed, allow_fewer=True)
-    sims = clf.similarities_from_vectors(clf.encode(dev.texts, show_progress=True))
-    preds = clf.classes_[sims.argmax(-1).numpy()]
-    scores = {
-        layer: classification_metrics(dev.labels, preds[:, i])["macro_f1"]
-        for i, layer in enumerate(clf.layers)
-    }
-    clf.default_layer = max(scores, key=lambda layer: scores[layer])
-    return {"split": dev.split, "n": len(dev), "macro_f1_per_layer": scores}
 
 
 @app.command("build")
@@ -128,7 +112,9 @@ def build(
     clf.metadata["build_command"] = {"model": model, "data": data, "split": split}
     if choose_layer_on:
         dev = load_source(data, choose_layer_on, protocol, data_dir, *columns)
-        clf.metadata["layer_choice"] = choose_layer(clf, dev, choose_limit, seed)
+        choice = choose_layer(clf, dev, limit=choose_limit, seed=seed, show_progress=True)
+        clf.default_layer = choice.chosen
+        clf.metadata["layer_choice"] = choice.as_metadata()
     else:
         clf.default_layer = clf.layers[-1]  # recorded, so `prototypes info` shows it
     stale = (out / "early_exit.json").is_file()

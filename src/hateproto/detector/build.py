@@ -12,8 +12,8 @@ from hateproto.detector.detector import Detector, load_model
 from hateproto.detector.settings import DetectorSettings
 from hateproto.early_exit import calibrate_deltas
 from hateproto.errors import HateprotoError
-from hateproto.evaluation import classification_metrics
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.prototypes.selection import choose_layer
 
 #: Largest macro-F1 loss budget accepted, in F1 units (1 = any loss; the command line
 #: takes points and accepts at most 20).
@@ -142,17 +142,6 @@ def _choose_layer(
         return clf.layers[-1]
     if decision_layer != "auto":
         return clf.layers[clf.layer_position(int(decision_layer))]
-    sims = clf.similarities_from_vectors(clf.encode(dev.texts, show_progress=show_progress))
-    preds = clf.classes_[sims.argmax(-1).numpy()]
-    f1 = [classification_metrics(dev.labels, preds[:, i])["macro_f1"] for i in range(sims.shape[1])]
-    if not f1:
-        raise HateprotoError("no prototype layers to choose from")
-    best = int(np.argmax(f1))
-    metadata["layer_selection"] = {
-        "dataset": dev.name,
-        "split": dev.split,
-        "metric": "macro_f1",
-        "per_layer": {str(layer): round(v, 4) for layer, v in zip(clf.layers, f1, strict=True)},
-        "chosen": clf.layers[best],
-    }
-    return clf.layers[best]
+    choice = choose_layer(clf, dev, show_progress=show_progress)
+    metadata["layer_selection"] = choice.as_metadata()
+    return choice.chosen
