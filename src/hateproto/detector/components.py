@@ -9,7 +9,8 @@ internals:
   :class:`~hateproto.early_exit.EarlyExitClassifier` (layer-by-layer execution; rows leave
   the batch when they exit, so the layers above are not computed); thresholds are
   :class:`~hateproto.early_exit.ExitThresholds` (``early_exit.json``);
-* fine-tuned classifier heads: :func:`is_classifier_checkpoint` / :func:`load_classifier`
+* fine-tuned classifier heads: :func:`is_classifier_checkpoint` (from
+  :mod:`hateproto.early_exit.loading`, re-exported here) / :func:`load_classifier`
   (:class:`~hateproto.training.HateClassifier`).
 """
 
@@ -26,10 +27,10 @@ from hateproto.early_exit import (
     PrototypeScorer,
 )
 from hateproto.early_exit.calibration import THRESHOLDS_FILE
+from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
-from hateproto.training.classifier import CLASSIFIER_FILE
 
 __all__ = [
     "THRESHOLDS_FILE",
@@ -101,12 +102,6 @@ def early_exit_engine(
 
 
 # ---------------------------------------------------------------------- classifier heads
-def is_classifier_checkpoint(reference: str | Path) -> bool:
-    """True if ``reference`` is a fine-tuned checkpoint folder with a classification head."""
-    path = Path(str(reference)).expanduser()
-    return path.is_dir() and (path / CLASSIFIER_FILE).is_file()
-
-
 def load_classifier(reference: str | Path, dtype: str) -> Any:
     """Load a fine-tuned :class:`~hateproto.training.HateClassifier` checkpoint (it exposes
     ``.backbone`` and ``predict_proba(texts)``)."""

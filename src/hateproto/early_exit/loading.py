@@ -13,12 +13,14 @@ from hateproto.early_exit.scorers import HeadScorer
 from hateproto.models.backbone import Backbone
 from hateproto.models.device import place
 from hateproto.prototypes.classifier import PrototypeClassifier
+from hateproto.training.classifier import CLASSIFIER_FILE
 
-CLASSIFIER_FILE = "hateproto_classifier.json"
+__all__ = ["CLASSIFIER_FILE", "is_classifier_checkpoint", "load_prototypes_and_head"]
 
 
 def is_classifier_checkpoint(reference: str | Path) -> bool:
-    """Whether ``reference`` is a fine-tuned classifier folder (it has a head)."""
+    """Whether ``reference`` is a fine-tuned classifier checkpoint folder (it holds
+    ``hateproto_classifier.json``, so it has a classification head)."""
     path = Path(str(reference)).expanduser()
     return path.is_dir() and (path / CLASSIFIER_FILE).is_file()
 
