@@ -1,10 +1,11 @@
 """Entry point of the ``hateproto`` command.
 
-Every command group lives in its own module and is registered here. Errors that hateproto
-raises on purpose (:class:`~hateproto.errors.HateprotoError`) become a one-line message on
-stderr and exit status 2; so do operating-system errors (a folder that cannot be written...).
-``--debug`` shows the traceback instead. Messages are never wrapped (see
-:mod:`hateproto.cli.messages`).
+Every command group lives in its own module, listed in :mod:`hateproto.cli.lazy` and
+imported only when it runs (so ``hateproto --help`` answers without loading torch). Errors
+that hateproto raises on purpose (:class:`~hateproto.errors.HateprotoError`) become a
+one-line message on stderr and exit status 2; so do operating-system errors (a folder that
+cannot be written...). ``--debug`` shows the traceback instead. Messages are never wrapped
+(see :mod:`hateproto.cli.messages`).
 """
 
 from __future__ import annotations
@@ -14,30 +15,16 @@ import sys
 
 import typer
 
-from hateproto.cli import (
-    audit_cmd,
-    classify_cmd,
-    context_cmd,
-    data_cmd,
-    detector_cmd,
-    early_exit_cmd,
-    evaluate_cmd,
-    experiment_cmd,
-    models_cmd,
-    prototypes_cmd,
-    quickstart_cmd,
-    serve_cmd,
-    train_cmd,
-    triage_cmd,
-)
+from hateproto.cli.lazy import LazyCommandGroup
 from hateproto.cli.messages import cli_message, command_name, print_error
 from hateproto.errors import HateprotoError
-from hateproto.models.device import DEVICE_HELP, set_default_device
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException
+
+DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."  # as models.device
 
 app = typer.Typer(
     name="hateproto",
@@ -45,21 +32,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LazyCommandGroup,
 )
-app.add_typer(models_cmd.app, name="models")
-app.add_typer(data_cmd.app, name="data")
-app.add_typer(prototypes_cmd.app, name="prototypes")
-app.add_typer(detector_cmd.app, name="detector")
-classify_cmd.register(app)
-serve_cmd.register(app)
-app.add_typer(context_cmd.app, name="context")
-quickstart_cmd.register(app)
-triage_cmd.register(app)
-audit_cmd.register(app)
-train_cmd.register(app)
-evaluate_cmd.register(app)
-app.add_typer(experiment_cmd.app, name="experiment")
-app.add_typer(early_exit_cmd.app, name="early-exit")
 
 
 @app.callback()
@@ -71,6 +45,8 @@ def _root(
 ) -> None:
     """hateproto: hate speech detection with fine-tuning, prototypes and early exit."""
     if device is not None:
+        from hateproto.models.device import set_default_device
+
         set_default_device(device)
 
 
@@ -116,9 +92,11 @@ def _quiet_libraries() -> None:
     """Keep library progress bars and warnings out of the CLI's output (ours are enough)."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from transformers.utils import logging as hf_logging
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers loads
+    if "transformers" in sys.modules:  # already loaded (the CLI called from Python)
+        from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()
 
 
 def run() -> None:
