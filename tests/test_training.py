@@ -23,6 +23,7 @@ from hateproto.training import (
     stratified_subsample,
 )
 from hateproto.training.batching import BucketBatchSampler
+from hateproto.training.features import FeatureStore
 
 HATEFUL = "they are vermin dirty criminals evil lazy hate go back home out".split()
 KIND = "welcome neighbours friends kind good love respect equal rights community".split()
@@ -282,3 +283,59 @@ def test_bad_checkpoints(tiny_encoder_dir: Path, train_set, tmp_path: Path) -> N
     loaded = HateClassifier.from_pretrained(folder)
     with pytest.raises(MismatchError, match="neutral"):
         loaded.check_labels()
+
+
+# ---------------------------------------------------------------------- pool_layers
+
+
+@pytest.mark.parametrize("mode", ["full", "probe"])
+def test_pool_layers_forward_encode_and_round_trip(
+    tiny_encoder_dir: Path, train_set, tmp_path: Path, mode: str
+) -> None:
+    layers = [1, 3, 0]
+    clf = HateClassifier.from_config(
+        config(tiny_encoder_dir, pool_layers=layers, pooling="mean", mode=mode, epochs=1)
+    )
+    width = clf.backbone.hidden_size * len(layers)
+    assert clf.feature_size == width and next(clf.head.parameters()).shape[-1] == width
+    clf.fit(train_set)
+    clf.eval()
+    texts = train_set.texts[:6]
+    features = clf.encode(texts)
+    assert features.shape == (len(texts), width)
+    norms = features.view(len(texts), len(layers), -1).norm(dim=-1)
+    np.testing.assert_allclose(norms.numpy(), 1.0, atol=1e-5)
+    batch = clf.backbone.pad(clf.backbone.tokenize(texts, max_length=32))
+    with torch.no_grad():
+        logits = clf(batch["input_ids"], batch["attention_mask"])
+        expected = clf.logits_from_pooled(features)
+    np.testing.assert_allclose(logits.numpy(), expected.numpy(), atol=1e-5)
+    store = FeatureStore(clf, root=tmp_path / "features")
+    assert store.folder != FeatureStore(HateClassifier.from_config(config(tiny_encoder_dir))).folder
+    np.testing.assert_allclose(store.vectors(texts), features.numpy(), atol=1e-6)
+
+    proba = clf.predict_proba(texts)
+    folder = clf.save_pretrained(tmp_path / "ckpt")
+    meta = json.loads((folder / "hateproto_classifier.json").read_text())
+    assert meta["pool_layers"] == layers
+    loaded = HateClassifier.from_pretrained(folder)
+    assert loaded.pool_layers == layers and loaded.config.pool_layers == layers
+    np.testing.assert_allclose(loaded.predict_proba(texts), proba, atol=1e-6)
+
+
+def test_pool_layers_out_of_range_and_old_checkpoints(
+    tiny_encoder_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"pool_layers \[1, 4\].*0\.\.3"):
+        HateClassifier.from_config(config(tiny_encoder_dir, pool_layers=[1, 4]))
+    with pytest.raises(ConfigError, match="pool_layers"):
+        HateClassifier.from_config(config(tiny_encoder_dir, pool_layers=[-1]))
+    clf = HateClassifier.from_config(config(tiny_encoder_dir, mode="probe"))
+    assert clf.pool_layers is None and clf.feature_size == clf.backbone.hidden_size
+    folder = clf.save_pretrained(tmp_path / "old")
+    meta_path = folder / "hateproto_classifier.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["pool_layers"], meta["training_config"]["pool_layers"]  # a checkpoint from before
+    meta_path.write_text(json.dumps(meta))
+    loaded = HateClassifier.from_pretrained(folder)
+    assert loaded.pool_layers is None and loaded.config.pool_layers is None

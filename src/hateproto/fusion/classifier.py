@@ -66,6 +66,8 @@ class FusionClassifier(HateClassifier):
         contexts: ContextGenerator | None = None,
     ) -> None:
         fusion = _fusion(config)
+        if config.pool_layers is not None:
+            raise ConfigError("a FusionClassifier pools the last layer: leave pool_layers unset")
         super().__init__(backbone, head, config, label_names, pooling)
         self.emotion = emotion or load_emotion_features(fusion.emotion)
         self.contexts = contexts or ContextGenerator(fusion.context)
@@ -106,6 +108,11 @@ class FusionClassifier(HateClassifier):
         if spec.get("type") != "fusion":
             raise MismatchError(f"{folder / CLASSIFIER_FILE}: not a fusion classifier")
         return FusionHead.from_spec(spec)
+
+    @property
+    def feature_size(self) -> int:
+        """Width of the concatenated features ``2H + E``."""
+        return 2 * self.backbone.hidden_size + self.emotion.dim
 
     # ------------------------------------------------------------------ side inputs
     def context_texts(self, texts: Sequence[str], show_progress: bool = False) -> list[str]:

@@ -27,9 +27,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from torch.nn import functional as F
 
 from hateproto.data import LABEL_NAMES, LabeledTexts
-from hateproto.errors import MismatchError, ModelError
+from hateproto.errors import ConfigError, MismatchError, ModelError
 from hateproto.models.backbone import CHECKPOINT_FILE, Backbone
 from hateproto.models.pooling import pool
 from hateproto.training.config import TrainingConfig
@@ -72,6 +73,7 @@ class HateClassifier(nn.Module):
         self.config = config
         self.label_names = tuple(label_names)
         self.pooling = pooling or config.resolved_pooling(backbone.info.default_pooling)
+        self.pool_layers = check_pool_layers(config.pool_layers, backbone.num_layers)
         self.dev_metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.run_info: dict[str, Any] = {}
@@ -100,9 +102,10 @@ class HateClassifier(nn.Module):
                 config.lora_dropout,
                 config.lora_target_modules,
             )
+        check_pool_layers(config.pool_layers, backbone.num_layers)
         head = build_head(
             config.resolved_head(),
-            backbone.hidden_size,
+            backbone.hidden_size * len(config.pool_layers or [None]),
             num_labels=len(LABEL_NAMES),
             hidden_size=config.mlp_hidden_size,
             dropout=config.dropout,
@@ -133,13 +136,30 @@ class HateClassifier(nn.Module):
         """Logits ``[B, 2]`` from token ids (with mask) or from already pooled vectors."""
         if pooled is None:
             extra = {"use_cache": False} if self.backbone.family == "decoder" else {}
+            if self.pool_layers is not None:
+                extra["output_hidden_states"] = True
             out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra)
-            pooled = pool(out.last_hidden_state, attention_mask, self.pooling)
+            pooled = self._pool_output(out, attention_mask)
         return self.logits_from_pooled(pooled)
 
+    @property
+    def feature_size(self) -> int:
+        """Width of the head's input: ``H``, or ``H * len(pool_layers)``."""
+        return self.backbone.hidden_size * len(self.pool_layers or [None])
+
+    def _pool_output(self, out: Any, attention_mask: torch.Tensor | None) -> torch.Tensor:
+        """Pooled features of one encoder output (the last layer, or ``pool_layers``)."""
+        if self.pool_layers is None:
+            return pool(out.last_hidden_state, attention_mask, self.pooling)
+        layer_norm = self.backbone.info.default_layer_norm
+        states = self.backbone.layer_states(out.hidden_states, self.pool_layers, layer_norm)
+        pooled = [pool(state, attention_mask, self.pooling) for state in states]
+        return torch.cat([F.normalize(p, dim=-1) for p in pooled], dim=-1)
+
     def logits_from_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Head logits ``[B, 2]`` for pooled last-layer vectors ``[B, H]`` (for instance
-        ``Backbone.encode(texts, layers="last")[:, 0]`` of the same checkpoint)."""
+        """Head logits ``[B, 2]`` for pooled vectors ``[B, feature_size]`` (for instance
+        ``Backbone.encode(texts, layers="last")[:, 0]`` of the same checkpoint, or
+        :meth:`encode`'s output)."""
         weight = next(self.head.parameters())
         if pooled.is_inference() and torch.is_grad_enabled():
             pooled = pooled.clone()  # vectors from Backbone.encode (inference mode)
@@ -148,18 +168,21 @@ class HateClassifier(nn.Module):
     def encode(
         self, texts: Sequence[str], cache: bool = False, show_progress: bool = False
     ) -> torch.Tensor:
-        """Pooled last-layer vectors ``[N, H]`` (prefix applied, length-sorted batches)."""
+        """Pooled features ``[N, feature_size]`` (prefix applied, length-sorted batches): the
+        last layer's vectors, or each of ``pool_layers`` L2-normalised and concatenated."""
         with self._autocast():
             vectors = self.backbone.encode(
                 texts,
-                layers="last",
+                layers="last" if self.pool_layers is None else self.pool_layers,
                 pooling=self.pooling,
                 batch_size=self.config.eval_batch_size,
                 max_length=self.config.max_length,
                 show_progress=show_progress,
                 cache=cache,
             )
-        return vectors[:, 0]
+        if self.pool_layers is None:
+            return vectors[:, 0]
+        return F.normalize(vectors, dim=-1).flatten(1)
 
     def _autocast(self) -> Any:
         """bf16 autocast when configured; never in ``probe`` mode, whose cached features are
@@ -246,6 +269,7 @@ class HateClassifier(nn.Module):
             "head": head_spec(self.head),
             "label_names": list(self.label_names),
             "pooling": self.pooling,
+            "pool_layers": self.pool_layers,
             "prefix": info.prefix,
             "mode": mode,
             "base_model": self.base_model_reference(),
@@ -269,14 +293,18 @@ class HateClassifier(nn.Module):
         spec = meta["head"]
         head = cls._head_from_spec(spec, folder)
         backbone = Backbone.load(str(folder), dtype=dtype)
-        if spec["input_size"] != backbone.hidden_size:
+        pool_layers = meta.get("pool_layers", meta["training_config"].get("pool_layers"))
+        width = backbone.hidden_size * len(pool_layers or [None])
+        if spec["input_size"] != width:
             raise MismatchError(
                 f"{folder / CLASSIFIER_FILE}: head input size {spec['input_size']} does not match "
-                f"the backbone's hidden size {backbone.hidden_size}"
+                f"the backbone's hidden size {backbone.hidden_size} x {len(pool_layers or [None])} "
+                "pooled layer(s)"
             )
         _load_head_weights(head, folder / HEAD_FILE, spec)
+        mode = "full" if meta["mode"] == "lora" else meta["mode"]
         config = TrainingConfig.from_dict(
-            {**meta["training_config"], "mode": "full" if meta["mode"] == "lora" else meta["mode"]},
+            {**meta["training_config"], "mode": mode, "pool_layers": pool_layers},
             source=str(folder / CLASSIFIER_FILE),
         )
         clf = cls(
@@ -309,6 +337,20 @@ class HateClassifier(nn.Module):
                 f"this classifier predicts labels {list(self.label_names)}, but the data uses "
                 f"{list(expected)}"
             )
+
+
+def check_pool_layers(layers: Sequence[int] | None, num_layers: int) -> list[int] | None:
+    """``layers`` as a list, after checking each index is in ``0..num_layers`` (0 =
+    embeddings, ``num_layers`` = last); ``None`` stays ``None`` (the last layer alone)."""
+    if layers is None:
+        return None
+    bad = [i for i in layers if not 0 <= int(i) <= num_layers]
+    if bad or not layers:
+        raise ConfigError(
+            f"pool_layers {list(layers)}: every layer must be in 0..{num_layers} (0 = embeddings, "
+            f"{num_layers} = the last of this backbone's layers)"
+        )
+    return [int(i) for i in layers]
 
 
 def _freeze_unused_pooler(encoder: nn.Module) -> None:

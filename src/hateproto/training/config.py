@@ -76,6 +76,12 @@ class TrainingConfig(YamlConfig):
     preset: Preset = "classifier"
     head: HeadType | None = None
     pooling: str | None = None
+    pool_layers: list[int] | None = Field(
+        None,
+        min_length=1,
+        description="hidden layers to pool (0 = embeddings, L = last), each L2-normalised and "
+        "concatenated in this order; default: the last layer alone",
+    )
     prefix: str | None = None
     mode: Mode = "full"
     mlp_hidden_size: int | None = Field(None, ge=1, description="default: the backbone's width")

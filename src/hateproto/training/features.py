@@ -33,8 +33,15 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _feature_size(classifier: Any) -> int:
+    """Width of the classifier's :meth:`encode` vectors (``H`` or ``H * len(pool_layers)``)."""
+    size = getattr(classifier, "feature_size", None)
+    return int(size) if size is not None else int(classifier.backbone.hidden_size)
+
+
 class FeatureStore:
-    """Text -> pooled last-layer vector of a (frozen) :class:`HateClassifier`, cached on disk."""
+    """Text -> pooled features (:meth:`HateClassifier.encode`) of a (frozen)
+    :class:`HateClassifier`, cached on disk."""
 
     chunk_size: int = 16384
     """Texts encoded between two saves, so that an interrupted run keeps what it encoded."""
@@ -48,10 +55,13 @@ class FeatureStore:
             "prefix": classifier.backbone.info.prefix,
             "dtype": str(classifier.backbone.dtype),
         }
+        pool_layers = getattr(classifier, "pool_layers", None)
+        if pool_layers is not None:  # absent from the key otherwise: old caches stay valid
+            settings["pool_layers"] = list(pool_layers)
         key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:24]
         self.folder = (root or cache_dir() / "features") / key
         self._index: dict[str, int] = {}
-        self._vectors = np.zeros((0, classifier.backbone.hidden_size), dtype=np.float32)
+        self._vectors = np.zeros((0, _feature_size(classifier)), dtype=np.float32)
         self._load()
 
     def _load(self) -> None:
@@ -73,7 +83,8 @@ class FeatureStore:
         os.replace(tmp_index, self.folder / "index.json")
 
     def vectors(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """``[N, H]`` float32 vectors of ``texts`` (encoding only the ones not stored yet)."""
+        """``[N, feature_size]`` float32 vectors of ``texts`` (encoding only the ones not
+        stored yet)."""
         keys = [_text_key(t) for t in texts]
         missing: dict[str, str] = {}
         for key, text in zip(keys, texts, strict=True):
