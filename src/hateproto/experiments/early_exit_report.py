@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hateproto.experiments.early_exit import SWEEP_METHOD, TABLE4_METHODS
+from hateproto.experiments.early_exit_config import SWEEP_METHOD, TABLE4_METHODS
 from hateproto.experiments.results import atomic_write_text, save_figure
 from hateproto.optional import require
 

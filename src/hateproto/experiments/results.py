@@ -11,7 +11,8 @@ import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from hateproto.errors import ConfigError, HateprotoError
 from hateproto.outputs import atomic_write_text, remove_stale_temporaries
+from hateproto.paths import home_dir
 from hateproto.provenance import provenance
 
 Row = dict[str, Any]
@@ -106,6 +108,24 @@ class ResultStore:
         keys = {self._key(row) for row in rows}
         self.rows = [r for r in self.rows if self._key(r) not in keys] + rows
         atomic_write_text(self.path, json.dumps(self.rows, indent=1, default=_json_default))
+
+
+@contextmanager
+def locked(results: str | Path) -> Iterator[None]:
+    """An exclusive lock per results file, so that several runs (e.g. one per model) can add
+    rows to the same file without losing each other's."""
+    import fcntl
+    import hashlib
+
+    digest = hashlib.sha256(str(Path(results).resolve()).encode()).hexdigest()[:16]
+    path = home_dir() / "locks" / f"{digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _json_default(value: Any) -> Any:
