@@ -11,7 +11,11 @@ import torch
 
 from hateproto.errors import ModelError
 from hateproto.models import Backbone, last_token_index, pool
-from hateproto.models.backbone import resolve_model_reference
+from hateproto.models.references import (
+    backbone_reference,
+    portable_reference,
+    resolve_model_reference,
+)
 
 TEXTS = [
     "they are vermin",
@@ -153,6 +157,25 @@ def test_unfetched_alias_names_the_fetch_command(tmp_path, monkeypatch):
     monkeypatch.setenv("HATEPROTO_HOME", str(tmp_path))
     with pytest.raises(ModelError, match="hateproto models fetch mpnet"):
         Backbone.load("mpnet")
+
+
+def test_portable_reference_keeps_aliases_and_ids_and_makes_paths_absolute(
+    tiny_encoder_dir, tmp_path, monkeypatch
+):
+    tmp_path = tmp_path.resolve()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "minilm").mkdir()  # an alias stays an alias even beside a folder of that name
+    assert portable_reference("minilm") == "minilm"
+    assert portable_reference("some-org/some-model") == "some-org/some-model"
+    (tmp_path / "local" / "model").mkdir(parents=True)
+    assert portable_reference("local/model") == str(tmp_path / "local" / "model")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert portable_reference("~/local/model") == str(tmp_path / "local" / "model")
+    assert portable_reference("./missing/model") == "./missing/model"
+    backbone = Backbone.load(str(tiny_encoder_dir))
+    assert backbone_reference(backbone) == str(Path(tiny_encoder_dir).resolve())
+    backbone.info.name_or_path = "local/model"
+    assert backbone_reference(backbone) == str(tmp_path / "local" / "model")
 
 
 ST_POOLING_KEYS = {"cls": "pooling_mode_cls_token", "mean": "pooling_mode_mean_tokens"}

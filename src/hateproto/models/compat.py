@@ -9,6 +9,11 @@ name deprecated until 5.40), and ``inputs_embeds`` was ``input_embeds`` in 5.0. 
 reads the installed signature and passes each argument under the name it declares, so no caller
 has to know.
 
+Loading (:mod:`hateproto.models.loading`) asks two more things of ``transformers`` that are not
+part of its documented API, both answered here: which model types are masked-LM encoders
+(:func:`masked_lm_model_types`) and how to drop the quantizer a GGUF load leaves behind
+(:func:`drop_gguf_quantizer`).
+
 The exactness tests in ``tests/test_stepping.py`` (per-layer states equal to
 ``output_hidden_states``) guard every function here; ``bash scripts/test-newest-transformers``
 runs them against the newest release the version range in ``pyproject.toml`` allows.
@@ -29,7 +34,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from hateproto.errors import ModelError
@@ -108,3 +113,20 @@ def returned_cache(output: Any) -> Any:
         if value is not None:
             return value
     raise ModelError("the model returned no key/value cache although use_cache=True was passed")
+
+
+def masked_lm_model_types() -> Collection[str]:
+    """Model types (``config.model_type``) that ``transformers`` has a masked-LM class for:
+    the bidirectional encoders."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    return MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+
+def drop_gguf_quantizer(model: Any) -> None:
+    """Forget the quantizer ``transformers`` attaches to a model loaded from a GGUF file.
+
+    The GGUF weights are dequantized while they load, so the result is a plain model; without
+    the quantizer attribute it is treated as one.
+    """
+    model.hf_quantizer = None

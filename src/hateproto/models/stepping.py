@@ -12,8 +12,9 @@ changes between releases. Each supported architecture has a small adapter that k
 model embeds tokens, builds its attention masks (bidirectional for BERT and MPNet, causal and
 sliding-window for Llama and Gemma 3), its position inputs (MPNet's relative position bias,
 Llama's and Gemma's rotary embeddings: computed once for the full batch, then shared or
-row-sliced) and how one layer is called. Together with :mod:`hateproto.models.backbone` and
-:mod:`hateproto.models.compat`, this is the only module that touches ``transformers`` internals.
+row-sliced) and how one layer is called. Together with :mod:`hateproto.models.backbone`,
+:mod:`hateproto.models.layers` and :mod:`hateproto.models.compat`, this is the only module that
+touches ``transformers`` internals.
 
 Example:
     >>> runner = LayerRunner(backbone)                      # doctest: +SKIP
@@ -33,9 +34,11 @@ from typing import Any
 import torch
 
 from hateproto.errors import ModelError
-from hateproto.models.backbone import Backbone, LayerNorm, _final_norm
+from hateproto.models.backbone import Backbone
 from hateproto.models.compat import build_mask, gemma3_bidirectional_window
 from hateproto.models.device import to_device
+from hateproto.models.info import LayerNorm
+from hateproto.models.layers import final_norm_module
 from hateproto.models.pooling import pool
 
 Context = dict[str, Any]
@@ -107,7 +110,30 @@ class _Adapter:
         return hidden
 
 
-class _BertAdapter(_Adapter):
+class _EncoderAdapter(_Adapter):
+    """Bidirectional encoders with ``embeddings`` and ``encoder.layer`` (BERT, MPNet)."""
+
+    @property
+    def layers(self) -> torch.nn.ModuleList:
+        return self.model.encoder.layer
+
+    def _embed_with_mask(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token embeddings and the bidirectional attention mask built from the padding."""
+        from transformers.masking_utils import create_bidirectional_mask
+
+        hidden = self.model.embeddings(input_ids=input_ids)
+        mask = build_mask(
+            create_bidirectional_mask,
+            config=self.config,
+            inputs_embeds=hidden,
+            attention_mask=attention_mask,
+        )
+        return hidden, mask
+
+
+class _BertAdapter(_EncoderAdapter):
     """BERT family (MiniLM, E5, BERT): absolute positions, bidirectional padding mask."""
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -115,22 +141,10 @@ class _BertAdapter(_Adapter):
         if getattr(self.config, "is_decoder", False):
             raise ModelError("layer stepping supports BERT as an encoder only (is_decoder=True)")
 
-    @property
-    def layers(self) -> torch.nn.ModuleList:
-        return self.model.encoder.layer
-
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        from transformers.masking_utils import create_bidirectional_mask
-
-        hidden = self.model.embeddings(input_ids=input_ids)
-        mask = build_mask(
-            create_bidirectional_mask,
-            config=self.config,
-            inputs_embeds=hidden,
-            attention_mask=attention_mask,
-        )
+        hidden, mask = self._embed_with_mask(input_ids, attention_mask)
         return hidden, {"mask": mask}
 
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
@@ -138,25 +152,13 @@ class _BertAdapter(_Adapter):
         return out[0] if isinstance(out, tuple) else out
 
 
-class _MPNetAdapter(_Adapter):
+class _MPNetAdapter(_EncoderAdapter):
     """MPNet: bidirectional mask plus a relative position bias shared by every layer."""
-
-    @property
-    def layers(self) -> torch.nn.ModuleList:
-        return self.model.encoder.layer
 
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        from transformers.masking_utils import create_bidirectional_mask
-
-        hidden = self.model.embeddings(input_ids=input_ids)
-        mask = build_mask(
-            create_bidirectional_mask,
-            config=self.config,
-            inputs_embeds=hidden,
-            attention_mask=attention_mask,
-        )
+        hidden, mask = self._embed_with_mask(input_ids, attention_mask)
         # The bias depends only on positions: compute it for one row and broadcast it.
         bias = self.model.encoder.compute_position_bias(hidden[:1])
         return hidden, {"mask": mask, "position_bias": bias}
@@ -288,7 +290,7 @@ class LayerRunner:
         self.backbone = backbone
         self.adapter = _adapter_for(backbone)
         self.num_layers = backbone.num_layers
-        self._has_final_norm = _final_norm(backbone.model) is not None
+        self._has_final_norm = final_norm_module(backbone.model) is not None
 
     def start(self, batch: dict[str, torch.Tensor]) -> LayerState:
         """Embed a padded batch (``input_ids``, ``attention_mask``): the state at layer 0.
