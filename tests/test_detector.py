@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -85,6 +86,36 @@ def test_overrides_and_thresholds_survive_save(detector, tmp_path):
     assert calibrated.exit_thresholds() == {1: 5.0, 2: 0.0}
     assert {p.exit_layer for p in calibrated.score(TEXTS)} == {2}
     assert calibrated.info()["thresholds"] == {"1": 5.0, "2": 0.0}
+
+
+def test_replacing_thresholds_or_prototypes_gives_a_fresh_engine(detector):
+    fingerprint = detector.backbone.fingerprint
+    settings = DetectorSettings(early_exit=True)
+    late = ExitThresholds({1: 5.0, 2: 0.0}, 0.01, fingerprint)
+    eager = Detector(detector.backbone, detector.prototypes, thresholds=late, settings=settings)
+    engine = eager._engine()
+    assert eager._engine() is engine  # same settings and objects: the cached engine
+    assert {p.exit_layer for p in eager.score(TEXTS)} == {2}
+    eager.thresholds = ExitThresholds({1: 0.0, 2: 0.0}, 0.01, fingerprint)
+    assert eager._engine() is not engine
+    assert {p.exit_layer for p in eager.score(TEXTS)} == {1}
+    engine = eager._engine()
+    eager.thresholds = ExitThresholds(dict(eager.thresholds.finite()), 0.01, fingerprint)
+    assert eager._engine() is not engine  # an equal but new object is not trusted either
+    eager.thresholds = None  # the old thresholds may be freed: a new object can take its id
+    eager.thresholds = ExitThresholds({1: 5.0, 2: 0.0}, 0.01, fingerprint)
+    assert {p.exit_layer for p in eager.score(TEXTS)} == {2}
+    before = eager.predict(TEXTS)
+    engine = eager._engine()
+    swapped = copy.copy(eager.prototypes)  # the two class prototypes trade places
+    swapped.prototypes_ = eager.prototypes.prototypes_.flip(1)
+    eager.prototypes = swapped
+    assert eager._engine() is not engine
+    assert eager.predict(TEXTS).tolist() == (1 - before).tolist()
+    engine = eager._engine()
+    eager.settings = eager.settings.model_copy(update={"delta": 10.0})
+    assert eager._engine() is not engine
+    assert {p.exit_layer for p in eager.score(TEXTS)} == {3}
 
 
 def test_unknown_format_version_and_missing_folder(detector_dir, tmp_path):

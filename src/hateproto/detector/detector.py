@@ -9,60 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from hateproto.data.types import LABEL_NAMES
 from hateproto.detector.calibration import CALIBRATION_FILE, DetectorCalibration
-from hateproto.detector.components import (
-    THRESHOLDS_FILE,
-    ExitThresholds,
-    early_exit_engine,
-    fixed_layer_engine,
-    is_classifier_checkpoint,
-    load_classifier,
-    load_prototypes,
-    load_thresholds,
-    save_prototypes,
+from hateproto.detector.components import THRESHOLDS_FILE, ExitThresholds, save_prototypes
+from hateproto.detector.engines import EngineCache, build_engine
+from hateproto.detector.explanation import layer_explanations
+from hateproto.detector.loading import (
+    DetectorParts,
+    load_model,
+    parts_from_folder,
+    parts_from_model,
 )
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
 from hateproto.detector.neighbours import ExampleBank, nearest_examples
 from hateproto.detector.policy import policy_info
-from hateproto.detector.results import Explanation, LayerExplanation, Prediction
+from hateproto.detector.results import Explanation, Prediction
+from hateproto.detector.scoring import (
+    Scores,
+    score_at_last_layer,
+    score_with_head,
+    scores_from_engine,
+)
 from hateproto.detector.settings import DetectorSettings
-from hateproto.errors import HateprotoError, MismatchError, ModelError
+from hateproto.errors import HateprotoError, ModelError
 from hateproto.models.backbone import Backbone, validate_texts
-from hateproto.models.device import place
 from hateproto.prototypes import PrototypeClassifier
-from hateproto.prototypes.classifier import cosine_similarities
+
+__all__ = ["PROTOTYPES_DIR", "Detector", "Scores", "load_model"]
 
 PROTOTYPES_DIR = "prototypes"
-
-
-@dataclass
-class Scores:
-    """Decisions on a batch as arrays (the fast path behind :meth:`Detector.score`).
-
-    ``proba`` is ``[N, 2]`` (columns not_hate, hate); the others are ``[N]``.
-    """
-
-    labels: np.ndarray
-    proba: np.ndarray
-    margins: np.ndarray
-    exit_layers: np.ndarray
-
-    def predictions(self) -> list[Prediction]:
-        """One :class:`Prediction` per row."""
-        return [
-            Prediction.from_scores(label, proba[1], margin, layer)
-            for label, proba, margin, layer in zip(
-                self.labels, self.proba, self.margins, self.exit_layers, strict=True
-            )
-        ]
 
 
 class Detector:
@@ -103,8 +83,27 @@ class Detector:
         self.model_reference = model_reference or backbone.info.name_or_path
         self.calibration = calibration
         self.neighbours: ExampleBank | None = None
-        self._engine_cache: tuple[Any, Any] | None = None
+        self._engines = EngineCache()
         self._check_settings()
+
+    @classmethod
+    def from_parts(
+        cls,
+        parts: DetectorParts,
+        settings: DetectorSettings | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Detector:
+        """A detector from already loaded :class:`~hateproto.detector.loading.DetectorParts`."""
+        return cls(
+            parts.backbone,
+            parts.prototypes,
+            parts.classifier,
+            parts.thresholds,
+            settings,
+            metadata,
+            parts.reference,
+            parts.calibration,
+        )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -121,18 +120,7 @@ class Detector:
         model, the backbone the prototypes record is loaded.
         """
         settings = settings or DetectorSettings()
-        if model is None and prototypes is None:
-            raise ModelError("give a model, a prototypes folder, or both")
-        if model is None:
-            protos = load_prototypes(prototypes, None, settings.device)
-            backbone, classifier = protos.backbone, None
-            model = protos.backbone.info.name_or_path
-        else:
-            with_head = prototypes is None or is_classifier_checkpoint(model)
-            backbone, classifier = load_model(model, settings.dtype, with_head, settings.device)
-            protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
-        exits = load_thresholds(thresholds, backbone.fingerprint) if thresholds else None
-        return cls(backbone, protos, classifier, exits, settings, model_reference=model)
+        return cls.from_parts(parts_from_model(model, prototypes, settings, thresholds), settings)
 
     @classmethod
     def from_pretrained(
@@ -151,31 +139,9 @@ class Detector:
         settings = DetectorSettings.from_dict(
             {**manifest.settings.model_dump(), **overrides}, source=f"{folder} settings"
         )
-        reference = model or manifest.model.reference
-        with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
-        backbone, classifier = load_model(
-            reference, settings.dtype, with_head=with_head, device=settings.device
-        )
-        if backbone.fingerprint != manifest.model.fingerprint:
-            raise MismatchError(
-                f"{folder}: the detector was built on weights with fingerprint "
-                f"{manifest.model.fingerprint}, but {reference} has {backbone.fingerprint}"
-            )
-        protos = (
-            load_prototypes(folder / manifest.prototypes, backbone) if manifest.prototypes else None
-        )
-        exits = (
-            load_thresholds(folder / manifest.thresholds, backbone.fingerprint)
-            if manifest.thresholds
-            else None
-        )
-        calibration = None
-        if manifest.calibration:
-            calibration = DetectorCalibration.load(folder / manifest.calibration)
-        detector = cls(
-            backbone, protos, classifier, exits, settings, manifest.metadata, reference, calibration
-        )
-        detector.neighbours = ExampleBank.load(folder, backbone.fingerprint)
+        parts = parts_from_folder(folder, manifest, settings, model)
+        detector = cls.from_parts(parts, settings, manifest.metadata)
+        detector.neighbours = ExampleBank.load(folder, parts.backbone.fingerprint)
         return detector
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -316,16 +282,13 @@ class Detector:
     def _raw_scores(self, texts: list[str]) -> Scores:
         engine = self._engine()
         if engine == "head":
-            return self._score_with_head(texts)
+            return score_with_head(self.classifier, texts, self.backbone.num_layers)
         if engine == "last_layer":
-            return self._score_at_last_layer(texts)
-        result = engine.run(texts)
-        return Scores(
-            labels=np.asarray(result.labels),
-            proba=_as_binary_proba(np.asarray(result.proba), np.asarray(result.classes)),
-            margins=np.asarray(result.margins, dtype=np.float64),
-            exit_layers=np.asarray(result.exit_layers),
-        )
+            assert self.prototypes is not None
+            return score_at_last_layer(
+                self.backbone, self.prototypes, texts, self.settings.batch_size, self.max_length
+            )
+        return scores_from_engine(engine.run(texts))
 
     def score(self, texts: Sequence[str]) -> list[Prediction]:
         """One :class:`Prediction` (label, hate probability, margin, exit layer) per text."""
@@ -359,22 +322,7 @@ class Detector:
                 "(build one with prototypes: `hateproto detector build`)"
             )
         vectors = self._encode(validate_texts([text]))
-        sims = self.prototypes.similarities_from_vectors(vectors)[0]
-        exits = self.exit_thresholds()
-        names = [LABEL_NAMES[int(c)] for c in self.prototypes.classes_]
-        layers = []
-        for position, layer in enumerate(self.prototypes.layers):
-            row = sims[position]
-            top2 = row.topk(2).values
-            layers.append(
-                LayerExplanation(
-                    layer=layer,
-                    similarities={n: float(v) for n, v in zip(names, row.tolist(), strict=True)},
-                    margin=float(top2[0] - top2[1]),
-                    label=names[int(row.argmax())],
-                    threshold=None if exits is None else exits.get(layer),
-                )
-            )
+        layers = layer_explanations(self.prototypes, vectors, self.exit_thresholds())
         neighbours = nearest_examples(self, vectors[0], k)
         return Explanation(text, self.predict_one(text), self.decision_layer, layers, neighbours)
 
@@ -391,62 +339,18 @@ class Detector:
         )
 
     def _engine(self) -> Any:
-        """The layer-by-layer engine for the current settings, or ``"head"`` / ``"last_layer"``
-        when the whole model runs anyway (a plain forward pass is faster then). Rebuilt when
-        settings or thresholds change."""
-        key = (self.settings.model_dump_json(), id(self.thresholds), id(self.prototypes))
-        if self._engine_cache is not None and self._engine_cache[0] == key:
-            return self._engine_cache[1]
-        exits = self.exit_thresholds()
-        batch, length = self.settings.batch_size, self.max_length
-        if exits is not None:
+        """The engine for the current settings (:func:`.engines.build_engine`); rebuilt when
+        the settings change or :attr:`thresholds`, :attr:`prototypes` or :attr:`classifier`
+        is replaced by another object (:class:`.engines.EngineCache`)."""
+        parts = (self.thresholds, self.prototypes, self.classifier)
+        engine = self._engines.get(self.settings, parts)
+        if engine is None:
             head = self.classifier if self.decides_with == "head" else None
-            engine = early_exit_engine(
-                self.prototypes, exits, head, batch, length, self.settings.min_exit_layer
-            )
-        elif self.decides_with == "head":
-            engine = "head"
-        elif self.decision_layer == self.backbone.num_layers:
-            engine = "last_layer"
-        else:
-            engine = fixed_layer_engine(self.prototypes, self.decision_layer, batch, length)
-        self._engine_cache = (key, engine)
+            exits, depth = self.exit_thresholds(), self.backbone.num_layers
+            args = (self.decision_layer, depth, self.settings, self.max_length)
+            engine = build_engine(self.prototypes, head, exits, *args)
+            self._engines.put(self.settings, parts, engine)
         return engine
-
-    def _score_at_last_layer(self, texts: list[str]) -> Scores:
-        """Prototypes of the last layer after one plain forward pass."""
-        assert self.prototypes is not None
-        last = self.backbone.num_layers
-        position = self.prototypes.layers.index(last)
-        vectors = self.backbone.encode(
-            texts,
-            layers=[last],
-            pooling=self.prototypes.pooling,
-            layer_norm=self.prototypes.layer_norm,
-            batch_size=self.settings.batch_size,
-            max_length=self.max_length,
-        )
-        sims = cosine_similarities(vectors, self.prototypes.prototypes_[position : position + 1])
-        sims = sims[:, 0].double()
-        top2 = sims.topk(2, dim=-1).values
-        proba = torch.softmax(sims / self.prototypes.temperature, dim=-1).numpy()
-        classes = np.asarray(self.prototypes.classes_)
-        return Scores(
-            labels=classes[sims.argmax(-1).numpy()],
-            proba=_as_binary_proba(proba, classes),
-            margins=(top2[:, 0] - top2[:, 1]).numpy(),
-            exit_layers=np.full(len(texts), last),
-        )
-
-    def _score_with_head(self, texts: list[str]) -> Scores:
-        proba = np.asarray(self.classifier.predict_proba(texts), dtype=np.float64)
-        ordered = np.sort(proba, axis=1)
-        return Scores(
-            labels=proba.argmax(axis=1),
-            proba=proba,
-            margins=ordered[:, -1] - ordered[:, -2],
-            exit_layers=np.full(len(texts), self.backbone.num_layers),
-        )
 
     def _check_settings(self) -> None:
         if self.decides_with == "head" and self.classifier is None:
@@ -471,22 +375,6 @@ class Detector:
             )
 
 
-def load_model(
-    reference: str, dtype: str, with_head: bool, device: str | None = None
-) -> tuple[Backbone, Any | None]:
-    """Load ``reference`` as a backbone, or as a classifier (and its backbone) if asked, on
-    ``device`` (default: ``$HATEPROTO_DEVICE`` or ``auto``)."""
-    if with_head:
-        if not is_classifier_checkpoint(reference):
-            raise ModelError(
-                f"{reference} has no classification head (hateproto_classifier.json); give "
-                "prototypes too (--prototypes DIR) or use a fine-tuned classifier checkpoint"
-            )
-        classifier = place(load_classifier(reference, dtype), device)
-        return classifier.backbone, classifier
-    return Backbone.load(reference, dtype=dtype, device=device), None
-
-
 def _portable_reference(reference: str) -> str:
     """Keep aliases and hub ids as they are; turn local paths into absolute ones."""
     from hateproto.models.fetch import DEFAULT_MODELS
@@ -495,11 +383,3 @@ def _portable_reference(reference: str) -> str:
         return reference
     path = Path(reference).expanduser()
     return str(path.resolve()) if path.exists() else reference
-
-
-def _as_binary_proba(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Columns (not hate, hate) from columns in ``classes`` order."""
-    out = np.zeros((len(proba), 2), dtype=np.float64)
-    for column, cls in enumerate(classes):
-        out[:, int(cls)] = proba[:, column]
-    return out
