@@ -38,6 +38,7 @@ from hateproto.detector.scoring import (
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, ModelError
 from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.references import portable_reference
 from hateproto.prototypes import PrototypeClassifier
 
 __all__ = ["PROTOTYPES_DIR", "Detector", "Scores", "load_model"]
@@ -179,7 +180,7 @@ class Detector:
             hateproto_version=hateproto_version(),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model=ModelRecord(
-                reference=_portable_reference(self.model_reference),
+                reference=portable_reference(self.model_reference),
                 kind="classifier" if self.classifier is not None else "backbone",
                 fingerprint=self.backbone.fingerprint,
                 family=info.family,
@@ -373,13 +374,3 @@ class Detector:
                 "early exit needs a margin threshold: pass delta (--delta X) or use a detector "
                 "with calibrated thresholds"
             )
-
-
-def _portable_reference(reference: str) -> str:
-    """Keep aliases and hub ids as they are; turn local paths into absolute ones."""
-    from hateproto.models.fetch import DEFAULT_MODELS
-
-    if reference in DEFAULT_MODELS:
-        return reference
-    path = Path(reference).expanduser()
-    return str(path.resolve()) if path.exists() else reference
