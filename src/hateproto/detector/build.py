@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from hateproto.data.types import LabeledTexts
-from hateproto.detector.components import ExitThresholds, is_classifier_checkpoint
-from hateproto.detector.detector import Detector, load_model
+from hateproto.detector.components import ExitThresholds
+from hateproto.detector.detector import Detector
+from hateproto.detector.loading import load_model
 from hateproto.detector.settings import DetectorSettings
 from hateproto.early_exit import calibrate_deltas
+from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import HateprotoError
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.selection import choose_layer
