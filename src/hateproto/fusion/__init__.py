@@ -14,19 +14,8 @@ Example:
     >>> clf = HateClassifier.from_config(cfg).fit(train, dev)                  # doctest: +SKIP
 """
 
-from typing import Any
-
+from hateproto.fusion.classifier import FusionClassifier
 from hateproto.fusion.config import FusionConfig
 from hateproto.fusion.heads import FUSION_METHODS, FusionHead
 
 __all__ = ["FUSION_METHODS", "FusionClassifier", "FusionConfig", "FusionHead"]
-
-
-def __getattr__(name: str) -> Any:
-    # FusionClassifier imports hateproto.training, whose config imports FusionConfig: load the
-    # classifier lazily to keep that import cycle-free.
-    if name == "FusionClassifier":
-        from hateproto.fusion.classifier import FusionClassifier
-
-        return FusionClassifier
-    raise AttributeError(f"module 'hateproto.fusion' has no attribute {name!r}")

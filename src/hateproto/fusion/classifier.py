@@ -39,6 +39,7 @@ from hateproto.training.classifier import (
     HateClassifier,
 )
 from hateproto.training.config import TrainingConfig
+from hateproto.training.registry import register_classifier_type
 
 EMPTY_CONTEXT = "no explanation"
 """Encoded in place of a context the LM left empty (encoders reject empty texts)."""
@@ -226,3 +227,6 @@ def _fusion(config: TrainingConfig) -> FusionConfig:
     if config.fusion is None:
         raise ConfigError("a FusionClassifier needs a TrainingConfig with a 'fusion' section")
     return config.fusion
+
+
+register_classifier_type("fusion", FusionClassifier, FusionConfig)

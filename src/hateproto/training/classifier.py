@@ -36,6 +36,7 @@ from hateproto.models.pooling import pool
 from hateproto.training.config import TrainingConfig
 from hateproto.training.heads import build_head, head_spec
 from hateproto.training.lora import apply_lora
+from hateproto.training.registry import classifier_type, section_classifier
 
 CLASSIFIER_FILE = "hateproto_classifier.json"
 HEAD_FILE = "head.safetensors"
@@ -85,10 +86,9 @@ class HateClassifier(nn.Module):
     @classmethod
     def from_config(cls, config: TrainingConfig) -> HateClassifier:
         """Load the backbone and build a freshly initialised head (and LoRA adapter)."""
-        if config.fusion is not None and cls is HateClassifier:
-            from hateproto.fusion.classifier import FusionClassifier
-
-            return FusionClassifier.from_config(config)
+        extension = section_classifier(config) if cls is HateClassifier else None
+        if extension is not None:  # e.g. a FusionClassifier for a `fusion` section
+            return extension.from_config(config)
         torch.manual_seed(config.seed)
         backbone = Backbone.load(config.backbone, dtype=config.dtype)
         pooling = config.resolved_pooling(backbone.info.default_pooling)
@@ -286,10 +286,9 @@ class HateClassifier(nn.Module):
         """Load a checkpoint folder (LoRA adapters are merged into the backbone)."""
         folder = Path(folder).expanduser()
         meta = read_classifier_meta(folder)
-        if meta["head"].get("type") == "fusion" and cls is HateClassifier:
-            from hateproto.fusion.classifier import FusionClassifier
-
-            return FusionClassifier.from_pretrained(folder, dtype)
+        extension = classifier_type(meta["head"].get("type")) if cls is HateClassifier else None
+        if extension is not None:  # a head type registered by an extension (fusion)
+            return extension.from_pretrained(folder, dtype)
         spec = meta["head"]
         head = cls._head_from_spec(spec, folder)
         backbone = Backbone.load(str(folder), dtype=dtype)

@@ -15,13 +15,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hateproto.config import YamlConfig
-from hateproto.fusion.config import FusionConfig
 from hateproto.models.pooling import POOLINGS
+from hateproto.training.registry import validate_section
 
 EMBEDDING_PREFIX = "Instruct: classify the following in no hate or hate.\nQuery: "
 """The instruction the embedding paper prepends to every text."""
@@ -108,11 +108,19 @@ class TrainingConfig(YamlConfig):
     dtype: Literal["float32", "bfloat16"] = "float32"
     log_every: int = Field(20, ge=1, description="write the step loss to the log every N steps")
     show_progress: bool = True
-    fusion: FusionConfig | None = Field(
-        None, description="context + emotion fusion head (a FusionClassifier) instead of head"
+    fusion: Any = Field(
+        None,
+        description="context + emotion fusion head (a FusionClassifier) instead of head; "
+        "validated as hateproto.fusion.FusionConfig",
     )
     data: DataConfig | None = Field(None, description="used by `hateproto train`")
     output_dir: str | None = Field(None, description="used by `hateproto train`")
+
+    @field_validator("fusion", mode="before")
+    @classmethod
+    def _validate_fusion(cls, value: Any) -> Any:
+        """The ``fusion`` section, validated by the model its extension registers."""
+        return validate_section("fusion", value)
 
     @model_validator(mode="after")
     def _check_pooling(self) -> TrainingConfig:

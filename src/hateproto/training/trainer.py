@@ -16,7 +16,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -26,9 +26,38 @@ from hateproto.data import LabeledTexts
 from hateproto.evaluation import classification_metrics
 from hateproto.progress import progress_bar
 from hateproto.training.batching import feature_loader, token_loader
-from hateproto.training.classifier import HateClassifier
 from hateproto.training.config import TrainingConfig
 from hateproto.training.data import check_training_data
+
+
+class TrainableClassifier(Protocol):
+    """What the trainer uses of a classifier: a :class:`~hateproto.training.HateClassifier`
+    (or subclass) is one; typed structurally so that this module does not import it."""
+
+    backbone: Any
+    dev_metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+
+    def encode(self, texts: Any, cache: bool = False, show_progress: bool = False) -> Any:
+        """Pooled features of ``texts``."""
+
+    def proba_from_pooled(self, pooled: torch.Tensor) -> np.ndarray:
+        """Class probabilities of pooled features."""
+
+    def named_parameters(self) -> Any:
+        """The module's named parameters."""
+
+    def parameters(self) -> Any:
+        """The module's parameters."""
+
+    def eval(self) -> Any:
+        """Evaluation mode."""
+
+    def train(self, mode: bool = True) -> Any:
+        """Training mode."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Forward pass."""
 
 
 @dataclass
@@ -80,7 +109,7 @@ class RunLog:
             handle.write(line + "\n")
 
 
-def _param_groups(clf: HateClassifier, config: TrainingConfig) -> list[dict[str, Any]]:
+def _param_groups(clf: TrainableClassifier, config: TrainingConfig) -> list[dict[str, Any]]:
     """AdamW groups: no weight decay on biases and norms; the head may have its own rate."""
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, param in clf.named_parameters():
@@ -108,11 +137,11 @@ def _adamw(groups: list[dict[str, Any]], lr: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(groups, lr=lr)
 
 
-def _snapshot(clf: HateClassifier) -> dict[str, torch.Tensor]:
+def _snapshot(clf: TrainableClassifier) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in clf.named_parameters() if p.requires_grad}
 
 
-def _restore(clf: HateClassifier, snapshot: dict[str, torch.Tensor]) -> None:
+def _restore(clf: TrainableClassifier, snapshot: dict[str, torch.Tensor]) -> None:
     with torch.no_grad():
         for name, param in clf.named_parameters():
             if name in snapshot:
@@ -148,7 +177,7 @@ class Trainer:
         return self.accelerator
 
     # ------------------------------------------------------------------ data
-    def _loader(self, clf: HateClassifier, data: LabeledTexts, show: bool) -> Any:
+    def _loader(self, clf: TrainableClassifier, data: LabeledTexts, show: bool) -> Any:
         cfg = self.config
         if callable(getattr(clf, "training_loader", None)):  # e.g. FusionClassifier
             return clf.training_loader(data, cfg, show)
@@ -161,7 +190,7 @@ class Trainer:
         )
 
     def evaluate(
-        self, clf: HateClassifier, data: LabeledTexts, weights: torch.Tensor | None = None
+        self, clf: TrainableClassifier, data: LabeledTexts, weights: torch.Tensor | None = None
     ) -> dict[str, Any]:
         """Metrics (and weighted cross-entropy ``loss``) of ``clf`` on ``data``."""
         cache = self.config.mode == "probe"
@@ -175,7 +204,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ loop
     def fit(
-        self, clf: HateClassifier, train: LabeledTexts, dev: LabeledTexts | None = None
+        self, clf: TrainableClassifier, train: LabeledTexts, dev: LabeledTexts | None = None
     ) -> TrainResult:
         """Train ``clf`` in place; returns the history and the kept epoch's dev metrics."""
         cfg = self.config
@@ -239,7 +268,7 @@ class Trainer:
     def _epoch(
         self,
         model: nn.Module,
-        clf: HateClassifier,
+        clf: TrainableClassifier,
         loader: Any,
         optimizer: Any,
         scheduler: Any,
