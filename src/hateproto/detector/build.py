@@ -15,6 +15,7 @@ from hateproto.early_exit import calibrate_deltas
 from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import HateprotoError
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.prototypes.classifier import similarity_margin
 from hateproto.prototypes.selection import choose_layer
 
 #: Largest macro-F1 loss budget accepted, in F1 units (1 = any loss; the command line
@@ -113,8 +114,7 @@ def calibrate_thresholds(
     last = detector.backbone.num_layers
     sims = protos.similarities_from_vectors(protos.encode(dev.texts, show_progress)).double()
     positions = [i for i, layer in enumerate(protos.layers) if layer < last]
-    top2 = sims.topk(2, dim=-1).values
-    margins = (top2[..., 0] - top2[..., 1])[:, positions].numpy()
+    margins = similarity_margin(sims)[:, positions]
     preds = protos.classes_[sims.argmax(-1).numpy()]
     if detector.decides_with == "head":
         final = np.asarray(detector.classifier.predict(dev.texts))
