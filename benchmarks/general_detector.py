@@ -37,7 +37,6 @@ import numpy as np
 from hateproto.audit import build_suite, summarise
 from hateproto.data import load_benchmark
 from hateproto.data.augment import counterfactual_augment
-from hateproto.data.groups import canonical_group
 from hateproto.data.mixture import load_mixture, parse_sources, select_rows
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector
@@ -49,13 +48,13 @@ from hateproto.evaluation.calibration import (
     expected_calibration_error,
     reliability_curve,
 )
+from hateproto.evaluation.groups import group_fpr
 from hateproto.experiments.results import atomic_write_text
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, TrainingConfig
 from hateproto.training.features import FeatureStore
 
 HP_TESTS = ("ihc", "olid", "hatexplain", "sbic")
-MIN_GROUP = 20  # groups with fewer neutral posts are not reported
 
 
 @dataclass
@@ -76,30 +75,6 @@ class Fitted:
 
     def proba(self, texts: list[str]) -> np.ndarray:
         return self.calibrator.transform(self.raw(texts))
-
-
-def group_fpr(data: LabeledTexts, predicted: np.ndarray) -> dict[str, Any]:
-    """False-positive rate on non-hateful posts that name a group, overall and per group."""
-    if not len(data.metadata) or "target" not in data.metadata:
-        return {}
-    groups = [canonical_group(t) for t in data.metadata["target"].tolist()]
-    neutral = [
-        (g, p) for g, p, y in zip(groups, predicted, data.labels, strict=True) if g and not y
-    ]
-    if not neutral:
-        return {}
-    per_group = {}
-    for group in sorted({g for g, _ in neutral}):
-        flags = [p for g, p in neutral if g == group]
-        if len(flags) >= MIN_GROUP:
-            per_group[group] = {"fpr": float(np.mean(flags)), "n": len(flags)}
-    rates = [v["fpr"] for v in per_group.values()]
-    return {
-        "fpr_identity_neutral": float(np.mean([p for _, p in neutral])),
-        "n_identity_neutral": len(neutral),
-        "fpr_per_group": per_group,
-        "fpr_group_spread": float(max(rates) - min(rates)) if len(rates) > 1 else None,
-    }
 
 
 def evaluate(fitted: Fitted, test: LabeledTexts, test_name: str) -> dict[str, Any]:

@@ -132,10 +132,11 @@ def build(
     recipe: str | None = typer.Option(
         None,
         help="'general': train the general detector on all six benchmarks (about 35 minutes on "
-        "a 2-core CPU; see docs/general-detector.md). Ignores the prototype options above.",
+        "a 2-core CPU; see docs/general-detector.md); 'quickstart': the README's IHC probe "
+        "(about 2 minutes). Ignores the prototype options above.",
     ),
     recipe_config: Path | None = typer.Option(
-        None, help="YAML overriding fields of the recipe (see hateproto/configs/general.yaml)."
+        None, help="YAML overriding fields of the recipe (see hateproto/configs/<recipe>.yaml)."
     ),
     checkpoint: Path | None = typer.Option(
         None, help="With --recipe: reuse this trained checkpoint instead of training."

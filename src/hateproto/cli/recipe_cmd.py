@@ -1,4 +1,4 @@
-"""``hateproto detector build --recipe general``: the general detector in one command."""
+"""``hateproto detector build --recipe NAME``: a packaged recipe's detector in one command."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from rich.console import Console
 
 from hateproto.errors import ConfigError
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
-
-RECIPES = ("general",)
 
 
 def build_from_recipe(
@@ -23,7 +21,7 @@ def build_from_recipe(
     console: Console,
 ) -> None:
     """Train (or reuse ``checkpoint``), build, calibrate and write the recipe's detector."""
-    from hateproto.detector.recipe import GeneralRecipe, build_general_detector
+    from hateproto.detector.recipe import RECIPES, GeneralRecipe, build_general_detector
 
     if recipe not in RECIPES:
         raise ConfigError(f"--recipe {recipe}: unknown recipe; known: {', '.join(RECIPES)}")
@@ -43,7 +41,7 @@ def build_from_recipe(
         if not recipe_config.is_file():
             raise ConfigError(f"--recipe-config {recipe_config}: file not found")
         overrides = {**(yaml.safe_load(recipe_config.read_text()) or {}), **overrides}
-    settings = GeneralRecipe.default(**overrides)
+    settings = GeneralRecipe.default(recipe, **overrides)
     detector = build_general_detector(
         settings, checkpoint, echo=lambda message: console.print(message, highlight=False)
     )

@@ -121,10 +121,19 @@ def _with_meta(data: LabeledTexts, source: str) -> LabeledTexts:
 
 
 def _load_source(
-    source: Source, data_dir: str | Path | None, seed: int, columns: tuple[str, str]
+    source: Source,
+    data_dir: str | Path | None,
+    seed: int,
+    columns: tuple[str, str],
+    protocol: str = "general",
 ) -> dict[str, LabeledTexts]:
     if not source.is_file:
-        splits = {s: load_general(source.name, s, data_dir) for s in ("train", "dev", "test")}
+        splits = {
+            s: load_general(source.name, s, data_dir)
+            if protocol == "general"
+            else load_benchmark(source.name, s, protocol, data_dir)
+            for s in ("train", "dev", "test")
+        }
     else:
         table = load_table(source.name, columns[0], columns[1], split="all")
         splits = _split_table(table, seed)
@@ -223,6 +232,7 @@ def load_mixture(
     max_dev_per_source: int | None = 2000,
     text_column: str = "text",
     label_column: str = "label",
+    protocol: str = "general",
 ) -> Mixture:
     """Train, dev and per-source test sets of a mixture (see the module docstring).
 
@@ -231,8 +241,11 @@ def load_mixture(
         max_dev_per_source: stratified cap on each source's dev rows (dev is used for model
             selection and calibration; ``None`` keeps all).
         text_column, label_column: columns of user files.
+        protocol: labels and splits of the benchmark sources: ``general`` (one definition of
+            hate for all six) or one of the papers' protocols, such as ``hateprototypes``.
     """
-    loaded = {s.name: _load_source(s, data_dir, seed, (text_column, label_column)) for s in sources}
+    columns = (text_column, label_column)
+    loaded = {s.name: _load_source(s, data_dir, seed, columns, protocol) for s in sources}
     test_keys = {_key(t) for splits in loaded.values() for t in splits["test"].texts}
     test_keys |= _benchmark_test_keys([s.name for s in sources if not s.is_file], data_dir)
     dev_keys = {_key(t) for splits in loaded.values() for t in splits["dev"].texts}

@@ -44,12 +44,16 @@ from hateproto.detector.build import build_detector
 from hateproto.detector.calibration import calibrate_detector
 from hateproto.detector.detector import Detector
 from hateproto.detector.settings import DetectorSettings
+from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
 from hateproto.paths import home_dir
 from hateproto.training import HateClassifier, Trainer, TrainingConfig
 from hateproto.training.features import FeatureStore
 
 Echo = Callable[[str], None]
+
+RECIPES = ("general", "quickstart")
+"""Recipes packaged in ``hateproto/configs`` (``<name>.yaml``)."""
 
 
 class GeneralRecipe(YamlConfig):
@@ -61,6 +65,9 @@ class GeneralRecipe(YamlConfig):
         description="sources with sampling weights (see hateproto.data.mixture)",
     )
     data_dir: str | None = None
+    protocol: str = Field(
+        "general", description="labels of benchmark sources: general or a paper's protocol"
+    )
     mode: Literal["probe", "full"] = "full"
     dtype: Literal["float32", "bfloat16"] = "bfloat16"
     counterfactual_copies: int = Field(1, ge=0)
@@ -71,7 +78,10 @@ class GeneralRecipe(YamlConfig):
     learning_rate: float = Field(5e-5, gt=0, description="full: learning rate")
     max_train_examples: int | None = Field(40000, ge=2, description="full: stratified cap")
     max_length: int = Field(96, ge=8)
-    max_dev_per_source: int = Field(2000, ge=10)
+    pool_layers: list[int] | None = Field(
+        None, description="pool these layers (normalised, concatenated) instead of the last"
+    )
+    max_dev_per_source: int | None = Field(2000, ge=10, description="None: all dev rows")
     per_class: int = Field(500, ge=1, description="prototype examples per class")
     calibration: Literal["platt", "isotonic"] = "platt"
     target_precision: float | None = Field(None, gt=0, le=1)
@@ -79,12 +89,14 @@ class GeneralRecipe(YamlConfig):
     seed: int = 0
 
     @classmethod
-    def default(cls, **overrides: Any) -> GeneralRecipe:
-        """The packaged ``configs/general.yaml`` with ``overrides`` applied."""
-        text = resources.files("hateproto.configs").joinpath("general.yaml").read_text()
+    def default(cls, name: str = "general", **overrides: Any) -> GeneralRecipe:
+        """The packaged recipe ``configs/<name>.yaml`` with ``overrides`` applied."""
+        if name not in RECIPES:
+            raise ConfigError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
+        text = resources.files("hateproto.configs").joinpath(f"{name}.yaml").read_text()
         import yaml
 
-        return cls.from_dict({**yaml.safe_load(text), **overrides}, source="general.yaml")
+        return cls.from_dict({**yaml.safe_load(text), **overrides}, source=f"{name}.yaml")
 
     def key(self) -> str:
         """A short hash of the settings that determine the trained model."""
@@ -102,6 +114,7 @@ def _training_config(recipe: GeneralRecipe) -> TrainingConfig:
         epochs=recipe.epochs,
         learning_rate=recipe.learning_rate,
         max_length=recipe.max_length,
+        pool_layers=recipe.pool_layers,
         seed=recipe.seed,
         show_progress=False,
     )
@@ -188,11 +201,17 @@ def build_general_detector(
     """Run the whole recipe (or reuse a trained ``checkpoint``) and return the detector."""
     sources = parse_sources(recipe.data)
     echo(f"loading {', '.join(f'{s.name} (x{s.weight:g})' for s in sources)}")
-    mixture = load_mixture(sources, recipe.data_dir, recipe.seed, recipe.max_dev_per_source)
+    mixture = load_mixture(
+        sources,
+        recipe.data_dir,
+        recipe.seed,
+        recipe.max_dev_per_source,
+        protocol=recipe.protocol,
+    )
     facts: dict[str, Any] = {}
     if checkpoint is None:
         classifier, facts = train_general_model(recipe, mixture, echo)
-        checkpoint = home_dir() / "checkpoints" / f"general-{recipe.key()}"
+        checkpoint = home_dir() / "checkpoints" / f"recipe-{recipe.key()}"
         classifier.save_pretrained(checkpoint)
         echo(f"model saved to {checkpoint}")
     settings = DetectorSettings(dtype=recipe.dtype, max_length=recipe.max_length)
