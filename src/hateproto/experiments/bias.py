@@ -23,25 +23,11 @@ from rich.console import Console
 
 from hateproto.data import sample_per_class
 from hateproto.data.types import LabeledTexts
-from hateproto.experiments.common import (
-    ExperimentConfig,
-    ScoredModel,
-    check_datasets,
-    eval_split,
-    load_scored_model,
-    load_split,
-    output_path,
-    prototype_sample,
-)
-from hateproto.experiments.results import (
-    ResultStore,
-    atomic_write_text,
-    markdown_matrix,
-    markdown_table,
-    save_figure,
-)
+from hateproto.experiments import common
+from hateproto.experiments.common import ExperimentConfig, ScoredModel, load_scored_model
+from hateproto.experiments.plots import grouped_bars
+from hateproto.experiments.results import atomic_write_text, markdown_matrix, markdown_table
 from hateproto.experiments.transfer import prototype_scores
-from hateproto.optional import require
 
 Row = dict[str, Any]
 KEYS = ("model", "finetune_dataset", "seed", "dataset", "method", "group")
@@ -86,11 +72,11 @@ def rates(preds: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 def model_rows(model: ScoredModel, config: GroupBiasConfig, dataset: str) -> list[Row]:
     """FPR and recall per group and method for one model and dataset."""
-    train = load_split(config, dataset, "train")
-    test = eval_split(config, dataset)
+    train = common.load_split(config, dataset, "train")
+    test = common.eval_split(config, dataset)
     groups = eligible_groups(train, test, config)
     vectors = model.encode(test.texts)
-    general = prototype_sample(config, dataset, model.spec.seed)
+    general = common.prototype_sample(config, dataset, model.spec.seed)
     preds = {
         "general_prototypes": prototype_scores(
             model.encode(general.texts), general.labels, vectors
@@ -165,46 +151,29 @@ def spread_rows(rows: list[Row]) -> list[Row]:
 
 def plot(rows: list[Row], path: Any) -> None:
     """Grouped bars: FPR per target group for every setting."""
-    matplotlib = require("matplotlib", extra="plots", purpose="figures")
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    groups = list(dict.fromkeys(r["group"] for r in rows))
-    settings = list(dict.fromkeys(r["setting"] for r in rows))
-    fig, ax = plt.subplots(figsize=(1.0 * len(groups) + 4, 4))
-    width = 0.8 / max(1, len(settings))
-    for j, setting in enumerate(settings):
-        values = []
-        for g in groups:
-            cell = [
-                r["false_positive_rate"]
-                for r in rows
-                if r["group"] == g and r["setting"] == setting
-            ]  # noqa: E127
-            values.append(100 * float(np.mean(cell)) if cell else 0.0)
-        ax.bar(np.arange(len(groups)) + j * width, values, width, label=setting)
-    ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups, rotation=30, ha="right")
-    ax.set_ylabel("false-positive rate on neutral posts (%)")
-    ax.set_title("Per-target-group false-positive rate")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-    save_figure(fig, path)
+    grouped_bars(
+        rows,
+        lambda r: r["group"],
+        lambda r: r["setting"],
+        "false_positive_rate",
+        path,
+        "Per-target-group false-positive rate",
+        "false-positive rate on neutral posts (%)",
+        width_per_group=1.0,
+        rotate=True,
+    )
 
 
 def run_group_bias(config: GroupBiasConfig, console: Console | None = None) -> list[Row]:
     """Compute (or resume) every model and write JSON, Markdown and PNG."""
-    check_datasets(config)
-    console = console or Console(stderr=True)
-    base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
+    console, base, store = common.open_run(config, KEYS, console)
     done = {(r["model"], r["finetune_dataset"], r["seed"], r["dataset"]) for r in store.rows}
     for dataset in config.datasets:
-        for spec in config.model_specs([dataset]):
-            if not spec.exists:
-                console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
-                continue
-            if (spec.name, spec.finetune_dataset, spec.seed, dataset) in done:
-                continue
+        for spec in common.pending_models(
+            config.model_specs([dataset]),
+            console,
+            lambda s, d=dataset: (s.name, s.finetune_dataset, s.seed, d) in done,
+        ):
             console.print(f"[bold]{spec.name}[/] ({spec.finetune_dataset}) on {dataset}")
             store.extend(model_rows(load_scored_model(spec, config), config, dataset))
     rows = store.rows

@@ -4,25 +4,52 @@ fine-tuned checkpoint with its head), data splits with stratified limits, and ou
 A :class:`ScoredModel` encodes texts once into every layer's vectors (cached on disk by the
 backbone) and, for a fine-tuned checkpoint, scores the last layer with the checkpoint's own
 classification head, so prototypes and head are compared on the very same forward pass.
+
+A run starts with :func:`open_run` (checked datasets, console, output base path, resumable
+store), walks the models with :func:`pending_models` (missing checkpoints and finished models
+skipped) and, when it writes its rows in one go, ends with :func:`write_rows`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from rich.console import Console
 
 from hateproto.config import YamlConfig
 from hateproto.data import load_benchmark, sample_per_class
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import ConfigError, ModelError
+from hateproto.experiments.results import ResultStore, atomic_write_text, with_provenance
 from hateproto.models import Backbone
 from hateproto.paths import home_dir
+from hateproto.training.classifier import CLASSIFIER_FILE
 
-CLASSIFIER_FILE = "hateproto_classifier.json"
+__all__ = [
+    "CLASSIFIER_FILE",
+    "ExperimentConfig",
+    "ModelSpec",
+    "ScoredModel",
+    "check_datasets",
+    "checkpoints_root",
+    "encode_layers",
+    "eval_split",
+    "has_all",
+    "load_scored_model",
+    "load_split",
+    "open_run",
+    "output_path",
+    "pending_models",
+    "prototype_sample",
+    "stratified_limit",
+    "write_rows",
+]
 HeadFn = Callable[[torch.Tensor], np.ndarray]
 
 
@@ -191,3 +218,70 @@ def check_datasets(config: ExperimentConfig) -> None:
 def checkpoints_root() -> Path:
     """Where the canonical checkpoints live (``$HATEPROTO_HOME/checkpoints``)."""
     return home_dir() / "checkpoints"
+
+
+def encode_layers(
+    backbone: Backbone, texts: Sequence[str], config: ExperimentConfig
+) -> torch.Tensor:
+    """Vectors ``[N, L, H]`` of every layer with the backbone's default pooling (cached)."""
+    return backbone.encode(
+        texts,
+        layers="all",
+        batch_size=config.batch_size,
+        cache=True,
+        show_progress=config.show_progress,
+    )
+
+
+def open_run(
+    config: ExperimentConfig,
+    keys: Sequence[str],
+    console: Console | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> tuple[Console, Path, ResultStore]:
+    """Start a resumable run: check the datasets, and return the console, the output base path
+    (``output_dir/name``, suffixes added by the writers) and the store of ``base.json``."""
+    check_datasets(config)
+    base = output_path(config, config.name)  # type: ignore[attr-defined]
+    store = ResultStore(base.with_suffix(".json"), keys, settings=settings, dtype=config.dtype)
+    return console or Console(stderr=True), base, store
+
+
+def pending_models(
+    specs: Iterable[ModelSpec], console: Console, done: Callable[[ModelSpec], bool]
+) -> Iterator[ModelSpec]:
+    """The ``specs`` still to compute: missing checkpoints are reported and skipped, and so are
+    the specs for which ``done`` is true."""
+    for spec in specs:
+        if not spec.exists:
+            console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
+            continue
+        if not done(spec):
+            yield spec
+
+
+def has_all(store: ResultStore, spec: ModelSpec, cells: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether ``store`` holds a row of ``spec`` (model, fine-tuning dataset, seed) for every
+    one of ``cells`` (the remaining key fields, e.g. ``{"dataset": "ihc", "per_class": 5}``)."""
+    return all(
+        store.has(model=spec.name, finetune_dataset=spec.finetune_dataset, seed=spec.seed, **cell)
+        for cell in cells
+    )
+
+
+def write_rows(
+    config: ExperimentConfig,
+    rows: list[dict[str, Any]],
+    markdown: str,
+    plot: Callable[[list[dict[str, Any]], Path], None],
+) -> Path:
+    """Write ``rows`` (with provenance) to ``base.json``, ``markdown`` to ``base.md`` and, when
+    there are rows, ``plot(rows, base.png)``; return the base path (``output_dir/name``)."""
+    base = output_path(config, config.name)  # type: ignore[attr-defined]
+    atomic_write_text(
+        base.with_suffix(".json"), json.dumps(with_provenance(rows, config.dtype), indent=1)
+    )
+    atomic_write_text(base.with_suffix(".md"), markdown)
+    if rows:
+        plot(rows, base.with_suffix(".png"))
+    return base

@@ -24,6 +24,7 @@ from hateproto.config import YamlConfig
 from hateproto.data import PROTOCOLS, LabeledTexts, load_benchmark
 from hateproto.errors import ConfigError
 from hateproto.evaluation import paired_ttest
+from hateproto.experiments.protocols import check_protocol_datasets
 from hateproto.experiments.results import ResultStore, atomic_write_text, markdown_matrix
 from hateproto.paths import home_dir
 from hateproto.training import (
@@ -34,6 +35,7 @@ from hateproto.training import (
     read_classifier_meta,
     stratified_subsample,
 )
+from hateproto.training.classifier import CLASSIFIER_FILE
 
 KEY_FIELDS = ("setup", "train_dataset", "test_dataset", "seed")
 
@@ -75,11 +77,7 @@ class CrossDatasetConfig(YamlConfig):
 
     @model_validator(mode="after")
     def _check(self) -> CrossDatasetConfig:
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol {self.protocol!r} is not one of {', '.join(PROTOCOLS)}")
-        for name in self.train_names() + self.test_names():
-            if name not in PROTOCOLS[self.protocol]:
-                raise ValueError(f"dataset {name!r} is not in protocol {self.protocol!r}")
+        check_protocol_datasets(self.protocol, lambda: self.train_names() + self.test_names())
         names = [s.name for s in self.setups]
         if len(set(names)) != len(names):
             raise ValueError(f"setup names must be unique, got {names}")
@@ -160,7 +158,7 @@ def _trained_classifier(
     folder = config.checkpoint_path(setup.name, dataset, seed)
     tcfg = config.training_config(setup).model_copy(update={"seed": seed})
     train, dev = data.get(dataset, "train"), data.get(dataset, "dev")
-    if folder is not None and (folder / "hateproto_classifier.json").is_file():
+    if folder is not None and (folder / CLASSIFIER_FILE).is_file():
         _check_reusable(folder, tcfg, len(train))
         clf = HateClassifier.from_pretrained(folder)
         clf.config = clf.config.model_copy(update={"show_progress": False})

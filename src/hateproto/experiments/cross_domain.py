@@ -11,20 +11,15 @@ Example:
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from hateproto.evaluation import paired_ttest
-from hateproto.experiments.common import output_path
-from hateproto.experiments.plots import heatmap, mean_matrix
-from hateproto.experiments.results import (
-    atomic_write_text,
-    markdown_matrix,
-    markdown_table,
-    with_provenance,
-)
+from hateproto.experiments.common import write_rows
+from hateproto.experiments.plots import matrix_heatmap
+from hateproto.experiments.results import markdown_table, matrix_section
 from hateproto.experiments.transfer import TransferConfig, transfer_matrix
 
 Row = dict[str, Any]
@@ -99,36 +94,23 @@ def report(rows: list[Row], tests: list[Row], config: CrossDomainConfig) -> str:
         f"of the evaluation dataset, last layer. Test-set limits (stratified): {limits}. "
         "Values are percentages, mean ± std over seeds.",
         "",
-        "## Prototype macro-F1 (rows: fine-tuned on, columns: evaluated on)",
-        markdown_matrix(rows, "finetune_dataset", "eval_dataset", "prototype_macro_f1"),
-        "",
-        "## Head macro-F1 (the model's own classification head)",
-        markdown_matrix(
-            [r for r in rows if r["head_macro_f1"] is not None],
+        *matrix_section(
+            "Prototype macro-F1 (rows: fine-tuned on, columns: evaluated on)",
+            rows,
             "finetune_dataset",
             "eval_dataset",
-            "head_macro_f1",
+            "prototype_macro_f1",
         ),
-        "",
-        "## Δ macro-F1 (prototypes − head)",
-        markdown_matrix(
-            [r for r in rows if r["delta_macro_f1"] is not None],
-            "finetune_dataset",
-            "eval_dataset",
-            "delta_macro_f1",
-        ),
-        "",
-        "## Prototype accuracy",
-        markdown_matrix(rows, "finetune_dataset", "eval_dataset", "prototype_accuracy"),
-        "",
-        "## Head accuracy",
-        markdown_matrix(
-            [r for r in rows if r["head_accuracy"] is not None],
-            "finetune_dataset",
-            "eval_dataset",
-            "head_accuracy",
-        ),
-        "",
+        *[
+            line
+            for title, field in (
+                ("Head macro-F1 (the model's own classification head)", "head_macro_f1"),
+                ("Δ macro-F1 (prototypes − head)", "delta_macro_f1"),
+                ("Prototype accuracy", "prototype_accuracy"),
+                ("Head accuracy", "head_accuracy"),
+            )
+            for line in matrix_section(title, rows, "finetune_dataset", "eval_dataset", field)
+        ],
         "## Paired t-test across seeds (prototype vs head macro-F1)",
         markdown_table(
             tests, ["finetune_dataset", "eval_dataset", "mean_diff", "t", "p_value", "n"]
@@ -138,24 +120,21 @@ def report(rows: list[Row], tests: list[Row], config: CrossDomainConfig) -> str:
     return "\n".join(parts)
 
 
+def plot(rows: list[Row], path: Path) -> None:
+    """Heatmap of the prototype macro-F1 (rows: fine-tuned on, columns: evaluated on)."""
+    matrix_heatmap(
+        rows,
+        ("finetune_dataset", "eval_dataset", "prototype_macro_f1"),
+        "Prototype macro-F1 (prototypes from the eval set)",
+        path,
+        "evaluated on (prototypes from)",
+        "fine-tuned on",
+    )
+
+
 def run_cross_domain(config: CrossDomainConfig, console: Console | None = None) -> list[Row]:
     """Compute (or resume) the matrix, then write JSON, Markdown and PNG; return the rows."""
     rows = table_rows(transfer_matrix(config, console))
     tests = significance_rows(rows)
-    base = output_path(config, config.name)
-    atomic_write_text(
-        base.with_suffix(".json"), json.dumps(with_provenance(rows, config.dtype), indent=1)
-    )
-    atomic_write_text(base.with_suffix(".md"), report(rows, tests, config))
-    if rows:
-        r, c, values = mean_matrix(rows, "finetune_dataset", "eval_dataset", "prototype_macro_f1")
-        heatmap(
-            values,
-            r,
-            c,
-            "Prototype macro-F1 (prototypes from the eval set)",
-            base.with_suffix(".png"),
-            "evaluated on (prototypes from)",
-            "fine-tuned on",
-        )
+    write_rows(config, rows, report(rows, tests, config), plot)
     return rows

@@ -6,7 +6,7 @@ loss budget that picks each method's knob, the delta sweep and where rows and ar
 Example:
     >>> cfg = EarlyExitConfig(models=[ModelSpec(name="minilm", model="minilm")])
     >>> cfg.dataset_names()
-    ['ihc', 'olid', 'hatexplain', 'sbic']
+    ['ihc', 'sbic', 'olid', 'hatexplain']
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from hateproto.config import YamlConfig
 from hateproto.data import PROTOCOLS
 from hateproto.early_exit import GateTrainingConfig
+from hateproto.experiments.protocols import check_protocol_datasets
 from hateproto.paths import home_dir
 from hateproto.training.classifier import CLASSIFIER_FILE
 
@@ -83,11 +84,7 @@ class EarlyExitConfig(YamlConfig):
 
     @model_validator(mode="after")
     def _check(self) -> EarlyExitConfig:
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol {self.protocol!r} is not one of {', '.join(PROTOCOLS)}")
-        for name in self.dataset_names():
-            if name not in PROTOCOLS[self.protocol]:
-                raise ValueError(f"dataset {name!r} is not in protocol {self.protocol!r}")
+        check_protocol_datasets(self.protocol, self.dataset_names)
         names = [m.name for m in self.models]
         if len(set(names)) != len(names):
             raise ValueError(f"model names must be unique, got {names}")

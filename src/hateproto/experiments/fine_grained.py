@@ -21,14 +21,15 @@ from hateproto.data.types import LabeledTexts
 from hateproto.experiments.common import (
     ExperimentConfig,
     ScoredModel,
-    check_datasets,
     eval_split,
     load_scored_model,
+    open_run,
     output_path,
+    pending_models,
     prototype_sample,
 )
-from hateproto.experiments.plots import heatmap, mean_matrix
-from hateproto.experiments.results import ResultStore, atomic_write_text, markdown_matrix
+from hateproto.experiments.plots import matrix_heatmap
+from hateproto.experiments.results import atomic_write_text, markdown_matrix
 from hateproto.experiments.transfer import prototype_scores
 
 Row = dict[str, Any]
@@ -139,17 +140,13 @@ def report(rows: list[Row], config: FineGrainedConfig) -> str:
 
 def run_fine_grained(config: FineGrainedConfig, console: Console | None = None) -> list[Row]:
     """Compute (or resume) every model and write JSON, Markdown and PNG heatmaps."""
-    check_datasets(config)
-    console = console or Console(stderr=True)
-    base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
+    console, base, store = open_run(config, KEYS, console)
     done = {(r["model"], r["finetune_dataset"], r["seed"]) for r in store.rows}
-    for spec in config.model_specs(config.finetune_datasets):
-        if not spec.exists:
-            console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
-            continue
-        if (spec.name, spec.finetune_dataset, spec.seed) in done:
-            continue
+    for spec in pending_models(
+        config.model_specs(config.finetune_datasets),
+        console,
+        lambda s: (s.name, s.finetune_dataset, s.seed) in done,
+    ):
         console.print(f"[bold]{spec.name}[/] ({spec.finetune_dataset}, seed {spec.seed})")
         store.extend(model_rows(load_scored_model(spec, config), config))
     rows = store.rows
@@ -160,11 +157,9 @@ def run_fine_grained(config: FineGrainedConfig, console: Console | None = None) 
                 r for r in rows if r["eval_dataset"] == dataset and r["group_type"] == group_type
             ]  # noqa: E127
             if subset:
-                r, c, values = mean_matrix(subset, "setting", "group", "accuracy")
-                heatmap(
-                    values,
-                    r,
-                    c,
+                matrix_heatmap(
+                    subset,
+                    ("setting", "group", "accuracy"),
                     f"{dataset}: accuracy per {group_type}",
                     output_path(config, f"{config.name}-{dataset}-{group_type}.png"),
                     group_type,

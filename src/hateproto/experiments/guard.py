@@ -25,22 +25,14 @@ import torch
 from rich.console import Console
 
 from hateproto.evaluation import classification_metrics
-from hateproto.experiments.common import (
-    ExperimentConfig,
-    check_datasets,
-    eval_split,
-    output_path,
-    prototype_sample,
-)
-from hateproto.experiments.results import (
-    ResultStore,
-    atomic_write_text,
-    markdown_matrix,
-    save_figure,
-)
+from hateproto.experiments import common
+from hateproto.experiments.common import ExperimentConfig
+from hateproto.experiments.plots import grouped_bars
+from hateproto.experiments.results import ResultStore, atomic_write_text, matrix_section
 from hateproto.experiments.transfer import prototype_scores
 from hateproto.models import Backbone
 from hateproto.models.guard import GuardModel
+from hateproto.prototypes.selection import best_position, per_layer_macro_f1
 
 Row = dict[str, Any]
 KEYS = ("model", "method", "prototype_dataset", "eval_dataset", "seed")
@@ -61,7 +53,13 @@ class GuardConfig(ExperimentConfig):
 
 def choose_layer(vectors: torch.Tensor, labels: np.ndarray, seed: int = 0) -> int:
     """Index of the layer with the best mean macro-F1 when prototypes from one random half of
-    the labelled sample classify the other half (both ways)."""
+    the labelled sample classify the other half (both ways).
+
+    There is no dev split here, so the split halves stand in for one; the per-layer scores and
+    the choice follow the shared rule of :mod:`hateproto.prototypes.selection`
+    (:func:`~hateproto.prototypes.selection.per_layer_macro_f1`, then
+    :func:`~hateproto.prototypes.selection.best_position`: the shallowest layer on ties).
+    """
     rng = np.random.default_rng(seed)
     half = np.zeros(len(labels), dtype=bool)
     for c in (0, 1):
@@ -70,11 +68,8 @@ def choose_layer(vectors: torch.Tensor, labels: np.ndarray, seed: int = 0) -> in
     scores = np.zeros(vectors.shape[1])
     for a, b in ((half, ~half), (~half, half)):
         sims = prototype_scores(vectors[a], labels[a], vectors[b])
-        preds = sims.argmax(-1).numpy()
-        scores += [
-            classification_metrics(labels[b], preds[:, i])["macro_f1"] for i in range(len(scores))
-        ]
-    return int(np.argmax(scores))
+        scores += per_layer_macro_f1(sims.argmax(-1).numpy(), labels[b])
+    return best_position(scores.tolist())
 
 
 def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -131,22 +126,16 @@ def _guard_rows(config: GuardConfig, store: ResultStore, console: Console) -> No
         return out.p_unsafe, out.vectors
 
     def plain(texts: list[str]) -> torch.Tensor:
-        return raw.encode(
-            texts,
-            layers="all",
-            batch_size=config.batch_size,
-            cache=True,
-            show_progress=config.show_progress,
-        )
+        return common.encode_layers(raw, texts, config)
 
     for seed in config.seeds:
         protos, plain_protos, tests = {}, {}, {}
         for dataset in config.datasets:
-            sample = prototype_sample(config, dataset, seed)
+            sample = common.prototype_sample(config, dataset, seed)
             p_unsafe, vectors = run(sample.texts)
             protos[dataset] = (vectors, sample.labels, p_unsafe)
             plain_protos[dataset] = (plain(sample.texts), sample.labels)
-            test = eval_split(config, dataset)
+            test = common.eval_split(config, dataset)
             p_test, v_test = run(test.texts)
             tests[dataset] = (v_test, test.labels, p_test, plain(test.texts))
         name = config.guard_model
@@ -196,21 +185,15 @@ def _frozen_rows(config: GuardConfig, store: ResultStore) -> None:
         backbone = Backbone.load(ref, dtype=config.dtype)
 
         def encode(texts: list[str], backbone: Backbone = backbone) -> torch.Tensor:
-            return backbone.encode(
-                texts,
-                layers="all",
-                batch_size=config.batch_size,
-                cache=True,
-                show_progress=config.show_progress,
-            )
+            return common.encode_layers(backbone, texts, config)
 
         for seed in config.seeds:
             protos = {}
             tests = {}
             for dataset in config.datasets:
-                sample = prototype_sample(config, dataset, seed)
+                sample = common.prototype_sample(config, dataset, seed)
                 protos[dataset] = (encode(sample.texts), sample.labels)
-                test = eval_split(config, dataset)
+                test = common.eval_split(config, dataset)
                 tests[dataset] = (encode(test.texts), test.labels)
             for e, test in tests.items():
                 for p, proto in protos.items():
@@ -227,31 +210,15 @@ def _frozen_rows(config: GuardConfig, store: ResultStore) -> None:
 
 def plot(rows: list[Row], path: Any) -> None:
     """Grouped bars: macro-F1 per evaluation dataset and method (in-domain prototypes)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shown = [r for r in rows if r["prototype_dataset"] in ("-", r["eval_dataset"])]
-    datasets = list(dict.fromkeys(r["eval_dataset"] for r in shown))
-    methods = list(dict.fromkeys(f"{r['model']}: {r['method']}" for r in shown))
-    fig, ax = plt.subplots(figsize=(1.6 * len(datasets) + 4, 4))
-    width = 0.8 / max(1, len(methods))
-    for j, method in enumerate(methods):
-        values = []
-        for d in datasets:
-            cell = [
-                r["macro_f1"]
-                for r in shown
-                if r["eval_dataset"] == d and f"{r['model']}: {r['method']}" == method
-            ]
-            values.append(100 * float(np.mean(cell)) if cell else 0.0)
-        ax.bar(np.arange(len(datasets)) + j * width, values, width, label=method)
-    ax.set_xticks(np.arange(len(datasets)) + 0.4 - width / 2, datasets)
-    ax.set_ylabel("macro-F1 (%)")
-    ax.set_title("Guard verdict vs prototypes (prototypes from the eval dataset)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-    save_figure(fig, path)
+    grouped_bars(
+        [r for r in rows if r["prototype_dataset"] in ("-", r["eval_dataset"])],
+        lambda r: r["eval_dataset"],
+        lambda r: f"{r['model']}: {r['method']}",
+        "macro_f1",
+        path,
+        "Guard verdict vs prototypes (prototypes from the eval dataset)",
+        "macro-F1 (%)",
+    )
 
 
 def report(rows: list[Row], config: GuardConfig) -> str:
@@ -270,18 +237,22 @@ def report(rows: list[Row], config: GuardConfig) -> str:
             "= layer chosen on split halves of the prototype sample (no test data). Test sets "
             f"subsampled (stratified): {limits}. Values: macro-F1 (%).",
             "",
-            "## Macro-F1, prototypes from the evaluation dataset",
-            markdown_matrix(in_domain, "setting", "eval_dataset", "macro_f1"),
-            "",
-            "## Accuracy",
-            markdown_matrix(in_domain, "setting", "eval_dataset", "accuracy"),
-            "",
-            "## PR-AUC (hate class)",
-            markdown_matrix(in_domain, "setting", "eval_dataset", "pr_auc"),
-            "",
-            "## Guard prototypes across datasets (rows: prototypes from, columns: evaluated on)",
-            markdown_matrix(guard_protos, "prototype_dataset", "eval_dataset", "macro_f1"),
-            "",
+            *matrix_section(
+                "Macro-F1, prototypes from the evaluation dataset",
+                in_domain,
+                "setting",
+                "eval_dataset",
+                "macro_f1",
+            ),
+            *matrix_section("Accuracy", in_domain, "setting", "eval_dataset", "accuracy"),
+            *matrix_section("PR-AUC (hate class)", in_domain, "setting", "eval_dataset", "pr_auc"),
+            *matrix_section(
+                "Guard prototypes across datasets (rows: prototypes from, columns: evaluated on)",
+                guard_protos,
+                "prototype_dataset",
+                "eval_dataset",
+                "macro_f1",
+            ),
         ]
     )
 
@@ -294,12 +265,7 @@ def run_settings(config: GuardConfig) -> dict[str, Any]:
 
 def run_guard(config: GuardConfig, console: Console | None = None) -> list[Row]:
     """Score every dataset with the guard and the baselines; write JSON, Markdown and PNG."""
-    check_datasets(config)
-    console = console or Console(stderr=True)
-    base = output_path(config, config.name)
-    store = ResultStore(
-        base.with_suffix(".json"), KEYS, settings=run_settings(config), dtype=config.dtype
-    )
+    console, base, store = common.open_run(config, KEYS, console, settings=run_settings(config))
     done = {(r["model"], r["eval_dataset"], r["seed"]) for r in store.rows}
     if not all((config.guard_model, d, s) in done for d in config.datasets for s in config.seeds):
         _guard_rows(config, store, console)

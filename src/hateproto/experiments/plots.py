@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,21 @@ def heatmap(
     save_figure(fig, path)
 
 
+def matrix_heatmap(
+    rows: Iterable[Row],
+    fields: tuple[str, str, str],
+    title: str,
+    path: str | Path,
+    xlabel: str,
+    ylabel: str,
+    **style: Any,
+) -> None:
+    """:func:`heatmap` of the :func:`mean_matrix` of ``rows`` for ``fields`` = (row field,
+    column field, value field); ``style`` goes to :func:`heatmap` (``center``, ``cmap``...)."""
+    row_keys, col_keys, values = mean_matrix(rows, *fields)
+    heatmap(values, row_keys, col_keys, title, path, xlabel, ylabel, **style)
+
+
 def line_plot(
     series: dict[str, tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]],
     title: str,
@@ -106,4 +121,43 @@ def line_plot(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+def grouped_bars(
+    rows: Sequence[Row],
+    group: Callable[[Row], Any],
+    series: Callable[[Row], Any],
+    value_field: str,
+    path: str | Path,
+    title: str,
+    ylabel: str,
+    width_per_group: float = 1.6,
+    rotate: bool = False,
+) -> None:
+    """Bars of the mean ``value_field`` (in %) per group on the x axis, one bar per series,
+    groups and series in first-seen order; a missing cell is drawn as 0."""
+    matplotlib = require("matplotlib", extra="plots", purpose="figures")
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys(group(r) for r in rows))
+    names = list(dict.fromkeys(series(r) for r in rows))
+    fig, ax = plt.subplots(figsize=(width_per_group * len(groups) + 4, 4))
+    width = 0.8 / max(1, len(names))
+    for j, name in enumerate(names):
+        values = []
+        for g in groups:
+            cell = [r[value_field] for r in rows if group(r) == g and series(r) == name]
+            values.append(100 * float(np.mean(cell)) if cell else 0.0)
+        ax.bar(np.arange(len(groups)) + j * width, values, width, label=name)
+    ticks = np.arange(len(groups)) + 0.4 - width / 2
+    if rotate:
+        ax.set_xticks(ticks, groups, rotation=30, ha="right")
+    else:
+        ax.set_xticks(ticks, groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     save_figure(fig, path)

@@ -23,14 +23,16 @@ from hateproto.data import sample_per_class
 from hateproto.evaluation import classification_metrics
 from hateproto.experiments.common import (
     ExperimentConfig,
+    ModelSpec,
     ScoredModel,
-    check_datasets,
     eval_split,
+    has_all,
     load_scored_model,
     load_split,
-    output_path,
+    open_run,
+    pending_models,
 )
-from hateproto.experiments.results import ResultStore, atomic_write_text, markdown_table
+from hateproto.experiments.results import atomic_write_text, markdown_table
 from hateproto.progress import progress_bar
 
 Row = dict[str, Any]
@@ -132,7 +134,7 @@ def dataset_rows(model: ScoredModel, config: PrototypeSizeConfig, dataset: str) 
     return rows
 
 
-def model_specs(config: PrototypeSizeConfig, dataset: str) -> list:
+def model_specs(config: PrototypeSizeConfig, dataset: str) -> list[ModelSpec]:
     """The frozen baselines and the checkpoints fine-tuned on ``dataset``."""
     return [s for s in config.model_specs([dataset]) if s.finetune_dataset in ("frozen", dataset)]
 
@@ -181,20 +183,15 @@ def plot(rows: list[Row], path: Any) -> None:
 
 def run_prototype_size(config: PrototypeSizeConfig, console: Console | None = None) -> list[Row]:
     """Compute (or resume) every (model, dataset) and write JSON, Markdown and PNG."""
-    check_datasets(config)
-    console = console or Console(stderr=True)
-    base = output_path(config, config.name)
-    store = ResultStore(base.with_suffix(".json"), KEYS, dtype=config.dtype)
+    console, base, store = open_run(config, KEYS, console)
     for dataset in config.datasets:
-        for spec in model_specs(config, dataset):
-            if not spec.exists:
-                console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
-                continue
-            key = {"model": spec.name, "finetune_dataset": spec.finetune_dataset}
-            if all(
-                store.has(**key, seed=spec.seed, dataset=dataset, per_class=s) for s in config.sizes
-            ):
-                continue
+        for spec in pending_models(
+            model_specs(config, dataset),
+            console,
+            lambda s, d=dataset: has_all(
+                store, s, [{"dataset": d, "per_class": size} for size in config.sizes]
+            ),
+        ):
             console.print(f"[bold]{spec.name}[/] ({spec.finetune_dataset}) on {dataset}")
             for row in dataset_rows(load_scored_model(spec, config), config, dataset):
                 store.add(row)

@@ -8,15 +8,15 @@ of the models fine-tuned on E. Writes ``prototype-transfer.json``, ``.md`` and `
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.console import Console
 
-from hateproto.experiments.common import output_path
-from hateproto.experiments.plots import heatmap, mean_matrix
-from hateproto.experiments.results import atomic_write_text, markdown_matrix, with_provenance
+from hateproto.experiments.common import write_rows
+from hateproto.experiments.plots import matrix_heatmap
+from hateproto.experiments.results import matrix_section
 from hateproto.experiments.transfer import TransferConfig, transfer_matrix
 
 Row = dict[str, Any]
@@ -76,23 +76,46 @@ def report(rows: list[Row], config: PrototypeTransferConfig) -> str:
             "class, last layer) / macro-F1 of the model's own head on A, both on A's test set. "
             "Mean ± std over seeds.",
             "",
-            "## Fine-tuned on A (rows), prototypes from B (columns), evaluated on A",
-            markdown_matrix(tuned, "finetune_dataset", "prototype_dataset", "relative_macro_f1"),
-            "",
-            "## Absolute prototype macro-F1 of the same cells",
-            markdown_matrix(tuned, "finetune_dataset", "prototype_dataset", "prototype_macro_f1"),
-            "",
-            "## Frozen baseline: evaluated on E (rows) with prototypes from B, relative to the "
-            "mean head F1 of the models fine-tuned on E",
-            markdown_matrix(
-                [r for r in frozen if r["relative_macro_f1"] is not None],
+            *matrix_section(
+                "Fine-tuned on A (rows), prototypes from B (columns), evaluated on A",
+                tuned,
+                "finetune_dataset",
+                "prototype_dataset",
+                "relative_macro_f1",
+            ),
+            *matrix_section(
+                "Absolute prototype macro-F1 of the same cells",
+                tuned,
+                "finetune_dataset",
+                "prototype_dataset",
+                "prototype_macro_f1",
+            ),
+            *matrix_section(
+                "Frozen baseline: evaluated on E (rows) with prototypes from B, relative to the "
+                "mean head F1 of the models fine-tuned on E",
+                frozen,
                 "setting",
                 "prototype_dataset",
                 "relative_macro_f1",
             ),
-            "",
         ]
     )
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    """Heatmap of the relative macro-F1 of the rows where it is known (none: no figure)."""
+    known = [r for r in rows if r["relative_macro_f1"] is not None]
+    if known:
+        matrix_heatmap(
+            known,
+            ("setting", "prototype_dataset", "relative_macro_f1"),
+            "Relative macro-F1: prototypes from B / own head",
+            path,
+            "prototypes from",
+            "fine-tuned on (= evaluated on)",
+            center=1.0,
+            cmap="RdBu",
+        )
 
 
 def run_prototype_transfer(
@@ -100,23 +123,5 @@ def run_prototype_transfer(
 ) -> list[Row]:
     """Compute (or resume) the matrix, then write JSON, Markdown and PNG; return the rows."""
     rows = transfer_rows(transfer_matrix(config, console))
-    base = output_path(config, config.name)
-    atomic_write_text(
-        base.with_suffix(".json"), json.dumps(with_provenance(rows, config.dtype), indent=1)
-    )
-    atomic_write_text(base.with_suffix(".md"), report(rows, config))
-    known = [r for r in rows if r["relative_macro_f1"] is not None]
-    if known:
-        r, c, values = mean_matrix(known, "setting", "prototype_dataset", "relative_macro_f1")
-        heatmap(
-            values,
-            r,
-            c,
-            "Relative macro-F1: prototypes from B / own head",
-            base.with_suffix(".png"),
-            "prototypes from",
-            "fine-tuned on (= evaluated on)",
-            center=1.0,
-            cmap="RdBu",
-        )
+    write_rows(config, rows, report(rows, config), plot)
     return rows

@@ -197,6 +197,15 @@ def markdown_matrix(
     return "\n".join(lines)
 
 
+def matrix_section(
+    title: str, rows: Iterable[Row], row_field: str, column_field: str, value_field: str
+) -> list[str]:
+    """Report lines: a ``## title`` heading, the :func:`markdown_matrix` of the rows whose
+    ``value_field`` is known (not ``None``), and a blank line."""
+    known = [r for r in rows if r[value_field] is not None]
+    return [f"## {title}", markdown_matrix(known, row_field, column_field, value_field), ""]
+
+
 def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> None:
     """Save a matplotlib figure atomically as PNG and close it."""
     import matplotlib.pyplot as plt

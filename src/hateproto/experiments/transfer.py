@@ -24,12 +24,15 @@ from hateproto.experiments.common import (
     ScoredModel,
     check_datasets,
     eval_split,
+    has_all,
     load_scored_model,
     output_path,
+    pending_models,
     prototype_sample,
 )
 from hateproto.experiments.results import ResultStore
 from hateproto.prototypes.classifier import class_prototypes, cosine_similarities
+from hateproto.prototypes.selection import best_position, per_layer_macro_f1
 
 MATRIX_KEYS = ("model", "finetune_dataset", "seed", "prototype_dataset", "eval_dataset")
 Row = dict[str, Any]
@@ -67,9 +70,7 @@ def cell_row(
     preds = sims.argmax(-1).numpy()  # [N, layers]
     scores = torch.softmax(sims[:, -1] / 0.05, dim=-1)[:, 1].numpy()
     last = classification_metrics(labels, preds[:, -1], scores)
-    per_layer = [
-        classification_metrics(labels, preds[:, i])["macro_f1"] for i in range(sims.shape[1])
-    ]
+    per_layer = per_layer_macro_f1(preds, labels)
     missing = None  # no head (frozen baseline): null in JSON
     return {
         "model": model.spec.name,
@@ -86,7 +87,7 @@ def cell_row(
         "prototype_accuracy": last["accuracy"],
         "prototype_macro_f1": last["macro_f1"],
         "prototype_pr_auc": last["pr_auc"],
-        "best_layer": int(np.argmax(per_layer)) + 1,
+        "best_layer": best_position(per_layer) + 1,
         "prototype_macro_f1_per_layer": [round(v, 5) for v in per_layer],
     }
 
@@ -120,22 +121,13 @@ def transfer_matrix(config: TransferConfig, console: Console | None = None) -> l
     check_datasets(config)
     console = console or Console(stderr=True)
     store = ResultStore(output_path(config, config.matrix_file), MATRIX_KEYS)
-    cells = [(p, e) for p in config.datasets for e in config.datasets]
-    for spec in config.model_specs() if config.compute else []:
-        if not spec.exists:
-            console.print(f"[yellow]skipping {spec.reference}: checkpoint not found[/]")
-            continue
-        if all(
-            store.has(
-                model=spec.name,
-                finetune_dataset=spec.finetune_dataset,
-                seed=spec.seed,
-                prototype_dataset=p,
-                eval_dataset=e,
-            )
-            for p, e in cells
-        ):
-            continue
+    cells = [
+        {"prototype_dataset": p, "eval_dataset": e}
+        for p in config.datasets
+        for e in config.datasets
+    ]
+    specs = config.model_specs() if config.compute else []
+    for spec in pending_models(specs, console, lambda s: has_all(store, s, cells)):
         console.print(f"[bold]{spec.name}[/] ({spec.finetune_dataset}, seed {spec.seed})")
         model = load_scored_model(spec, config)
         store.extend(model_rows(model, config))
