@@ -5,42 +5,102 @@
 
 The prototypes come from ``hateproto prototypes build``; when the model they were built on is
 a fine-tuned classifier checkpoint, its head decides for posts that reach the last layer.
+
+Importing this module loads neither torch nor the data stack: each command imports what it
+needs when it runs, so ``hateproto early-exit --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import typer
 
-from hateproto.cli.common import budget_points_to_f1
-from hateproto.models.device import DEVICE_HELP
-
-app = typer.Typer(
-    help="Early exit: calibrate thresholds, evaluate speed and macro-F1.", no_args_is_help=True
-)
+HELP = "Early exit: calibrate thresholds, evaluate speed and macro-F1."
+DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."  # as models.device
 
 _PROTOS = typer.Option(..., "--prototypes", "-P", help="Prototype folder (prototypes build).")
-_MODEL = typer.Option(None, "--model", "-m", help="Model (default: the one the prototypes record).")
 _DATA = typer.Option(..., "--data", "-d", help="Benchmark name.")
-_PROTOCOL = typer.Option("hateprototypes", "--protocol", "-p")
-_DATA_DIR = typer.Option(None, "--data-dir", help="Folder with the dataset releases.")
-_MAX = typer.Option(2000, "--max-examples", help="Stratified subsample of the split (0: all).")
-_DTYPE = typer.Option("float32", "--dtype", help="float32 or bfloat16.")
-_BATCH = typer.Option(32, "--batch-size")
-_DEVICE = typer.Option(None, "--device", help=DEVICE_HELP)
 
 
-def _data(data: str, split: str, protocol: str, data_dir: Path | None, limit: int):  # noqa: ANN202
+class Source(NamedTuple):
+    """The options both commands share: the model, where the posts come from, and how to run.
+
+    Each field is one command-line option (see :data:`_SOURCE_OPTIONS`).
+    """
+
+    model: str | None
+    protocol: str
+    data_dir: Path | None
+    max_examples: int
+    dtype: str
+    batch_size: int
+    device: str | None
+
+
+_SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "model": (
+        str | None,
+        typer.Option(None, "--model", "-m", help="Model (default: the one the prototypes record)."),
+    ),
+    "protocol": (str, typer.Option("hateprototypes", "--protocol", "-p")),
+    "data_dir": (
+        Path | None,
+        typer.Option(None, "--data-dir", help="Folder with the dataset releases."),
+    ),
+    "max_examples": (
+        int,
+        typer.Option(2000, "--max-examples", help="Stratified subsample of the split (0: all)."),
+    ),
+    "dtype": (str, typer.Option("float32", "--dtype", help="float32 or bfloat16.")),
+    "batch_size": (int, typer.Option(32, "--batch-size")),
+    "device": (str | None, typer.Option(None, "--device", help=DEVICE_HELP)),
+}
+
+
+def _with_source(command: Callable[..., None]) -> Callable[..., None]:
+    """``command(..., split, source)`` as a typer command whose signature has the
+    :class:`Source` options in place of ``source``, right after ``split``."""
+
+    @functools.wraps(command)
+    def wrapper(**options: Any) -> None:
+        source = Source(**{name: options.pop(name) for name in Source._fields})
+        command(source=source, **options)
+
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "source"]
+    at = [p.name for p in own].index("split") + 1
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    shared = [
+        inspect.Parameter(name, kind, default=option, annotation=annotation)
+        for name, (annotation, option) in _SOURCE_OPTIONS.items()
+    ]
+    wrapper.__signature__ = inspect.Signature(own[:at] + shared + own[at:])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **{k: v for k, v in command.__annotations__.items() if k != "source"},
+        **{name: annotation for name, (annotation, _) in _SOURCE_OPTIONS.items()},
+    }
+    return wrapper
+
+
+def _data(data: str, split: str, source: Source):  # noqa: ANN202
     from hateproto.data import load_benchmark
     from hateproto.training.data import stratified_subsample
 
-    loaded = load_benchmark(data, split, protocol, data_dir)
-    return stratified_subsample(loaded, limit or None, 0)
+    loaded = load_benchmark(data, split, source.protocol, source.data_dir)
+    return stratified_subsample(loaded, source.max_examples or None, 0)
 
 
-@app.command("calibrate")
+def _load(prototypes: Path, source: Source):  # noqa: ANN202
+    from hateproto.early_exit.loading import load_prototypes_and_head
+
+    return load_prototypes_and_head(prototypes, source.model, source.dtype, source.device)
+
+
 def calibrate(
     prototypes: Path = _PROTOS,
     data: str = _DATA,
@@ -48,24 +108,19 @@ def calibrate(
         0.5, "--budget", help="Allowed macro-F1 loss, in points (0.5 = half a point; 0 to 100)."
     ),
     split: str = typer.Option("dev", "--split"),
-    model: str | None = _MODEL,
-    protocol: str = _PROTOCOL,
-    data_dir: Path | None = _DATA_DIR,
-    max_examples: int = _MAX,
-    dtype: str = _DTYPE,
-    batch_size: int = _BATCH,
-    device: str | None = _DEVICE,
+    *,
+    source: Source,
 ) -> None:
     """Choose one delta per layer on a dev split and save them as early_exit.json beside the
     prototypes."""
+    from hateproto.cli.common import budget_points_to_f1
     from hateproto.early_exit.calibration import calibrate_on_data
-    from hateproto.early_exit.loading import load_prototypes_and_head
 
     budget_f1 = budget_points_to_f1(budget, "--budget")
-    protos, head = load_prototypes_and_head(prototypes, model, dtype, device)
-    dev = _data(data, split, protocol, data_dir, max_examples)
+    protos, head = _load(prototypes, source)
+    dev = _data(data, split, source)
     thresholds = calibrate_on_data(
-        protos, dev, budget_f1, head, batch_size=batch_size, show_progress=True
+        protos, dev, budget_f1, head, batch_size=source.batch_size, show_progress=True
     )
     path = thresholds.save(prototypes)
     meta = thresholds.metadata
@@ -78,7 +133,6 @@ def calibrate(
     )
 
 
-@app.command("evaluate")
 def evaluate(
     prototypes: Path = _PROTOS,
     data: str = _DATA,
@@ -86,36 +140,40 @@ def evaluate(
         None, "--delta", help="One margin threshold (default: the calibrated early_exit.json)."
     ),
     split: str = typer.Option("test", "--split"),
-    model: str | None = _MODEL,
-    protocol: str = _PROTOCOL,
-    data_dir: Path | None = _DATA_DIR,
-    max_examples: int = _MAX,
-    dtype: str = _DTYPE,
-    batch_size: int = _BATCH,
-    device: str | None = _DEVICE,
+    *,
+    source: Source,
     repeats: int = typer.Option(1, "--repeats", help="Interleaved timing repeats."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Macro-F1, mean exit layer and measured speed-up against full depth."""
     from hateproto.early_exit import EarlyExitClassifier, ExitThresholds
-    from hateproto.early_exit.loading import load_prototypes_and_head
 
-    protos, head = load_prototypes_and_head(prototypes, model, dtype, device)
+    protos, head = _load(prototypes, source)
     exits = (
         delta
         if delta is not None
         else ExitThresholds.load(prototypes, fingerprint=protos.backbone.fingerprint)
     )
-    clf = EarlyExitClassifier.from_prototypes(protos, exits, head=head, batch_size=batch_size)
-    test = _data(data, split, protocol, data_dir, max_examples)
+    clf = EarlyExitClassifier.from_prototypes(
+        protos, exits, head=head, batch_size=source.batch_size
+    )
+    test = _data(data, split, source)
     row = clf.evaluate(test, repeats=repeats)
     if json_out:
         typer.echo(json.dumps(row, default=str))
         return
     typer.echo(
-        f"{data}/{split} ({row['n']} posts, batch {batch_size}): macro-F1 "
+        f"{data}/{split} ({row['n']} posts, batch {source.batch_size}): macro-F1 "
         f"{100 * row['macro_f1']:.2f} (full depth {100 * row['full_macro_f1']:.2f}); mean exit "
         f"layer {row['mean_exit_layer']:.2f} of {row['num_layers']} (counted x"
         f"{row['counted_speedup']:.2f}); measured x{row['measured_speedup']:.2f} "
         f"({row['wall_time_s']:.1f} s vs {row['full_wall_time_s']:.1f} s)"
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``early-exit`` command group (calibrate, evaluate) to ``app``."""
+    group = typer.Typer(help=HELP, no_args_is_help=True)
+    group.command("calibrate")(_with_source(calibrate))
+    group.command("evaluate")(_with_source(evaluate))
+    app.add_typer(group, name="early-exit")
