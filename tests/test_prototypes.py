@@ -126,8 +126,8 @@ def test_fit_errors(encoder: Backbone) -> None:
 
 # ---------------------------------------------------------------------- fitting on texts
 def test_fit_per_class_seed_and_text_api(encoder: Backbone) -> None:
-    a = PrototypeClassifier(encoder, layers="all").fit(TEXTS, LABELS, per_class=2, seed=3)
-    b = PrototypeClassifier(encoder, layers="all").fit(TEXTS, LABELS, per_class=2, seed=3)
+    a = PrototypeClassifier(encoder, layers="all", per_class=2, seed=3).fit(TEXTS, LABELS)
+    b = PrototypeClassifier(encoder, layers="all", per_class=2, seed=3).fit(TEXTS, LABELS)
     torch.testing.assert_close(a.prototypes_, b.prototypes_)
     assert a.n_per_class_ == {0: 2, 1: 2}
     assert a.sampling_ == {"per_class": 2, "seed": 3}

@@ -1,20 +1,28 @@
 """The early-exit classifier: a backbone, an exit policy, and the engine loop.
 
+A scikit-learn-style estimator: ``fit(X, y)`` builds per-layer prototypes of the texts and a
+prototype-margin exit policy (HatePrototypes Eq. 3); a policy given to ``__init__`` (entropy
+or patience gates, calibrated margins...) makes it ready without fitting.
+
 Example:
-    >>> from hateproto import Backbone, PrototypeClassifier
     >>> from hateproto.early_exit import EarlyExitClassifier
-    >>> backbone = Backbone.load("minilm")                                   # doctest: +SKIP
-    >>> protos = PrototypeClassifier(backbone).fit(train.texts, train.labels)  # doctest: +SKIP
-    >>> clf = EarlyExitClassifier.from_prototypes(protos, delta=0.05)         # doctest: +SKIP
-    >>> clf.predict(["some post"]), clf.exit_layers(["some post"])           # doctest: +SKIP
+    >>> clf = EarlyExitClassifier(model="minilm", delta=0.05, per_class=50)     # doctest: +SKIP
+    >>> clf.fit(train.texts, train.labels).predict(["some post"])               # doctest: +SKIP
+    >>> clf.save_pretrained("exits/ihc")                                        # doctest: +SKIP
+    >>> EarlyExitClassifier.from_pretrained("exits/ihc").predict(["a post"])    # doctest: +SKIP
+    >>> EarlyExitClassifier.from_prototypes(protos, delta=0.05)  # fitted ones  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from hateproto.data.types import LabeledTexts
 from hateproto.early_exit.calibration import ExitThresholds
@@ -22,50 +30,163 @@ from hateproto.early_exit.engine import ExitResult, run_early_exit
 from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy
 from hateproto.early_exit.scorers import HeadScorer, LayerScorer, PrototypeScorer
 from hateproto.early_exit.timing import interleaved_timings, load_average
-from hateproto.errors import HateprotoError
+from hateproto.errors import HateprotoError, ModelError
 from hateproto.evaluation import classification_metrics
 from hateproto.models.backbone import Backbone
 from hateproto.models.stepping import LayerRunner
 from hateproto.prototypes.classifier import PrototypeClassifier
+from hateproto.prototypes.estimator import ModelLoader, ModelParam
+
+EXIT_FILE = "early_exit.json"
+PROTOTYPES_DIR = "prototypes"
+Delta = float | Mapping[int, float] | ExitThresholds
 
 
-class EarlyExitClassifier:
+class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
     """Classify texts layer by layer, letting each example leave as soon as the policy allows.
 
     Args:
-        backbone: the loaded backbone (frozen or a fine-tuned checkpoint).
-        policy: an :class:`~hateproto.early_exit.policies.ExitPolicy`.
+        model: the backbone: a reference (``"minilm"``, hub id, folder, checkpoint; loaded on
+            first use) or a loaded :class:`~hateproto.models.Backbone`.
+        policy: a ready :class:`~hateproto.early_exit.policies.ExitPolicy`; then the
+            classifier needs no fitting. Leave ``None`` to build a prototype-margin policy in
+            :meth:`fit`.
         batch_size: rows per batch (texts are sorted by length, as in ``Backbone.encode``).
         max_length: truncation length in tokens.
+        layers, pooling, layer_norm, temperature, per_class, seed: the prototypes ``fit``
+            builds (see :class:`~hateproto.prototypes.PrototypeClassifier`).
+        delta: exit margin: one delta, ``{layer: delta}`` or calibrated
+            :class:`ExitThresholds`; ``inf`` (default) never exits early.
+        min_layer: no early exit before this layer.
+        head: the full-model fallback at the last layer (a scorer or a fine-tuned
+            ``HateClassifier``); default: the last layer's prototypes.
+
+    Attributes set by fitting: ``prototypes_`` (a PrototypeClassifier), ``policy_`` (the
+    policy in use; ``policy`` itself when one was given) and ``classes_``.
     """
 
     def __init__(
-        self, backbone: Backbone, policy: ExitPolicy, batch_size: int = 32, max_length: int = 256
+        self,
+        model: ModelParam = None,
+        policy: ExitPolicy | None = None,
+        batch_size: int = 32,
+        max_length: int = 256,
+        layers: Sequence[int] | str | None = "all",
+        pooling: str | None = None,
+        layer_norm: str | None = None,
+        temperature: float = 0.05,
+        per_class: int | None = None,
+        seed: int = 0,
+        delta: Delta = math.inf,
+        min_layer: int = 1,
+        head: Any = None,
     ) -> None:
         if batch_size < 1:
             raise HateprotoError(f"batch_size must be at least 1, got {batch_size}")
-        self.backbone = backbone
-        self.runner = LayerRunner(backbone)
-        if policy.num_layers != backbone.num_layers:
-            raise HateprotoError(
-                f"the policy is for {policy.num_layers} layers, {backbone.info.name_or_path} has "
-                f"{backbone.num_layers}"
-            )
+        self._loader = ModelLoader()
+        self.model = model
         self.policy = policy
         self.batch_size = batch_size
         self.max_length = max_length
+        self.layers = layers
+        self.pooling = pooling
+        self.layer_norm = layer_norm
+        self.temperature = temperature
+        self.per_class = per_class
+        self.seed = seed
+        self.delta = delta
+        self.min_layer = min_layer
+        self.head = head
+        if policy is not None and isinstance(model, Backbone):
+            _check_policy(policy, model)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def backbone(self) -> Backbone:
+        """The live backbone: ``model`` itself, or the one it names (loaded once)."""
+        return self._loader.get(self.model, "float32", None, "EarlyExitClassifier")
+
+    @property
+    def runner(self) -> LayerRunner:
+        """The layer-by-layer runner of :attr:`backbone` (made once)."""
+        runner = self.__dict__.get("_runner")
+        if runner is None or runner.backbone is not self.backbone:
+            runner = LayerRunner(self.backbone)
+            self.__dict__["_runner"] = runner
+        return runner
+
+    @property
+    def policy_(self) -> ExitPolicy:
+        """The policy in use: the one :meth:`fit` built, else the one given."""
+        fitted = self.__dict__.get("_fitted_policy")
+        if fitted is not None:
+            return fitted
+        if self.policy is None:
+            raise HateprotoError(
+                "this EarlyExitClassifier is not fitted yet: call fit(texts, labels) or give "
+                "a policy"
+            )
+        return self.policy
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The class labels, in the column order of :meth:`predict_proba`."""
+        protos = self.__dict__.get("prototypes_")
+        if protos is not None:
+            return protos.classes_
+        self.policy_  # noqa: B018 - raises when not fitted
+        return np.arange(2)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted after :meth:`fit` / :meth:`from_pretrained`, or when given a policy."""
+        return self.policy is not None or self.__dict__.get("_fitted_policy") is not None
+
+    # ------------------------------------------------------------------ fitting
+    def fit(
+        self,
+        X: Sequence[str],  # noqa: N803 - the scikit-learn name
+        y: Sequence[int] | np.ndarray,
+        show_progress: bool = False,
+    ) -> EarlyExitClassifier:
+        """Build prototypes of texts ``X`` with labels ``y`` and their margin exit policy."""
+        if self.policy is not None:
+            raise HateprotoError(
+                "this EarlyExitClassifier runs the policy it was given; to fit prototypes and "
+                "their margin policy, leave policy=None"
+            )
+        protos = PrototypeClassifier(
+            self.backbone,
+            layers=self.layers,
+            pooling=self.pooling,
+            layer_norm=self.layer_norm,
+            temperature=self.temperature,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            per_class=self.per_class,
+            seed=self.seed,
+        )
+        protos.fit(X, y, show_progress=show_progress)
+        self._use_prototypes(protos)
+        return self
+
+    def _use_prototypes(self, protos: PrototypeClassifier) -> None:
+        """Run the prototype-margin policy of ``protos`` with this classifier's settings."""
+        self.prototypes_ = protos
+        self.__dict__["_fitted_policy"] = margin_policy(
+            protos, self.delta, self.head, self.min_layer
+        )
 
     @classmethod
     def from_prototypes(
         cls,
         prototypes: PrototypeClassifier,
-        delta: float | Mapping[int, float] | ExitThresholds = math.inf,
+        delta: Delta = math.inf,
         head: LayerScorer | object | None = None,
         batch_size: int = 32,
         max_length: int = 256,
         min_layer: int = 1,
     ) -> EarlyExitClassifier:
-        """Prototype-margin early exit (HatePrototypes Eq. 3).
+        """Prototype-margin early exit (HatePrototypes Eq. 3) from fitted prototypes.
 
         Args:
             prototypes: fitted prototypes (for every layer that may exit, and the last one
@@ -78,29 +199,26 @@ class EarlyExitClassifier:
                 layers above it are not run).
             min_layer: no early exit before this layer.
         """
-        backbone = prototypes.backbone
-        if isinstance(delta, ExitThresholds):
-            if delta.backbone_fingerprint and delta.backbone_fingerprint != backbone.fingerprint:
-                raise HateprotoError(
-                    "the thresholds were calibrated for another backbone (fingerprint "
-                    f"{delta.backbone_fingerprint}, this one is {backbone.fingerprint})"
-                )
-            delta = delta.finite()
-        final = as_final_scorer(head) if head is not None else None
-        policy = PrototypeMarginPolicy(
-            PrototypeScorer(prototypes),
-            delta,
-            final=final,
-            num_layers=backbone.num_layers,
+        clf = cls(
+            prototypes.backbone,
+            batch_size=batch_size,
+            max_length=max_length,
+            layers=prototypes.layers,
+            pooling=prototypes.pooling,
+            layer_norm=prototypes.layer_norm,
+            temperature=prototypes.temperature,
+            delta=delta,
             min_layer=min_layer,
+            head=head,
         )
-        return cls(backbone, policy, batch_size, max_length)
+        clf._use_prototypes(prototypes)
+        return clf
 
     # ------------------------------------------------------------------ inference
     def run(self, texts: Sequence[str], show_progress: bool = False) -> ExitResult:
         """Labels, probabilities, exit layers, margins and wall time for ``texts``."""
         return run_early_exit(
-            self.runner, self.policy, texts, self.batch_size, self.max_length, show_progress
+            self.runner, self.policy_, texts, self.batch_size, self.max_length, show_progress
         )
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
@@ -118,7 +236,58 @@ class EarlyExitClassifier:
     def full_depth(self) -> EarlyExitClassifier:
         """The same classifier without early exits (for reference runs and timing)."""
         return EarlyExitClassifier(
-            self.backbone, self.policy.full_depth(), self.batch_size, self.max_length
+            self.backbone, self.policy_.full_depth(), self.batch_size, self.max_length
+        )
+
+    # ------------------------------------------------------------------ files
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write the prototypes (``prototypes/``) and the exit settings (``early_exit.json``).
+
+        Only a fitted prototype-margin classifier without a ``head`` can be saved this way
+        (save a fine-tuned head as its own checkpoint; a given policy is not saved)."""
+        protos = self.__dict__.get("prototypes_")
+        policy = self.__dict__.get("_fitted_policy")
+        if protos is None or not isinstance(policy, PrototypeMarginPolicy):
+            raise HateprotoError("save_pretrained needs an EarlyExitClassifier fitted by fit()")
+        if self.head is not None:
+            raise HateprotoError("an EarlyExitClassifier with a head cannot be saved as one folder")
+        folder = Path(folder)
+        protos.save_pretrained(folder / PROTOTYPES_DIR)
+        deltas = {str(k): v for k, v in policy.deltas.items() if math.isfinite(v)}
+        settings = {
+            "format_version": 1,
+            "deltas": deltas,
+            "min_layer": self.min_layer,
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+        }
+        (folder / EXIT_FILE).write_text(json.dumps(settings, indent=1) + "\n")
+        return folder
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        folder: str | Path,
+        backbone: Backbone | None = None,
+        dtype: str = "float32",
+        device: str | None = None,
+    ) -> EarlyExitClassifier:
+        """Load a folder written by :meth:`save_pretrained` (a fitted classifier)."""
+        folder = Path(folder)
+        path = folder / EXIT_FILE
+        if not path.is_file():
+            raise ModelError(f"{folder} is not an EarlyExitClassifier folder: {EXIT_FILE} missing")
+        settings = json.loads(path.read_text())
+        protos = PrototypeClassifier.from_pretrained(
+            folder / PROTOTYPES_DIR, backbone, dtype, device
+        )
+        deltas = {int(k): float(v) for k, v in settings["deltas"].items()}
+        return cls.from_prototypes(
+            protos,
+            delta=deltas,
+            batch_size=settings["batch_size"],
+            max_length=settings["max_length"],
+            min_layer=settings["min_layer"],
         )
 
     # ------------------------------------------------------------------ evaluation
@@ -144,7 +313,7 @@ class EarlyExitClassifier:
         early, reference = results["early_exit"], results["full"]
         metrics = classification_metrics(data.labels, early.labels, early.hate_scores)
         return {
-            **self.policy.describe(),
+            **self.policy_.describe(),
             "dataset": data.name,
             "n": len(data),
             "num_layers": early.num_layers,
@@ -175,3 +344,33 @@ def as_final_scorer(head: LayerScorer | object) -> LayerScorer:
         f"cannot use a {type(head).__name__} as the final classifier: give a scorer or an "
         "object with logits_from_pooled (a fine-tuned HateClassifier)"
     )
+
+
+def margin_policy(
+    prototypes: PrototypeClassifier, delta: Delta, head: Any, min_layer: int
+) -> PrototypeMarginPolicy:
+    """The prototype-margin policy of fitted ``prototypes`` (see :meth:`from_prototypes`)."""
+    backbone = prototypes.backbone
+    if isinstance(delta, ExitThresholds):
+        if delta.backbone_fingerprint and delta.backbone_fingerprint != backbone.fingerprint:
+            raise HateprotoError(
+                "the thresholds were calibrated for another backbone (fingerprint "
+                f"{delta.backbone_fingerprint}, this one is {backbone.fingerprint})"
+            )
+        delta = delta.finite()
+    final = as_final_scorer(head) if head is not None else None
+    return PrototypeMarginPolicy(
+        PrototypeScorer(prototypes),
+        delta,
+        final=final,
+        num_layers=backbone.num_layers,
+        min_layer=min_layer,
+    )
+
+
+def _check_policy(policy: ExitPolicy, backbone: Backbone) -> None:
+    if policy.num_layers != backbone.num_layers:
+        raise HateprotoError(
+            f"the policy is for {policy.num_layers} layers, {backbone.info.name_or_path} has "
+            f"{backbone.num_layers}"
+        )

@@ -1,12 +1,17 @@
-"""Per-layer class prototypes (HatePrototypes), the classifier built on them, and its files."""
+"""Per-layer class prototypes (HatePrototypes), the classifier built on them, and its files.
 
-from hateproto.prototypes.classifier import (
-    PrototypeClassifier,
+* :mod:`~hateproto.prototypes.similarity`: class means and cosine similarities (the maths);
+* :class:`PrototypeClassifier`: the scikit-learn-style estimator built on them;
+* :mod:`~hateproto.prototypes.files`: ``prototypes.json`` + ``prototypes.safetensors``.
+"""
+
+from hateproto.prototypes.classifier import PrototypeClassifier
+from hateproto.prototypes.files import PrototypeSpec
+from hateproto.prototypes.similarity import (
     class_prototypes,
     cosine_similarities,
     similarity_margin,
 )
-from hateproto.prototypes.files import PrototypeSpec
 
 __all__ = [
     "PrototypeClassifier",

@@ -6,7 +6,7 @@ for each layer ``l`` and class ``c``, the prototype ``p[l, c]``: the mean of the
 L2-normalised vectors of class ``c`` (``normalize="example"``, default) or the normalised mean
 of the raw vectors (``normalize="mean"``). A text is assigned to the class whose prototype is
 most cosine-similar at the chosen layer; ``predict_proba`` is a softmax over the similarities
-divided by ``temperature``.
+divided by ``temperature``. The maths lives in :mod:`hateproto.prototypes.similarity`.
 
 ``save_pretrained(dir)`` writes ``prototypes.safetensors`` and ``prototypes.json`` (see
 :mod:`hateproto.prototypes.files`); ``from_pretrained(dir, backbone)`` restores the classifier
@@ -17,69 +17,68 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from hateproto.data.sampling import sample_per_class
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import HateprotoError
 from hateproto.models.backbone import Backbone
+from hateproto.prototypes.estimator import (
+    GivenParams,
+    ModelLoader,
+    ModelParam,
+    labeled_texts,
+    warn_deprecated,
+)
+from hateproto.prototypes.files import (
+    PrototypeSpec,
+    backbone_facts,
+    class_name,
+    load_prototype_files,
+    save_prototype_files,
+)
+from hateproto.prototypes.similarity import (
+    Normalize,
+    class_prototypes,
+    cosine_similarities,
+    similarity_margin,
+)
 
-Normalize = Literal["example", "mean"]
+__all__ = [
+    "PrototypeClassifier",
+    "class_prototypes",
+    "cosine_similarities",
+    "similarity_margin",
+]
 
-
-def class_prototypes(
-    vectors: torch.Tensor,
-    labels: np.ndarray,
-    classes: Sequence[int],
-    normalize: Normalize = "example",
-) -> torch.Tensor:
-    """Class means of ``vectors`` ``[N, layers, H]`` → unit-norm prototypes ``[layers, C, H]``.
-
-    Example:
-        >>> v = torch.tensor([[[1.0, 0.0]], [[0.0, 2.0]]])
-        >>> class_prototypes(v, np.array([0, 1]), [0, 1])[0].tolist()
-        [[1.0, 0.0], [0.0, 1.0]]
-    """
-    labels = np.asarray(labels)
-    if normalize not in ("example", "mean"):
-        raise HateprotoError(f"normalize must be 'example' or 'mean', not {normalize!r}")
-    vecs = (
-        torch.nn.functional.normalize(vectors.float(), dim=-1)
-        if normalize == "example"
-        else vectors.float()
-    )
-    means = []
-    for cls in classes:
-        rows = torch.from_numpy(np.flatnonzero(labels == cls))
-        if rows.numel() == 0:
-            raise HateprotoError(f"no examples of class {cls} to build its prototype")
-        means.append(vecs[rows].mean(dim=0))
-    return torch.nn.functional.normalize(torch.stack(means, dim=1), dim=-1)
+_UNSET: Any = object()
 
 
-def cosine_similarities(vectors: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of ``vectors`` ``[N, layers, H]`` to ``prototypes`` ``[layers, C, H]``
-    → ``[N, layers, C]`` (float32).
-
-    Computed in float64 and rounded once, so a row's similarities do not depend on which
-    other rows or layers are computed with it (early exit scores shrinking batches one layer
-    at a time and must reproduce these values exactly)."""
-    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
-    return torch.einsum("nlh,lch->nlc", unit, prototypes.double()).float()
-
-
-class PrototypeClassifier:
+class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
     """Classify texts by cosine similarity to per-layer class prototypes.
 
+    A scikit-learn estimator: hyper-parameters in ``__init__``, ``fit(X, y)`` with ``X`` texts
+    and ``y`` labels, ``predict`` / ``predict_proba`` / ``score``, ``get_params`` /
+    ``set_params``, ``sklearn.base.clone``, ``check_is_fitted`` and ``GridSearchCV`` work.
+
     Args:
-        backbone: a loaded :class:`~hateproto.models.Backbone` (frozen, fine-tuned or guard).
+        model: the backbone: a reference (``"minilm"``, a hub id, folder or checkpoint; loaded
+            on first use, with ``dtype`` and ``device``) or a loaded
+            :class:`~hateproto.models.Backbone` (frozen, fine-tuned or guard).
         layers: layers to build prototypes for ("all", "last", or indices; 0 = embeddings).
         pooling, layer_norm: representation settings (default: the backbone's).
         normalize: ``example`` (normalise each example, then average; default) or ``mean``.
         temperature: softmax temperature of :meth:`predict_proba`.
+        per_class, seed: build from ``per_class`` random examples of each class (seeded);
+            ``None`` = every example.
+
+    ``get_params`` returns the arguments as given; the attributes ``backbone``, ``layers``,
+    ``pooling`` and ``layer_norm`` hold the resolved values (the loaded backbone, the layer
+    numbers, the backbone's default pooling...).
 
     Attributes set by fitting: ``prototypes_`` ``[layers, C, H]``, ``classes_``,
     ``n_per_class_``, ``sampling_`` (per_class, seed), ``source_`` (dataset, protocol, split).
@@ -87,14 +86,17 @@ class PrototypeClassifier:
     ``default_layer`` (the layer used when none is given; default the last fitted one).
 
     Example:
-        >>> clf = PrototypeClassifier(Backbone.load("minilm"))  # doctest: +SKIP
-        >>> clf.fit(train.texts, train.labels, per_class=50)     # doctest: +SKIP
-        >>> clf.predict(["some post"])                           # doctest: +SKIP
+        >>> clf = PrototypeClassifier(model="minilm", layers="all", per_class=50)  # doctest: +SKIP
+        >>> clf.fit(train.texts, train.labels).predict(["some post"])            # doctest: +SKIP
+        >>> from sklearn.model_selection import GridSearchCV                     # doctest: +SKIP
+        >>> GridSearchCV(clf, {"temperature": [0.05, 0.1]}, cv=2).fit(X, y)      # doctest: +SKIP
     """
+
+    _resolved_params = ("layers", "pooling", "layer_norm")
 
     def __init__(
         self,
-        backbone: Backbone,
+        model: ModelParam = None,
         layers: Sequence[int] | str | None = "all",
         pooling: str | None = None,
         layer_norm: str | None = None,
@@ -102,24 +104,75 @@ class PrototypeClassifier:
         temperature: float = 0.05,
         batch_size: int = 32,
         max_length: int = 256,
+        per_class: int | None = None,
+        seed: int = 0,
+        dtype: str = "float32",
+        device: str | None = None,
     ) -> None:
-        if temperature <= 0:
+        if not temperature > 0:
             raise HateprotoError(f"temperature must be positive, got {temperature}")
-        self.backbone = backbone
-        self.layers = backbone.resolve_layers(layers)
-        self.pooling = pooling or backbone.info.default_pooling
-        self.layer_norm = layer_norm or backbone.info.default_layer_norm
-        self.normalize: Normalize = normalize
+        self._loader = ModelLoader()
+        self.model = model
+        self.layers = layers
+        self.pooling = pooling
+        self.layer_norm = layer_norm
+        self.normalize = normalize
         self.temperature = temperature
         self.batch_size = batch_size
         self.max_length = max_length
+        self.per_class = per_class
+        self.seed = seed
+        self.dtype = dtype
+        self.device = device
+        self.metadata: dict[str, Any] = {}
+        self.default_layer: int | None = None
+        # fitted state, None/empty until fit (callers test `prototypes_ is None`)
         self.classes_: np.ndarray | None = None
         self.prototypes_: torch.Tensor | None = None
         self.n_per_class_: dict[int, int] = {}
         self.sampling_: dict[str, int | None] = {"per_class": None, "seed": None}
         self.source_: dict[str, str | None] = {"dataset": None, "protocol": None, "split": None}
-        self.metadata: dict[str, Any] = {}
-        self.default_layer: int | None = None
+
+    # ------------------------------------------------------------------ resolved settings
+    @property
+    def backbone(self) -> Backbone:
+        """The live backbone: ``model`` itself, or the one it names (loaded once)."""
+        return self._loader.get(self.model, self.dtype, self.device, "PrototypeClassifier")
+
+    @backbone.setter
+    def backbone(self, value: Backbone) -> None:
+        self.model = value
+
+    @property
+    def layers(self) -> list[int]:
+        """The layer numbers of the ``layers`` given (``"all"`` -> ``1..L``)."""
+        return self.backbone.resolve_layers(self._given_params()["layers"])
+
+    @layers.setter
+    def layers(self, value: Sequence[int] | str | None) -> None:
+        self._given_params()["layers"] = value
+
+    @property
+    def pooling(self) -> str:
+        """The pooling given, else the backbone's default."""
+        return self._given_params()["pooling"] or self.backbone.info.default_pooling
+
+    @pooling.setter
+    def pooling(self, value: str | None) -> None:
+        self._given_params()["pooling"] = value
+
+    @property
+    def layer_norm(self) -> str:
+        """The layer normalisation given, else the backbone's default."""
+        return self._given_params()["layer_norm"] or self.backbone.info.default_layer_norm
+
+    @layer_norm.setter
+    def layer_norm(self, value: str | None) -> None:
+        self._given_params()["layer_norm"] = value
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once it has prototypes (by :meth:`fit` or :meth:`from_pretrained`)."""
+        return getattr(self, "prototypes_", None) is not None
 
     # ------------------------------------------------------------------ fitting
     def encode(
@@ -131,7 +184,7 @@ class PrototypeClassifier:
             description=description,
             layers=self.layers,
             pooling=self.pooling,
-            layer_norm=self.layer_norm,
+            layer_norm=self.layer_norm,  # type: ignore[arg-type]
             batch_size=self.batch_size,
             max_length=self.max_length,
             show_progress=show_progress,
@@ -139,25 +192,40 @@ class PrototypeClassifier:
 
     def fit(
         self,
-        texts: Sequence[str],
-        labels: Sequence[int],
-        per_class: int | None = None,
-        seed: int = 0,
+        X: Sequence[str],  # noqa: N803 - the scikit-learn name
+        y: Sequence[int] | np.ndarray,
+        per_class: int | None = _UNSET,
+        seed: int = _UNSET,
         show_progress: bool = False,
     ) -> PrototypeClassifier:
-        """Build prototypes from labelled texts (optionally ``per_class`` random ones each)."""
-        data = LabeledTexts(list(texts), np.asarray(labels), name="fit")
+        """Build prototypes from texts ``X`` and labels ``y`` (``per_class`` random ones of
+        each class if set in ``__init__``).
+
+        ``fit(X, y, per_class=..., seed=...)`` still works for one release, with a
+        :class:`DeprecationWarning`: give them to ``PrototypeClassifier(...)`` instead.
+        """
+        if per_class is not _UNSET or seed is not _UNSET:
+            warn_deprecated(
+                "PrototypeClassifier.fit(texts, labels, per_class=..., seed=...)",
+                "PrototypeClassifier(model, per_class=..., seed=...).fit(texts, labels)",
+            )
+        per_class = self.per_class if per_class is _UNSET else per_class
+        seed = self.seed if seed is _UNSET else seed
+        data = labeled_texts(X, y)
         return self.fit_data(data, per_class=per_class, seed=seed, show_progress=show_progress)
 
     def fit_data(
         self,
         data: LabeledTexts,
-        per_class: int | None = None,
-        seed: int = 0,
+        per_class: int | None = _UNSET,
+        seed: int = _UNSET,
         show_progress: bool = False,
     ) -> PrototypeClassifier:
         """Like :meth:`fit`, from a :class:`LabeledTexts`, recording its name, protocol and
-        split as the prototypes' source (written by :meth:`save_pretrained`)."""
+        split as the prototypes' source (written by :meth:`save_pretrained`); ``per_class``
+        and ``seed`` default to this classifier's."""
+        per_class = self.per_class if per_class is _UNSET else per_class
+        seed = self.seed if seed is _UNSET else seed
         if per_class is not None:
             data = sample_per_class(data, per_class, seed=seed)
         self.fit_vectors(self.encode(data.texts, show_progress), data.labels)
@@ -185,9 +253,10 @@ class PrototypeClassifier:
 
     # ------------------------------------------------------------------ scoring
     def _check_fitted(self) -> torch.Tensor:
-        if self.prototypes_ is None:
+        prototypes = getattr(self, "prototypes_", None)
+        if prototypes is None:
             raise HateprotoError("this PrototypeClassifier is not fitted yet: call fit() first")
-        return self.prototypes_
+        return prototypes
 
     def layer_position(self, layer: int | None) -> int:
         """Position of ``layer`` among the fitted layers (``None`` → :attr:`default_layer` if
@@ -248,9 +317,35 @@ class PrototypeClassifier:
         the representation settings, class names, examples per class, the source data, the
         hateproto version, :attr:`metadata`, and the sha256 of the tensor file.
         """
-        from hateproto.prototypes.files import save_prototypes
+        return save_prototype_files(directory, self._check_fitted(), self._spec)
 
-        return save_prototypes(self, directory)
+    def _spec(self, sha256: str, created: str, version: str) -> PrototypeSpec:
+        """The ``prototypes.json`` record of this fitted classifier."""
+        classes = [int(c) for c in self.classes_]
+        return PrototypeSpec(
+            **backbone_facts(self.backbone),
+            pooling=self.pooling,
+            layer_norm=self.layer_norm,
+            normalize=self.normalize,
+            temperature=self.temperature,
+            max_length=self.max_length,
+            batch_size=self.batch_size,
+            layers=list(self.layers),
+            default_layer=self.default_layer,
+            classes=classes,
+            class_names=[class_name(c) for c in classes],
+            examples_per_class={str(k): v for k, v in self.n_per_class_.items()},
+            per_class=self.sampling_.get("per_class"),
+            seed=self.sampling_.get("seed"),
+            source_dataset=self.source_.get("dataset"),
+            source_protocol=self.source_.get("protocol"),
+            source_split=self.source_.get("split"),
+            hateproto_version=version,
+            created=created,
+            tensor_sha256=sha256,
+            tensor_shape=list(self.prototypes_.shape),
+            metadata=dict(self.metadata),
+        )
 
     @classmethod
     def from_pretrained(
@@ -260,11 +355,12 @@ class PrototypeClassifier:
         dtype: str = "float32",
         device: str | None = None,
     ) -> PrototypeClassifier:
-        """Load prototypes saved by :meth:`save_pretrained`.
+        """Load prototypes saved by :meth:`save_pretrained` (a fitted classifier).
 
         Args:
             directory: the folder holding ``prototypes.json`` and ``prototypes.safetensors``.
-            backbone: the backbone to classify with; default: load the recorded reference.
+            backbone: the backbone to classify with; default: load the recorded reference
+                (then ``model`` is that reference, so a clone loads it again).
             dtype: dtype used when the recorded backbone is loaded.
             device: where the backbone runs (``auto``, ``cpu``, ``cuda``, ``cuda:N``; default
                 ``$HATEPROTO_DEVICE`` or ``auto``); a given ``backbone`` is moved there.
@@ -274,18 +370,38 @@ class PrototypeClassifier:
                 size, layer count, model type or prefix); the message names what differs.
             ModelError: a file is missing, truncated, edited or of an unknown format.
         """
-        from hateproto.prototypes.files import load_prototypes, read_spec
-
-        if backbone is None and device is not None:
-            reference = read_spec(Path(directory)).backbone
-            backbone = Backbone.load(reference, dtype=dtype, device=device)
-        elif backbone is not None and device is not None:
+        if backbone is not None and device is not None:
             backbone.to(device)
-        return load_prototypes(cls, directory, backbone=backbone, dtype=dtype)
+        spec, tensor, live = load_prototype_files(Path(directory), backbone, dtype, device)
+        clf = cls(
+            backbone if backbone is not None else spec.backbone,
+            layers=spec.layers,
+            pooling=spec.pooling,
+            layer_norm=spec.layer_norm,
+            normalize=spec.normalize,  # type: ignore[arg-type]
+            temperature=spec.temperature,
+            batch_size=spec.batch_size,
+            max_length=spec.max_length,
+            per_class=spec.per_class,
+            seed=spec.seed if spec.seed is not None else 0,
+            dtype=dtype,
+            device=device,
+        )
+        if backbone is None:
+            clf._loader.put(spec.backbone, dtype, device, live)
+        clf._restore(spec, tensor)
+        return clf
 
-
-def similarity_margin(similarities: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Top-1 minus top-2 value along the last axis."""
-    sims = torch.as_tensor(similarities)
-    top2 = sims.topk(2, dim=-1).values
-    return (top2[..., 0] - top2[..., 1]).numpy()
+    def _restore(self, spec: PrototypeSpec, tensor: torch.Tensor) -> None:
+        """Set the fitted state recorded in ``spec`` (checked by the file reader)."""
+        self.prototypes_ = tensor
+        self.classes_ = np.asarray(spec.classes, dtype=np.int64)
+        self.n_per_class_ = {int(k): v for k, v in spec.examples_per_class.items()}
+        self.sampling_ = {"per_class": spec.per_class, "seed": spec.seed}
+        self.source_ = {
+            "dataset": spec.source_dataset,
+            "protocol": spec.source_protocol,
+            "split": spec.source_split,
+        }
+        self.metadata = dict(spec.metadata)
+        self.default_layer = spec.default_layer

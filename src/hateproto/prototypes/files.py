@@ -26,10 +26,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import torch
 from pydantic import Field
 from safetensors.torch import load_file, save_file
@@ -38,9 +38,6 @@ from hateproto.config import YamlConfig
 from hateproto.data.types import LABEL_NAMES
 from hateproto.errors import ConfigError, MismatchError, ModelError
 from hateproto.models.backbone import Backbone
-
-if TYPE_CHECKING:
-    from hateproto.prototypes.classifier import PrototypeClassifier
 
 FORMAT_VERSION = 1
 SPEC_FILE = "prototypes.json"
@@ -108,53 +105,33 @@ def backbone_reference(backbone: Backbone) -> str:
     return str(path.resolve()) if path.exists() else ref
 
 
-def build_spec(clf: PrototypeClassifier, sha256: str) -> PrototypeSpec:
-    """The JSON record of a fitted classifier."""
+def backbone_facts(backbone: Backbone) -> dict[str, Any]:
+    """The ``prototypes.json`` fields that describe the backbone (and the format version)."""
+    info = backbone.info
+    return {
+        "format_version": FORMAT_VERSION,
+        "backbone": backbone_reference(backbone),
+        "backbone_fingerprint": backbone.fingerprint,
+        "model_type": info.model_type,
+        "family": info.family,
+        "num_layers": info.num_layers,
+        "hidden_size": info.hidden_size,
+        "prefix": info.prefix,
+    }
+
+
+SpecMaker = Callable[[str, str, str], PrototypeSpec]
+"""``(tensor sha256, created timestamp, hateproto version) -> PrototypeSpec``."""
+
+
+def save_prototype_files(directory: str | Path, protos: torch.Tensor, make_spec: SpecMaker) -> Path:
+    """Write the tensor, then the JSON ``make_spec`` gives, each through a temporary file and a
+    rename, with the modes the user's umask gives. (To replace a whole folder atomically, as
+    the command line does, write into a new folder with
+    :func:`hateproto.outputs.replace_folder`.)"""
+    from hateproto.outputs import atomic_write_text, make_public
     from hateproto.provenance import hateproto_version
 
-    info = clf.backbone.info
-    protos = clf._check_fitted()
-    classes = [int(c) for c in clf.classes_]
-    return PrototypeSpec(
-        format_version=FORMAT_VERSION,
-        backbone=backbone_reference(clf.backbone),
-        backbone_fingerprint=clf.backbone.fingerprint,
-        model_type=info.model_type,
-        family=info.family,
-        num_layers=info.num_layers,
-        hidden_size=info.hidden_size,
-        prefix=info.prefix,
-        pooling=clf.pooling,
-        layer_norm=clf.layer_norm,
-        normalize=clf.normalize,
-        temperature=clf.temperature,
-        max_length=clf.max_length,
-        batch_size=clf.batch_size,
-        layers=list(clf.layers),
-        default_layer=clf.default_layer,
-        classes=classes,
-        class_names=[class_name(c) for c in classes],
-        examples_per_class={str(k): v for k, v in clf.n_per_class_.items()},
-        per_class=clf.sampling_.get("per_class"),
-        seed=clf.sampling_.get("seed"),
-        source_dataset=clf.source_.get("dataset"),
-        source_protocol=clf.source_.get("protocol"),
-        source_split=clf.source_.get("split"),
-        hateproto_version=hateproto_version(),
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        tensor_sha256=sha256,
-        tensor_shape=list(protos.shape),
-        metadata=dict(clf.metadata),
-    )
-
-
-def save_prototypes(clf: PrototypeClassifier, directory: str | Path) -> Path:
-    """Write the tensor, then the JSON, each through a temporary file and a rename, with the
-    modes the user's umask gives. (To replace a whole folder atomically, as the command line
-    does, write into a new folder with :func:`hateproto.outputs.replace_folder`.)"""
-    from hateproto.outputs import atomic_write_text, make_public
-
-    protos = clf._check_fitted()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".prototypes.", suffix=".tmp")
@@ -167,7 +144,7 @@ def save_prototypes(clf: PrototypeClassifier, directory: str | Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    spec = build_spec(clf, sha)
+    spec = make_spec(sha, time.strftime("%Y-%m-%dT%H:%M:%S%z"), hateproto_version())
     try:
         text = json.dumps(spec.model_dump(mode="json"), indent=1)
     except TypeError as exc:
@@ -248,44 +225,22 @@ def check_backbone(spec: PrototypeSpec, backbone: Backbone, directory: Path) -> 
         )
 
 
-def load_prototypes(
-    cls: type[PrototypeClassifier],
-    directory: str | Path,
+def load_prototype_files(
+    directory: Path,
     backbone: Backbone | None = None,
     dtype: str = "float32",
-) -> PrototypeClassifier:
-    """Restore a :class:`PrototypeClassifier` from ``directory`` (see the module docstring)."""
-    directory = Path(directory)
+    device: str | None = None,
+) -> tuple[PrototypeSpec, torch.Tensor, Backbone]:
+    """The checked spec and tensor of ``directory``, and the backbone to use: ``backbone``
+    if given (checked against the record), else the recorded one, loaded."""
     spec = read_spec(directory)
     tensor = read_tensor(directory, spec)
     if backbone is None:
-        backbone = Backbone.load(spec.backbone, dtype=dtype)
+        backbone = Backbone.load(spec.backbone, dtype=dtype, device=device)
     check_backbone(spec, backbone, directory)
-    clf = cls(
-        backbone,
-        layers=spec.layers,
-        pooling=spec.pooling,
-        layer_norm=spec.layer_norm,
-        normalize=spec.normalize,  # type: ignore[arg-type]
-        temperature=spec.temperature,
-        batch_size=spec.batch_size,
-        max_length=spec.max_length,
-    )
-    clf.prototypes_ = tensor
-    clf.classes_ = np.asarray(spec.classes, dtype=np.int64)
-    clf.n_per_class_ = {int(k): v for k, v in spec.examples_per_class.items()}
-    clf.sampling_ = {"per_class": spec.per_class, "seed": spec.seed}
-    clf.source_ = {
-        "dataset": spec.source_dataset,
-        "protocol": spec.source_protocol,
-        "split": spec.source_split,
-    }
-    clf.metadata = dict(spec.metadata)
-    if spec.default_layer is not None:
-        if spec.default_layer not in spec.layers:
-            raise ModelError(
-                f"{directory / SPEC_FILE}: default_layer {spec.default_layer} is not among the "
-                f"layers {spec.layers}"
-            )
-        clf.default_layer = spec.default_layer
-    return clf
+    if spec.default_layer is not None and spec.default_layer not in spec.layers:
+        raise ModelError(
+            f"{directory / SPEC_FILE}: default_layer {spec.default_layer} is not among the "
+            f"layers {spec.layers}"
+        )
+    return spec, tensor, backbone
