@@ -13,13 +13,13 @@ from typing import Any
 from hateproto.detector.calibration import DetectorCalibration
 from hateproto.detector.components import (
     ExitThresholds,
-    is_classifier_checkpoint,
     load_classifier,
     load_prototypes,
     load_thresholds,
 )
 from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.settings import DetectorSettings
+from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import MismatchError, ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.models.device import place
