@@ -1,14 +1,9 @@
 """``hateproto experiment``: the papers' experiments, one subcommand each.
 
-Other modules add their experiment with::
-
-    from hateproto.cli.experiment_cmd import app
-
-    @app.command("my-experiment")
-    def my_experiment(config: Path = typer.Option(..., "--config")) -> None: ...
-
-and are imported at the bottom of this module (one line each), so ``cli/main.py`` only
-registers this group.
+:func:`register` builds the group and adds it to the root app: ``cross-dataset`` is defined
+here, the prototype experiments (:mod:`.prototype_experiments_cmd`) and the early-exit group
+(:mod:`.early_exit_experiment_cmd`) each come from their module's own ``register``. Nothing
+registers itself on import, and no experiment code is imported until a command runs.
 """
 
 from __future__ import annotations
@@ -17,10 +12,9 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Run the papers' experiments from YAML configs.", no_args_is_help=True)
+HELP = "Run the papers' experiments from YAML configs."
 
 
-@app.command("cross-dataset")
 def cross_dataset(
     config: Path = typer.Option(..., "--config", "-c", help="CrossDatasetConfig YAML file."),
     results: str | None = typer.Option(None, help="Override the results JSON path."),
@@ -41,7 +35,12 @@ def cross_dataset(
     typer.echo(cfg.markdown_path().read_text())
 
 
-from hateproto.cli import early_exit_experiment_cmd  # noqa: E402, F401, I001
-from hateproto.cli import prototype_experiments_cmd  # noqa: E402
+def register(app: typer.Typer) -> None:
+    """Add the ``experiment`` group, with every experiment subcommand, to ``app``."""
+    from hateproto.cli import early_exit_experiment_cmd, prototype_experiments_cmd
 
-prototype_experiments_cmd.register(app)
+    group = typer.Typer(help=HELP, no_args_is_help=True)
+    group.command("cross-dataset")(cross_dataset)
+    prototype_experiments_cmd.register(group)
+    early_exit_experiment_cmd.register(group)
+    app.add_typer(group, name="experiment")

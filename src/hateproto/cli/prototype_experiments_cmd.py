@@ -44,8 +44,16 @@ def build_config(cls: type[YamlConfig], config_file: Path | None, **overrides: A
 CommonRunner = Callable[..., None]
 
 
-def _common(fn: Callable[[Any, Console], Any], cls: type[YamlConfig]) -> CommonRunner:
-    """Wrap an experiment runner into a typer command with the shared options."""
+def _load(module: str, name: str) -> Any:
+    """``hateproto.experiments.<module>.<name>``, imported when a command runs."""
+    import importlib
+
+    return getattr(importlib.import_module(f"hateproto.experiments.{module}"), name)
+
+
+def _common(module: str, runner: str, config_class: str) -> CommonRunner:
+    """A typer command with the shared options that builds ``config_class`` and calls
+    ``runner(config, console)`` (both from ``hateproto.experiments.<module>``)."""
 
     def command(
         config: Path | None = typer.Option(None, "--config", "-c", help="YAML settings file."),
@@ -65,7 +73,7 @@ def _common(fn: Callable[[Any, Console], Any], cls: type[YamlConfig]) -> CommonR
     ) -> None:
         seeds_list = _split(seeds)
         cfg = build_config(
-            cls,
+            _load(module, config_class),
             config,
             datasets=_split(datasets),
             seeds=None if seeds_list is None else [int(s) for s in seeds_list],
@@ -78,71 +86,71 @@ def _common(fn: Callable[[Any, Console], Any], cls: type[YamlConfig]) -> CommonR
             dtype=dtype,
         )
         console = Console(stderr=True, soft_wrap=True)
-        result = fn(cfg, console)
+        result = _load(module, runner)(cfg, console)
         if isinstance(result, list):
             console.print(f"{len(result)} result rows written to {cfg.output_dir}")
         elif result is not None:
             typer.echo(json.dumps(result, indent=1, default=str))
 
-    command.__doc__ = fn.__doc__
     return command
 
 
-def register(app: typer.Typer) -> None:
-    """Add the prototype experiments to the ``experiment`` group."""
-    from hateproto.experiments import (
-        bias,
-        build_time,
-        cross_domain,
-        fine_grained,
-        guard,
-        prototype_size,
-        prototype_transfer,
-    )
+# name, experiments module, runner, config class, help
+_COMMANDS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "cross-domain",
+        "cross_domain",
+        "run_cross_domain",
+        "CrossDomainConfig",
+        "Table 2: prototypes from B's training set vs the model's head, on B's test set.",
+    ),
+    (
+        "prototype-transfer",
+        "prototype_transfer",
+        "run_prototype_transfer",
+        "PrototypeTransferConfig",
+        "Fig 2: fine-tuned on A, evaluated on A with B's prototypes (relative macro-F1).",
+    ),
+    (
+        "prototype-size",
+        "prototype_size",
+        "run_prototype_size",
+        "PrototypeSizeConfig",
+        "Fig 3: macro-F1 vs examples per class (100 random draws, 95% interval).",
+    ),
+    (
+        "guard",
+        "guard",
+        "run_guard",
+        "GuardConfig",
+        "Table 3: a guard LM's own verdict vs prototypes from its hidden state.",
+    ),
+    (
+        "fine-grained",
+        "fine_grained",
+        "run_fine_grained",
+        "FineGrainedConfig",
+        "Fig 1: accuracy per IHC implicit category and per target group.",
+    ),
+    (
+        "group-bias",
+        "bias",
+        "run_group_bias",
+        "GroupBiasConfig",
+        "Group-specific prototypes and false-positive rate per target group.",
+    ),
+    (
+        "prototype-build-time",
+        "build_time",
+        "run_build_time",
+        "BuildTimeConfig",
+        "Time to build prototypes (all layers) vs one plain encode pass.",
+    ),
+)
 
-    commands: list[tuple[str, Callable, type[YamlConfig], str]] = [
-        (
-            "cross-domain",
-            cross_domain.run_cross_domain,
-            cross_domain.CrossDomainConfig,
-            "Table 2: prototypes from B's training set vs the model's head, on B's test set.",
-        ),
-        (
-            "prototype-transfer",
-            prototype_transfer.run_prototype_transfer,
-            prototype_transfer.PrototypeTransferConfig,
-            "Fig 2: fine-tuned on A, evaluated on A with B's prototypes (relative macro-F1).",
-        ),
-        (
-            "prototype-size",
-            prototype_size.run_prototype_size,
-            prototype_size.PrototypeSizeConfig,
-            "Fig 3: macro-F1 vs examples per class (100 random draws, 95% interval).",
-        ),
-        (
-            "guard",
-            guard.run_guard,
-            guard.GuardConfig,
-            "Table 3: a guard LM's own verdict vs prototypes from its hidden state.",
-        ),
-        (
-            "fine-grained",
-            fine_grained.run_fine_grained,
-            fine_grained.FineGrainedConfig,
-            "Fig 1: accuracy per IHC implicit category and per target group.",
-        ),
-        (
-            "group-bias",
-            bias.run_group_bias,
-            bias.GroupBiasConfig,
-            "Group-specific prototypes and false-positive rate per target group.",
-        ),
-        (
-            "prototype-build-time",
-            build_time.run_build_time,
-            build_time.BuildTimeConfig,
-            "Time to build prototypes (all layers) vs one plain encode pass.",
-        ),
-    ]
-    for name, runner, cls, help_text in commands:
-        app.command(name, help=help_text)(_common(runner, cls))
+
+def register(app: typer.Typer) -> None:
+    """Add the prototype experiments to the ``experiment`` group ``app`` (their code is
+    imported only when one runs)."""
+    for name, module, runner, config_class, help_text in _COMMANDS:
+        app.command(name, help=help_text)(_common(module, runner, config_class))
