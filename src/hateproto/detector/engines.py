@@ -79,7 +79,3 @@ class EngineCache:
     def put(self, settings: DetectorSettings, parts: tuple[object, ...], engine: Any) -> None:
         """Keep ``engine`` as the one for ``settings`` and ``parts``."""
         self._entry = (settings.model_dump_json(), tuple(parts), engine)
-
-    def clear(self) -> None:
-        """Forget the cached engine."""
-        self._entry = None
