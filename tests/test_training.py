@@ -298,7 +298,7 @@ def test_pool_layers_forward_encode_and_round_trip(
     )
     width = clf.backbone.hidden_size * len(layers)
     assert clf.feature_size == width and next(clf.head.parameters()).shape[-1] == width
-    clf.fit(train_set)
+    clf.fit(train_set.texts, train_set.labels)
     clf.eval()
     texts = train_set.texts[:6]
     features = clf.encode(texts)

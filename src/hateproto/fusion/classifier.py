@@ -49,27 +49,28 @@ class FusionClassifier(HateClassifier):
     """Text + context + emotion classifier; see the module docstring.
 
     Build one with ``HateClassifier.from_config(TrainingConfig(..., fusion=FusionConfig(...)))``
-    (or :meth:`from_config`), train it with ``fit`` / :class:`~hateproto.training.Trainer`.
+    (or :meth:`from_config`), or give the config to ``FusionClassifier(config, dev=dev)``;
+    train it with ``fit(texts, labels)`` / :class:`~hateproto.training.Trainer`.
 
     Attributes:
         contexts: the cached context generator (its LM is loaded only for missing contexts).
         emotion: the emotion featurizer.
     """
 
-    def __init__(
+    def _attach(
         self,
         backbone: Backbone,
-        head: FusionHead,
-        config: TrainingConfig,
+        head: torch.nn.Module,
         label_names: Sequence[str] = LABEL_NAMES,
         pooling: str | None = None,
         emotion: EmotionFeatures | None = None,
         contexts: ContextGenerator | None = None,
-    ) -> None:
-        fusion = _fusion(config)
-        if config.pool_layers is not None:
+    ) -> FusionClassifier:
+        """Take ``backbone`` and the fusion ``head`` (and the emotion / context sources)."""
+        fusion = _fusion(self.config)
+        if self.config.pool_layers is not None:
             raise ConfigError("a FusionClassifier pools the last layer: leave pool_layers unset")
-        super().__init__(backbone, head, config, label_names, pooling)
+        super()._attach(backbone, head, label_names, pooling)
         self.emotion = emotion or load_emotion_features(fusion.emotion)
         self.contexts = contexts or ContextGenerator(fusion.context)
         if self.emotion.dim != head.emotion_size:
@@ -77,13 +78,20 @@ class FusionClassifier(HateClassifier):
                 f"emotion features have {self.emotion.dim} values, the fusion head expects "
                 f"{head.emotion_size}"
             )
+        return self
 
     # ------------------------------------------------------------------ building
     @classmethod
     def from_config(cls, config: TrainingConfig) -> FusionClassifier:
         """Load the backbone (as HateClassifier does) and build a fresh fusion head."""
-        fusion = _fusion(config)
-        base = HateClassifier.from_config(config.model_copy(update={"fusion": None}))
+        clf = cls(config)
+        clf._build()
+        return clf
+
+    def _build(self) -> None:
+        """Build the base classifier's backbone and a fresh fusion head on it."""
+        fusion = _fusion(self.config)
+        base = HateClassifier.from_config(self.config.model_copy(update={"fusion": None}))
         emotion = load_emotion_features(fusion.emotion)
         head = FusionHead(
             fusion.method,
@@ -91,17 +99,11 @@ class FusionClassifier(HateClassifier):
             emotion.dim,
             hidden_size=fusion.hidden_size,
             num_labels=len(LABEL_NAMES),
-            dropout=config.dropout,
+            dropout=self.config.dropout,
             attention_heads=fusion.attention_heads,
         )
-        return cls(
-            base.backbone,
-            head.to(base.backbone.dtype),
-            config,
-            LABEL_NAMES,
-            base.pooling,
-            emotion=emotion,
-        )
+        head = head.to(base.backbone.dtype)
+        self._attach(base.backbone, head, LABEL_NAMES, base.pooling, emotion=emotion)
 
     @classmethod
     def _head_from_spec(cls, spec: dict[str, Any], folder: Path) -> torch.nn.Module:

@@ -1,86 +1,152 @@
 """HateClassifier: a hateproto Backbone, a pooling, a head and optionally a LoRA adapter.
 
-A checkpoint folder written by :meth:`HateClassifier.save_pretrained` (the project's
-checkpoint contract):
-
-* ``hateproto_backbone.json``: ``backbone`` (``"backbone"`` subfolder for full fine-tuning,
-  else the base model reference), ``adapter`` (``"adapter"`` or ``null``), ``pooling``,
-  ``prefix``, ``layer_norm``; so ``Backbone.load(folder)`` alone gives the fine-tuned encoder.
-* ``backbone/`` (Hugging Face model + tokenizer) or ``adapter/`` (PEFT LoRA adapter).
-* ``head.safetensors`` and ``hateproto_classifier.json`` (format version, head type and sizes,
-  label names, pooling, prefix, base model, mode, training config, dev metrics).
+A scikit-learn-style estimator whose one hyper-parameter object is a :class:`TrainingConfig`
+(plus the dev set that picks the epoch, and a log file); its checkpoint folder is described in
+:mod:`hateproto.training.checkpoint`.
 
 Example:
-    >>> clf = HateClassifier.from_config(TrainingConfig(backbone="minilm"))  # doctest: +SKIP
-    >>> clf.fit(train, dev)                                                   # doctest: +SKIP
+    >>> clf = HateClassifier(TrainingConfig(backbone="minilm"), dev=dev)     # doctest: +SKIP
+    >>> clf.fit(train.texts, train.labels).predict(["some post"])            # doctest: +SKIP
     >>> clf.save_pretrained("out/ihc"); HateClassifier.from_pretrained("out/ihc")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from sklearn.base import BaseEstimator, ClassifierMixin
 from torch import nn
 from torch.nn import functional as F
 
 from hateproto.data import LABEL_NAMES, LabeledTexts
-from hateproto.errors import ConfigError, MismatchError, ModelError
-from hateproto.models.backbone import CHECKPOINT_FILE, Backbone
+from hateproto.errors import ConfigError, HateprotoError, MismatchError
+from hateproto.models.backbone import Backbone
 from hateproto.models.pooling import pool
+from hateproto.prototypes.estimator import GivenParams, labeled_texts, warn_deprecated
+from hateproto.training.checkpoint import (
+    CLASSIFIER_FILE,
+    FORMAT_VERSION,
+    HEAD_FILE,
+    base_model_reference,
+    check_head_width,
+    config_of,
+    load_head_weights,
+    read_classifier_meta,
+    write_checkpoint,
+)
 from hateproto.training.config import TrainingConfig
-from hateproto.training.heads import build_head, head_spec
+from hateproto.training.heads import build_head
 from hateproto.training.lora import apply_lora
 from hateproto.training.registry import classifier_type, section_classifier
+from hateproto.training.trainer import Trainer
 
-CLASSIFIER_FILE = "hateproto_classifier.json"
-HEAD_FILE = "head.safetensors"
-FORMAT_VERSION = 1
+__all__ = [
+    "CLASSIFIER_FILE",
+    "FORMAT_VERSION",
+    "HEAD_FILE",
+    "HateClassifier",
+    "check_pool_layers",
+    "read_classifier_meta",
+]
+
+_UNSET: Any = object()
 
 
-class HateClassifier(nn.Module):
+class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
     """Fine-tunable hate speech classifier over any hateproto :class:`Backbone`.
 
-    Build a new one with :meth:`from_config`, train with :meth:`fit`, load a saved one with
-    :meth:`from_pretrained`. ``backbone.info.prefix`` is prepended to every text, so prototypes
-    and early exit built on ``Backbone.load(checkpoint)`` see what the classifier saw.
+    A scikit-learn estimator (``fit(X, y)``, ``predict``, ``predict_proba``, ``score``,
+    ``get_params`` / ``set_params``, ``clone``, ``check_is_fitted``) and a torch module.
+    ``fit`` builds the model from ``config`` if it is not built yet (loads the backbone, a
+    fresh head, LoRA), then trains it; :meth:`from_config` builds without training, and
+    :meth:`from_pretrained` loads a trained one. ``backbone.info.prefix`` is prepended to every
+    text, so prototypes and early exit built on ``Backbone.load(checkpoint)`` see what the
+    classifier saw.
+
+    Args:
+        config: the model and training settings (default: ``TrainingConfig()``).
+        dev: the dev set that picks the kept epoch: a :class:`LabeledTexts` or
+            ``(texts, labels)``; without one the last epoch is kept.
+        log_path: a log file for the training run.
+
+    ``fit(train, dev)`` with :class:`LabeledTexts` still works for one release, with a
+    :class:`DeprecationWarning`.
 
     Attributes:
         backbone: the hateproto Backbone (its ``model`` is this module's ``encoder``).
         head: the classification head (``linear`` or ``mlp``).
-        pooling: how token states become one vector.
+        pooling: how token states become one vector; pool_layers: the pooled layers (or
+            ``None``: the last one).
         label_names: one name per output column (``not_hate``, ``hate``).
+        classes_: ``[0, 1]`` once trained (or loaded).
         dev_metrics: metrics of the kept epoch on the dev set (after :meth:`fit`).
         history: per-epoch training records; run_info: free-form facts saved with it.
+
+    Example:
+        >>> clf = HateClassifier(TrainingConfig(backbone="minilm", epochs=1))  # doctest: +SKIP
+        >>> clf.fit(["they are vermin", "welcome"], [1, 0]).predict(["hi"])   # doctest: +SKIP
     """
+
+    _resolved_params = ("config",)
 
     def __init__(
         self,
-        backbone: Backbone,
-        head: nn.Module,
-        config: TrainingConfig,
-        label_names: Sequence[str] = LABEL_NAMES,
-        pooling: str | None = None,
+        config: TrainingConfig | None = None,
+        dev: LabeledTexts | tuple[Sequence[str], Sequence[int]] | None = None,
+        log_path: str | Path | None = None,
     ) -> None:
-        super().__init__()
-        self.backbone = backbone
-        self.encoder = backbone.model
-        self.head = head
+        nn.Module.__init__(self)
         self.config = config
-        self.label_names = tuple(label_names)
-        self.pooling = pooling or config.resolved_pooling(backbone.info.default_pooling)
-        self.pool_layers = check_pool_layers(config.pool_layers, backbone.num_layers)
+        self.dev = dev
+        self.log_path = log_path
         self.dev_metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.run_info: dict[str, Any] = {}
+
+    @property
+    def config(self) -> TrainingConfig:
+        """The config given, else the default ``TrainingConfig()``."""
+        given = self._given_params()["config"]
+        if given is None:
+            return self.__dict__.setdefault("_default_config", TrainingConfig())
+        return given
+
+    @config.setter
+    def config(self, value: TrainingConfig | None) -> None:
+        self._given_params()["config"] = value
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once trained by :meth:`fit` or loaded by :meth:`from_pretrained`."""
+        return "classes_" in self.__dict__
+
+    @property
+    def is_built(self) -> bool:
+        """Whether the backbone and head exist (built by :meth:`from_config`, fit or load)."""
+        return "head" in self._modules
+
+    def _attach(
+        self,
+        backbone: Backbone,
+        head: nn.Module,
+        label_names: Sequence[str] = LABEL_NAMES,
+        pooling: str | None = None,
+    ) -> HateClassifier:
+        """Take ``backbone`` and ``head`` as this classifier's model."""
+        config = self.config
+        self.backbone = backbone
+        self.encoder = backbone.model
+        self.head = head
+        self.label_names = tuple(label_names)
+        self.pooling = pooling or config.resolved_pooling(backbone.info.default_pooling)
+        self.pool_layers = check_pool_layers(config.pool_layers, backbone.num_layers)
         if config.mode == "probe":
             self.encoder.requires_grad_(False)
         _freeze_unused_pooler(self.encoder)
+        return self
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -89,8 +155,22 @@ class HateClassifier(nn.Module):
         extension = section_classifier(config) if cls is HateClassifier else None
         if extension is not None:  # e.g. a FusionClassifier for a `fusion` section
             return extension.from_config(config)
+        clf = cls(config)
+        clf._build()
+        return clf
+
+    def _build(self) -> None:
+        """Load the backbone of ``config`` and build a fresh head (and LoRA adapter)."""
+        config = self.config
+        extension = section_classifier(config)
+        if extension is not None and not isinstance(self, extension):
+            raise ConfigError(
+                f"this config has a section for {extension.__name__}: use {extension.__name__}"
+                "(config) or HateClassifier.from_config(config)"
+            )
         torch.manual_seed(config.seed)
         backbone = Backbone.load(config.backbone, dtype=config.dtype)
+        check_pool_layers(config.pool_layers, backbone.num_layers)
         pooling = config.resolved_pooling(backbone.info.default_pooling)
         backbone.info.default_pooling = pooling
         backbone.info.prefix = config.resolved_prefix()
@@ -102,7 +182,6 @@ class HateClassifier(nn.Module):
                 config.lora_dropout,
                 config.lora_target_modules,
             )
-        check_pool_layers(config.pool_layers, backbone.num_layers)
         head = build_head(
             config.resolved_head(),
             backbone.hidden_size * len(config.pool_layers or [None]),
@@ -110,18 +189,13 @@ class HateClassifier(nn.Module):
             hidden_size=config.mlp_hidden_size,
             dropout=config.dropout,
         )
-        return cls(
-            backbone,
-            head.to(device=backbone.device, dtype=backbone.dtype),
-            config,
-            LABEL_NAMES,
-            pooling,
-        )
+        head = head.to(device=backbone.device, dtype=backbone.dtype)
+        self._attach(backbone, head, LABEL_NAMES, pooling)
 
     def train(self, mode: bool = True) -> HateClassifier:
         """Set training mode; in ``probe`` mode the frozen encoder always stays in eval mode."""
         super().train(mode)
-        if self.config.mode == "probe":
+        if self.config.mode == "probe" and "encoder" in self._modules:
             self.encoder.eval()
         return self
 
@@ -210,22 +284,36 @@ class HateClassifier(nn.Module):
     # ------------------------------------------------------------------ training
     def fit(
         self,
-        train: LabeledTexts,
-        dev: LabeledTexts | None = None,
+        X: Sequence[str] | LabeledTexts,  # noqa: N803 - the scikit-learn name
+        y: Sequence[int] | np.ndarray | LabeledTexts | None = None,
+        dev: LabeledTexts | None = _UNSET,
         log_path: str | Path | None = None,
     ) -> HateClassifier:
-        """Train with this classifier's config; keep the epoch best on ``dev`` (if given)."""
-        from hateproto.training.trainer import Trainer
+        """Train on texts ``X`` with labels ``y``; keep the epoch best on ``dev`` (if set).
 
-        Trainer(self.config, log_path=log_path).fit(self, train, dev)
+        The old form ``fit(train, dev)`` with :class:`LabeledTexts` warns and still works.
+        """
+        if isinstance(X, LabeledTexts):
+            warn_deprecated(
+                "HateClassifier.fit(train, dev) with LabeledTexts",
+                "HateClassifier(config, dev=dev).fit(train.texts, train.labels)",
+            )
+            train, dev_set = X, (y if dev is _UNSET else dev)
+        else:
+            if y is None:
+                raise HateprotoError("fit(X, y) needs the labels y")
+            train = labeled_texts(X, y, name="fit")
+            dev_set = _dev_set(self.dev if dev is _UNSET else dev)
+        if not self.is_built:
+            self._build()
+        Trainer(self.config, log_path=log_path or self.log_path).fit(self, train, dev_set)
+        self.classes_ = np.arange(len(self.label_names))
         return self
 
     # ------------------------------------------------------------------ saving
     def base_model_reference(self) -> str:
         """The base model as given in the config (absolute path if it is a local path)."""
-        ref = self.config.backbone
-        path = Path(ref).expanduser()
-        return str(path.resolve()) if path.exists() else ref
+        return base_model_reference(self.config.backbone)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write the checkpoint folder atomically (:func:`hateproto.outputs.replace_folder`:
@@ -234,52 +322,9 @@ class HateClassifier(nn.Module):
 
         def write(staging: Path) -> None:
             staging.mkdir()
-            self._write(staging)
+            write_checkpoint(self, staging)
 
         return replace_folder(folder, write)
-
-    def _write(self, folder: Path) -> None:
-        mode = self.config.mode
-        inner, adapter = "backbone", None
-        if mode == "full":
-            model = self.backbone.model
-            for attr in ("quantization_config",):  # GGUF-loaded models refuse to save with it
-                if hasattr(model.config, attr):
-                    delattr(model.config, attr)
-            model.save_pretrained(folder / "backbone")
-            self.backbone.tokenizer.save_pretrained(folder / "backbone")
-        else:
-            inner = self.base_model_reference()
-            if mode == "lora":
-                adapter = "adapter"
-                self.backbone.model.save_pretrained(folder / "adapter")
-        info = self.backbone.info
-        spec = {
-            "backbone": inner,
-            "adapter": adapter,
-            "pooling": self.pooling,
-            "prefix": info.prefix,
-            "layer_norm": info.default_layer_norm,
-        }
-        _write_json(folder / CHECKPOINT_FILE, spec)
-        head_state = {k: v.contiguous() for k, v in self.head.state_dict().items()}
-        save_file(head_state, folder / HEAD_FILE)
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "head": head_spec(self.head),
-            "label_names": list(self.label_names),
-            "pooling": self.pooling,
-            "pool_layers": self.pool_layers,
-            "prefix": info.prefix,
-            "mode": mode,
-            "base_model": self.base_model_reference(),
-            "family": info.family,
-            "training_config": self.config.model_dump(mode="json", exclude={"data"}),
-            "dev_metrics": self.dev_metrics,
-            "history": self.history,
-            "run": self.run_info,
-        }
-        _write_json(folder / CLASSIFIER_FILE, meta)
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, dtype: str = "float32") -> HateClassifier:
@@ -292,30 +337,15 @@ class HateClassifier(nn.Module):
         spec = meta["head"]
         head = cls._head_from_spec(spec, folder)
         backbone = Backbone.load(str(folder), dtype=dtype)
-        pool_layers = meta.get("pool_layers", meta["training_config"].get("pool_layers"))
-        width = backbone.hidden_size * len(pool_layers or [None])
-        if spec["input_size"] != width:
-            raise MismatchError(
-                f"{folder / CLASSIFIER_FILE}: head input size {spec['input_size']} does not match "
-                f"the backbone's hidden size {backbone.hidden_size} x {len(pool_layers or [None])} "
-                "pooled layer(s)"
-            )
-        _load_head_weights(head, folder / HEAD_FILE, spec)
-        mode = "full" if meta["mode"] == "lora" else meta["mode"]
-        config = TrainingConfig.from_dict(
-            {**meta["training_config"], "mode": mode, "pool_layers": pool_layers},
-            source=str(folder / CLASSIFIER_FILE),
-        )
-        clf = cls(
-            backbone,
-            head.to(device=backbone.device, dtype=backbone.dtype),
-            config,
-            meta["label_names"],
-            meta["pooling"],
-        )
+        check_head_width(meta, backbone, folder)
+        load_head_weights(head, folder / HEAD_FILE, spec)
+        clf = cls(config_of(meta, folder))
+        head = head.to(device=backbone.device, dtype=backbone.dtype)
+        clf._attach(backbone, head, meta["label_names"], meta["pooling"])
         clf.dev_metrics = meta.get("dev_metrics", {})
         clf.history = meta.get("history", [])
         clf.run_info = meta.get("run", {})
+        clf.classes_ = np.arange(len(clf.label_names))
         return clf.eval()
 
     @classmethod
@@ -363,47 +393,9 @@ def _freeze_unused_pooler(encoder: nn.Module) -> None:
         pooler.requires_grad_(False)
 
 
-def read_classifier_meta(folder: Path) -> dict[str, Any]:
-    """Read and check ``hateproto_classifier.json`` of a checkpoint folder."""
-    path = folder / CLASSIFIER_FILE
-    if not folder.is_dir():
-        raise ModelError(f"checkpoint folder not found: {folder}")
-    if not path.is_file():
-        raise ModelError(
-            f"{folder} is not a HateClassifier checkpoint: {CLASSIFIER_FILE} is missing"
-        )
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path} is not valid JSON: {exc}") from None
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelError(f"{path}: format version {version!r}, expected {FORMAT_VERSION}")
-    required = ("head", "label_names", "pooling", "mode", "training_config")
-    missing = [k for k in required if k not in meta]
-    if missing:
-        raise ModelError(f"{path} lacks the key(s) {missing}")
-    if len(meta["label_names"]) != meta["head"].get("num_labels"):
-        raise MismatchError(
-            f"{path}: {len(meta['label_names'])} label names {meta['label_names']} but the head "
-            f"has {meta['head'].get('num_labels')} outputs"
-        )
-    return meta
-
-
-def _load_head_weights(head: nn.Module, path: Path, spec: dict[str, Any]) -> None:
-    if not path.is_file():
-        raise ModelError(f"head weights not found: {path}")
-    state = load_file(str(path))
-    expected = {k: tuple(v.shape) for k, v in head.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state.items()}
-    if expected != found:
-        raise MismatchError(
-            f"{path} does not hold a {spec['type']} head of the sizes in {CLASSIFIER_FILE}: "
-            f"expected tensors {expected}, found {found}"
-        )
-    head.load_state_dict(state)
-
-
-def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=1, ensure_ascii=False))
+def _dev_set(dev: Any) -> LabeledTexts | None:
+    """The ``dev`` parameter as a :class:`LabeledTexts` (``(texts, labels)`` accepted)."""
+    if dev is None or isinstance(dev, LabeledTexts):
+        return dev
+    texts, labels = dev
+    return labeled_texts(texts, labels, name="dev")
