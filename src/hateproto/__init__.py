@@ -6,10 +6,15 @@ The public API:
   :func:`sample_per_class`
 * models: :class:`Backbone`
 * prototypes: :class:`PrototypeClassifier`
+* fine-tuning: :class:`HateClassifier`, :class:`TrainingConfig`
 * early exit: :class:`EarlyExitClassifier`
 * production: :class:`Detector` (model + prototypes + early-exit thresholds, saved as a
   versioned folder; what ``hateproto classify`` and ``hateproto serve`` load)
 * evaluation: :func:`classification_metrics`
+
+The three classifiers share the scikit-learn estimator contract: hyper-parameters in
+``__init__``, ``fit(X, y)`` on texts and labels, ``predict`` / ``predict_proba``,
+``get_params`` / ``set_params``, ``classes_``, ``save_pretrained`` / ``from_pretrained``.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ _LAZY = {
     "Backbone": "hateproto.models",
     "Detector": "hateproto.detector",
     "EarlyExitClassifier": "hateproto.early_exit",
+    "HateClassifier": "hateproto.training",
     "LabeledTexts": "hateproto.data",
     "PrototypeClassifier": "hateproto.prototypes",
+    "TrainingConfig": "hateproto.training",
     "classification_metrics": "hateproto.evaluation",
     "load_benchmark": "hateproto.data",
     "load_table": "hateproto.data",
@@ -53,9 +60,11 @@ __all__ = [
     "Backbone",
     "Detector",
     "EarlyExitClassifier",
+    "HateClassifier",
     "HateprotoError",
     "LabeledTexts",
     "PrototypeClassifier",
+    "TrainingConfig",
     "__version__",
     "classification_metrics",
     "load_benchmark",

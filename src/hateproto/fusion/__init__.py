@@ -8,10 +8,13 @@
   trained by the same :class:`~hateproto.training.Trainer` and saved in the same checkpoint
   format (``HateClassifier.from_pretrained`` returns a FusionClassifier for such folders).
 
+Importing :mod:`hateproto.fusion.classifier` registers the ``fusion`` head type and config
+section with :mod:`hateproto.training.registry`; training itself never imports fusion.
+
 Example:
     >>> from hateproto.training import HateClassifier, TrainingConfig
     >>> cfg = TrainingConfig(backbone="minilm", fusion={"method": "adaptive"})  # doctest: +SKIP
-    >>> clf = HateClassifier.from_config(cfg).fit(train, dev)                  # doctest: +SKIP
+    >>> clf = HateClassifier.from_config(cfg).fit(train.texts, train.labels)   # doctest: +SKIP
 """
 
 from hateproto.fusion.classifier import FusionClassifier

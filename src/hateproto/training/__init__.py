@@ -2,14 +2,17 @@
 
 * :class:`TrainingConfig` (YAML-loadable) with the ``classifier`` (HatePrototypes) and
   ``embedding`` (embedding paper) presets;
-* :class:`HateClassifier`: Backbone + pooling + ``linear``/``mlp`` head (+ LoRA), with
-  ``fit``, ``predict``, ``predict_proba``, ``save_pretrained``, ``from_pretrained``;
-* :class:`Trainer`: the training loop (class-weighted CE, AdamW + warmup, bf16, dev selection).
+* :class:`HateClassifier`: Backbone + pooling + ``linear``/``mlp`` head (+ LoRA), a
+  scikit-learn-style estimator: ``HateClassifier(config, dev=dev).fit(X, y)``, ``predict``,
+  ``predict_proba``, ``save_pretrained``, ``from_pretrained``;
+* :class:`Trainer`: the training loop (class-weighted CE, AdamW + warmup, bf16, dev selection);
+* :mod:`~hateproto.training.registry`: classifier types other packages add (fusion);
+* :mod:`~hateproto.training.checkpoint`: the checkpoint folder.
 
 Example:
     >>> from hateproto.training import HateClassifier, TrainingConfig
-    >>> clf = HateClassifier.from_config(TrainingConfig(backbone="minilm"))  # doctest: +SKIP
-    >>> clf.fit(train, dev).save_pretrained("checkpoints/ihc")                # doctest: +SKIP
+    >>> clf = HateClassifier(TrainingConfig(backbone="minilm"), dev=dev)     # doctest: +SKIP
+    >>> clf.fit(train.texts, train.labels).save_pretrained("checkpoints/ihc")  # doctest: +SKIP
 """
 
 from hateproto.training.classifier import HateClassifier, read_classifier_meta
