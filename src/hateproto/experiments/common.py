@@ -29,7 +29,7 @@ from hateproto.errors import ConfigError, ModelError
 from hateproto.experiments.results import ResultStore, atomic_write_text, with_provenance
 from hateproto.models import Backbone
 from hateproto.paths import home_dir
-from hateproto.training.classifier import CLASSIFIER_FILE
+from hateproto.training.checkpoint import CLASSIFIER_FILE
 
 __all__ = [
     "CLASSIFIER_FILE",

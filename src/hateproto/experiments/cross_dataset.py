@@ -35,7 +35,7 @@ from hateproto.training import (
     read_classifier_meta,
     stratified_subsample,
 )
-from hateproto.training.classifier import CLASSIFIER_FILE
+from hateproto.training.checkpoint import CLASSIFIER_FILE
 
 KEY_FIELDS = ("setup", "train_dataset", "test_dataset", "seed")
 

@@ -21,7 +21,7 @@ from hateproto.data import PROTOCOLS
 from hateproto.early_exit import GateTrainingConfig
 from hateproto.experiments.protocols import check_protocol_datasets
 from hateproto.paths import home_dir
-from hateproto.training.classifier import CLASSIFIER_FILE
+from hateproto.training.checkpoint import CLASSIFIER_FILE
 
 KEY_FIELDS = ("model", "dataset", "method", "setting")
 TABLE4_METHODS = (
