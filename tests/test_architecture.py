@@ -11,7 +11,8 @@ Layers, lowest first (a module may import its own layer and any lower one)::
     6  scoring, service, audit, experiments
     7  cli
 
-Imports inside functions count too. ``KNOWN`` lists the violations that remain (issue 15);
+Imports inside functions count too, and no two modules may import each other, directly or
+through others (no import cycles). ``KNOWN`` lists the violations that remain (issue 15);
 the test fails when a new one appears *and* when a listed one is gone (then delete it from
 the list), so the list can only shrink.
 """
@@ -117,3 +118,72 @@ def test_import_hateproto_is_cheap() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]", f"import hateproto loaded {done.stdout.strip()}"
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the hateproto modules (or packages) it imports, anywhere in its body."""
+    root = Path(hateproto.__file__).parent
+    names = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in names.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found = {f"{node.module}.{a.name}" for a in node.names}
+                deps |= {d for d in found if d in names} or {node.module}
+            elif isinstance(node, ast.Import):
+                deps |= {alias.name for alias in node.names}
+        graph[name] = {d for d in deps if d in names and d != name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+            elif child not in index:
+                index[child] = low[child] = len(index)
+                stack.append(child)
+                work.append((child, iter(sorted(graph[child]))))
+            elif child in stack:
+                low[node] = min(low[node], index[child])
+    return found
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    cycles = _cycles(_module_graph())
+    assert not cycles, "import cycles (imports inside functions count):\n" + "\n".join(
+        " <-> ".join(c) for c in cycles
+    )
