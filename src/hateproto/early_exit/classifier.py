@@ -40,6 +40,11 @@ from hateproto.prototypes.estimator import ModelLoader, ModelParam
 EXIT_FILE = "early_exit.json"
 PROTOTYPES_DIR = "prototypes"
 Delta = float | Mapping[int, float] | ExitThresholds
+_PROTOTYPE_PARAMS = (
+    *("layers", "pooling", "layer_norm", "temperature"),
+    *("batch_size", "max_length", "per_class", "seed"),
+)
+"""The parameters :meth:`EarlyExitClassifier.fit` passes on to its PrototypeClassifier."""
 
 
 class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
@@ -154,17 +159,8 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
                 "this EarlyExitClassifier runs the policy it was given; to fit prototypes and "
                 "their margin policy, leave policy=None"
             )
-        protos = PrototypeClassifier(
-            self.backbone,
-            layers=self.layers,
-            pooling=self.pooling,
-            layer_norm=self.layer_norm,
-            temperature=self.temperature,
-            batch_size=self.batch_size,
-            max_length=self.max_length,
-            per_class=self.per_class,
-            seed=self.seed,
-        )
+        settings = {name: getattr(self, name) for name in _PROTOTYPE_PARAMS}
+        protos = PrototypeClassifier(self.backbone, **settings)
         protos.fit(X, y, show_progress=show_progress)
         self._use_prototypes(protos)
         return self

@@ -16,6 +16,7 @@ and refuses a backbone that is not the one the prototypes were built from.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +32,15 @@ from hateproto.prototypes.estimator import (
     GivenParams,
     ModelLoader,
     ModelParam,
+    ResolvedParam,
     labeled_texts,
     warn_deprecated,
 )
 from hateproto.prototypes.files import (
     PrototypeSpec,
-    backbone_facts,
-    class_name,
     load_prototype_files,
     save_prototype_files,
+    spec_of_classifier,
 )
 from hateproto.prototypes.similarity import (
     Normalize,
@@ -92,7 +93,18 @@ class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
         >>> GridSearchCV(clf, {"temperature": [0.05, 0.1]}, cv=2).fit(X, y)      # doctest: +SKIP
     """
 
-    _resolved_params = ("layers", "pooling", "layer_norm")
+    layers = ResolvedParam(
+        lambda self, given: self.backbone.resolve_layers(given),
+        "The layer numbers of the ``layers`` given (``all`` -> ``1..L``).",
+    )
+    pooling = ResolvedParam(
+        lambda self, given: given or self.backbone.info.default_pooling,
+        "The pooling given, else the backbone's default.",
+    )
+    layer_norm = ResolvedParam(
+        lambda self, given: given or self.backbone.info.default_layer_norm,
+        "The layer normalisation given, else the backbone's default.",
+    )
 
     def __init__(
         self,
@@ -142,33 +154,6 @@ class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
     @backbone.setter
     def backbone(self, value: Backbone) -> None:
         self.model = value
-
-    @property
-    def layers(self) -> list[int]:
-        """The layer numbers of the ``layers`` given (``"all"`` -> ``1..L``)."""
-        return self.backbone.resolve_layers(self._given_params()["layers"])
-
-    @layers.setter
-    def layers(self, value: Sequence[int] | str | None) -> None:
-        self._given_params()["layers"] = value
-
-    @property
-    def pooling(self) -> str:
-        """The pooling given, else the backbone's default."""
-        return self._given_params()["pooling"] or self.backbone.info.default_pooling
-
-    @pooling.setter
-    def pooling(self, value: str | None) -> None:
-        self._given_params()["pooling"] = value
-
-    @property
-    def layer_norm(self) -> str:
-        """The layer normalisation given, else the backbone's default."""
-        return self._given_params()["layer_norm"] or self.backbone.info.default_layer_norm
-
-    @layer_norm.setter
-    def layer_norm(self, value: str | None) -> None:
-        self._given_params()["layer_norm"] = value
 
     def __sklearn_is_fitted__(self) -> bool:
         """Fitted once it has prototypes (by :meth:`fit` or :meth:`from_pretrained`)."""
@@ -317,34 +302,8 @@ class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
         the representation settings, class names, examples per class, the source data, the
         hateproto version, :attr:`metadata`, and the sha256 of the tensor file.
         """
-        return save_prototype_files(directory, self._check_fitted(), self._spec)
-
-    def _spec(self, sha256: str, created: str, version: str) -> PrototypeSpec:
-        """The ``prototypes.json`` record of this fitted classifier."""
-        classes = [int(c) for c in self.classes_]
-        return PrototypeSpec(
-            **backbone_facts(self.backbone),
-            pooling=self.pooling,
-            layer_norm=self.layer_norm,
-            normalize=self.normalize,
-            temperature=self.temperature,
-            max_length=self.max_length,
-            batch_size=self.batch_size,
-            layers=list(self.layers),
-            default_layer=self.default_layer,
-            classes=classes,
-            class_names=[class_name(c) for c in classes],
-            examples_per_class={str(k): v for k, v in self.n_per_class_.items()},
-            per_class=self.sampling_.get("per_class"),
-            seed=self.sampling_.get("seed"),
-            source_dataset=self.source_.get("dataset"),
-            source_protocol=self.source_.get("protocol"),
-            source_split=self.source_.get("split"),
-            hateproto_version=version,
-            created=created,
-            tensor_sha256=sha256,
-            tensor_shape=list(self.prototypes_.shape),
-            metadata=dict(self.metadata),
+        return save_prototype_files(
+            directory, self._check_fitted(), partial(spec_of_classifier, self)
         )
 
     @classmethod

@@ -10,14 +10,15 @@
 
 Here: the model parameter (a reference string, loaded on first use, or a loaded
 :class:`~hateproto.models.Backbone`), the deprecation warning of the old call forms, and
-:class:`GivenParams` for parameters whose public attribute of the same name holds the resolved
-value (``PrototypeClassifier.layers`` is ``[1, ..., L]`` for ``layers="all"``).
+:class:`GivenParams` / :class:`ResolvedParam` for parameters whose public attribute of the
+same name holds the resolved value (``PrototypeClassifier.layers`` is ``[1, ..., L]`` for
+``layers="all"``).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -73,17 +74,48 @@ class ModelLoader:
         self.key, self.backbone = (str(model), dtype, device), backbone
 
 
+class ResolvedParam:
+    """A hyper-parameter kept as given (what ``get_params`` returns) whose attribute reads
+    the value ``resolve(estimator, given)`` makes of it.
+
+    Example:
+        >>> class Demo(GivenParams):
+        ...     width = ResolvedParam(lambda self, given: given or 8, "width, default 8")
+        ...     def __init__(self, width=None):
+        ...         self.width = width
+        ...     @classmethod
+        ...     def _get_param_names(cls):
+        ...         return ["width"]
+        >>> demo = Demo()
+        >>> demo.width, demo.get_params()
+        (8, {'width': None})
+    """
+
+    def __init__(self, resolve: Callable[[Any, Any], Any], doc: str = "") -> None:
+        self.resolve = resolve
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return self.resolve(obj, obj._given_params()[self.name])
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._given_params()[self.name] = value
+
+
 class GivenParams:
     """``get_params`` returning the constructor's arguments as given.
 
-    For the parameters listed in ``_resolved_params`` the public attribute of the same name is
-    a property holding the *resolved* value (kept so that code reading
+    A :class:`ResolvedParam` attribute holds the *resolved* value (kept so that code reading
     ``classifier.layers`` gets layer numbers); the given values live in ``self._given``, and
     ``get_params`` reads them, so ``sklearn.base.clone`` re-creates the estimator exactly.
-    The properties' setters store into ``_given``, so ``set_params`` works as usual.
+    Assigning the attribute (as ``set_params`` does) stores a new given value.
     """
-
-    _resolved_params: tuple[str, ...] = ()
 
     def _given_params(self) -> dict[str, Any]:
         given = self.__dict__.get("_given")
@@ -96,6 +128,8 @@ class GivenParams:
         """The hyper-parameters, as given to ``__init__`` or :meth:`set_params`."""
         given = self._given_params()
         return {
-            name: given[name] if name in self._resolved_params else getattr(self, name)
+            name: given[name]
+            if isinstance(getattr(type(self), name, None), ResolvedParam)
+            else getattr(self, name)
             for name in self._get_param_names()  # type: ignore[attr-defined]
         }

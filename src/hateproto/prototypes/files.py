@@ -124,6 +124,36 @@ SpecMaker = Callable[[str, str, str], PrototypeSpec]
 """``(tensor sha256, created timestamp, hateproto version) -> PrototypeSpec``."""
 
 
+def spec_of_classifier(clf: Any, sha256: str, created: str, version: str) -> PrototypeSpec:
+    """The ``prototypes.json`` record of a fitted
+    :class:`~hateproto.prototypes.PrototypeClassifier` (read through its attributes)."""
+    classes = [int(c) for c in clf.classes_]
+    return PrototypeSpec(
+        **backbone_facts(clf.backbone),
+        pooling=clf.pooling,
+        layer_norm=clf.layer_norm,
+        normalize=clf.normalize,
+        temperature=clf.temperature,
+        max_length=clf.max_length,
+        batch_size=clf.batch_size,
+        layers=list(clf.layers),
+        default_layer=clf.default_layer,
+        classes=classes,
+        class_names=[class_name(c) for c in classes],
+        examples_per_class={str(k): v for k, v in clf.n_per_class_.items()},
+        per_class=clf.sampling_.get("per_class"),
+        seed=clf.sampling_.get("seed"),
+        source_dataset=clf.source_.get("dataset"),
+        source_protocol=clf.source_.get("protocol"),
+        source_split=clf.source_.get("split"),
+        hateproto_version=version,
+        created=created,
+        tensor_sha256=sha256,
+        tensor_shape=list(clf.prototypes_.shape),
+        metadata=dict(clf.metadata),
+    )
+
+
 def save_prototype_files(directory: str | Path, protos: torch.Tensor, make_spec: SpecMaker) -> Path:
     """Write the tensor, then the JSON ``make_spec`` gives, each through a temporary file and a
     rename, with the modes the user's umask gives. (To replace a whole folder atomically, as

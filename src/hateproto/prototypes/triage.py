@@ -20,8 +20,9 @@ import pandas as pd
 
 from hateproto.data.tables import csv_quoting, table_format
 from hateproto.errors import DataError
-from hateproto.prototypes.classifier import PrototypeClassifier, similarity_margin
+from hateproto.prototypes.classifier import PrototypeClassifier
 from hateproto.prototypes.files import class_name
+from hateproto.prototypes.similarity import similarity_margin
 
 SCORE_COLUMNS = ("triage_rank", "margin", "label", "hate_score")
 

@@ -39,10 +39,10 @@ def base_model_reference(reference: str) -> str:
     return str(path.resolve()) if path.exists() else reference
 
 
-def write_checkpoint(clf: Any, folder: Path) -> None:
-    """Write the files of a HateClassifier checkpoint into the (new) folder ``folder``."""
+def _write_encoder(clf: Any, folder: Path) -> tuple[str, str | None]:
+    """Save the fine-tuned encoder (``full``) or LoRA adapter (``lora``); return what
+    ``hateproto_backbone.json`` records as ``backbone`` and ``adapter``."""
     mode = clf.config.mode
-    inner, adapter = "backbone", None
     if mode == "full":
         model = clf.backbone.model
         for attr in ("quantization_config",):  # GGUF-loaded models refuse to save with it
@@ -50,11 +50,16 @@ def write_checkpoint(clf: Any, folder: Path) -> None:
                 delattr(model.config, attr)
         model.save_pretrained(folder / "backbone")
         clf.backbone.tokenizer.save_pretrained(folder / "backbone")
-    else:
-        inner = base_model_reference(clf.config.backbone)
-        if mode == "lora":
-            adapter = "adapter"
-            clf.backbone.model.save_pretrained(folder / "adapter")
+        return "backbone", None
+    if mode == "lora":
+        clf.backbone.model.save_pretrained(folder / "adapter")
+        return base_model_reference(clf.config.backbone), "adapter"
+    return base_model_reference(clf.config.backbone), None
+
+
+def write_checkpoint(clf: Any, folder: Path) -> None:
+    """Write the files of a HateClassifier checkpoint into the (new) folder ``folder``."""
+    inner, adapter = _write_encoder(clf, folder)
     info = clf.backbone.info
     spec = {
         "backbone": inner,
@@ -73,7 +78,7 @@ def write_checkpoint(clf: Any, folder: Path) -> None:
         "pooling": clf.pooling,
         "pool_layers": clf.pool_layers,
         "prefix": info.prefix,
-        "mode": mode,
+        "mode": clf.config.mode,
         "base_model": base_model_reference(clf.config.backbone),
         "family": info.family,
         "training_config": clf.config.model_dump(mode="json", exclude={"data"}),

@@ -26,7 +26,13 @@ from hateproto.data import LABEL_NAMES, LabeledTexts
 from hateproto.errors import ConfigError, HateprotoError, MismatchError
 from hateproto.models.backbone import Backbone
 from hateproto.models.pooling import pool
-from hateproto.prototypes.estimator import GivenParams, labeled_texts, warn_deprecated
+from hateproto.prototypes.estimator import (
+    GivenParams,
+    ResolvedParam,
+    labeled_texts,
+    warn_deprecated,
+)
+from hateproto.training.building import build_model, check_pool_layers, freeze_unused_pooler
 from hateproto.training.checkpoint import (
     CLASSIFIER_FILE,
     FORMAT_VERSION,
@@ -40,7 +46,6 @@ from hateproto.training.checkpoint import (
 )
 from hateproto.training.config import TrainingConfig
 from hateproto.training.heads import build_head
-from hateproto.training.lora import apply_lora
 from hateproto.training.registry import classifier_type, section_classifier
 from hateproto.training.trainer import Trainer
 
@@ -91,7 +96,10 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
         >>> clf.fit(["they are vermin", "welcome"], [1, 0]).predict(["hi"])   # doctest: +SKIP
     """
 
-    _resolved_params = ("config",)
+    config = ResolvedParam(
+        lambda self, given: given if given is not None else self._default_config(),
+        "The config given, else the default ``TrainingConfig()``.",
+    )
 
     def __init__(
         self,
@@ -107,17 +115,8 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
         self.history: list[dict[str, Any]] = []
         self.run_info: dict[str, Any] = {}
 
-    @property
-    def config(self) -> TrainingConfig:
-        """The config given, else the default ``TrainingConfig()``."""
-        given = self._given_params()["config"]
-        if given is None:
-            return self.__dict__.setdefault("_default_config", TrainingConfig())
-        return given
-
-    @config.setter
-    def config(self, value: TrainingConfig | None) -> None:
-        self._given_params()["config"] = value
+    def _default_config(self) -> TrainingConfig:
+        return self.__dict__.setdefault("_default_config_value", TrainingConfig())
 
     def __sklearn_is_fitted__(self) -> bool:
         """Fitted once trained by :meth:`fit` or loaded by :meth:`from_pretrained`."""
@@ -145,7 +144,7 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
         self.pool_layers = check_pool_layers(config.pool_layers, backbone.num_layers)
         if config.mode == "probe":
             self.encoder.requires_grad_(False)
-        _freeze_unused_pooler(self.encoder)
+        freeze_unused_pooler(self.encoder)
         return self
 
     # ------------------------------------------------------------------ building
@@ -168,28 +167,7 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
                 f"this config has a section for {extension.__name__}: use {extension.__name__}"
                 "(config) or HateClassifier.from_config(config)"
             )
-        torch.manual_seed(config.seed)
-        backbone = Backbone.load(config.backbone, dtype=config.dtype)
-        check_pool_layers(config.pool_layers, backbone.num_layers)
-        pooling = config.resolved_pooling(backbone.info.default_pooling)
-        backbone.info.default_pooling = pooling
-        backbone.info.prefix = config.resolved_prefix()
-        if config.mode == "lora":
-            backbone.model = apply_lora(
-                backbone.model,
-                config.lora_r,
-                config.lora_alpha,
-                config.lora_dropout,
-                config.lora_target_modules,
-            )
-        head = build_head(
-            config.resolved_head(),
-            backbone.hidden_size * len(config.pool_layers or [None]),
-            num_labels=len(LABEL_NAMES),
-            hidden_size=config.mlp_hidden_size,
-            dropout=config.dropout,
-        )
-        head = head.to(device=backbone.device, dtype=backbone.dtype)
+        backbone, head, pooling = build_model(config)
         self._attach(backbone, head, LABEL_NAMES, pooling)
 
     def train(self, mode: bool = True) -> HateClassifier:
@@ -366,31 +344,6 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
                 f"this classifier predicts labels {list(self.label_names)}, but the data uses "
                 f"{list(expected)}"
             )
-
-
-def check_pool_layers(layers: Sequence[int] | None, num_layers: int) -> list[int] | None:
-    """``layers`` as a list, after checking each index is in ``0..num_layers`` (0 =
-    embeddings, ``num_layers`` = last); ``None`` stays ``None`` (the last layer alone)."""
-    if layers is None:
-        return None
-    bad = [i for i in layers if not 0 <= int(i) <= num_layers]
-    if bad or not layers:
-        raise ConfigError(
-            f"pool_layers {list(layers)}: every layer must be in 0..{num_layers} (0 = embeddings, "
-            f"{num_layers} = the last of this backbone's layers)"
-        )
-    return [int(i) for i in layers]
-
-
-def _freeze_unused_pooler(encoder: nn.Module) -> None:
-    """Freeze a BERT/MPNet ``pooler`` (dense + tanh on [CLS]): the head reads the pooled token
-    states instead, so it gets no gradient (and multi-process DDP would stop on it)."""
-    pooler = getattr(encoder, "pooler", None)
-    if pooler is None:
-        base = getattr(encoder, "get_base_model", lambda: None)()
-        pooler = getattr(base, "pooler", None)
-    if isinstance(pooler, nn.Module):
-        pooler.requires_grad_(False)
 
 
 def _dev_set(dev: Any) -> LabeledTexts | None:
