@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
 from hateproto.data.types import LabeledTexts
+from hateproto.detector.autotune import autotune_detector, check_autotune
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.detector import Detector
 from hateproto.detector.loading import load_model
@@ -34,6 +35,7 @@ def build_detector(
     settings: DetectorSettings | None = None,
     calibrate_budget: float | None = None,
     show_progress: bool = False,
+    autotune: Collection[str] = (),
 ) -> Detector:
     """Prototypes from ``per_class`` random training examples of each class → a detector.
 
@@ -50,12 +52,20 @@ def build_detector(
         calibrate_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
             macro-F1 loss in F1 units (``0.005`` = half a point; 0 to 1) against the
             full-depth decisions. The command line takes points (``--calibrate-budget 0.5``).
+        autotune: choices to measure on this machine, on up to 512 dev posts (else training
+            posts) after building (:mod:`hateproto.detector.autotune`): ``"dtype"`` (float32
+            or bfloat16) and/or ``"early_exit"`` (on only where it pays; needs
+            ``calibrate_budget``). Recorded in ``metadata["dtype_choice"]`` and
+            ``metadata["early_exit_choice"]``.
 
     Example:
         >>> train = load_benchmark("ihc", "train", "hateprototypes")          # doctest: +SKIP
         >>> build_detector("minilm", train, per_class=50).save_pretrained("det")  # doctest: +SKIP
     """
     settings = settings or DetectorSettings()
+    check_autotune(autotune, calibrate_budget, dev, settings.delta)
+    if "dtype" in autotune:
+        settings = settings.model_copy(update={"dtype": "float32"})
     if calibrate_budget is not None:
         check_budget(calibrate_budget)
         if dev is None:
@@ -89,6 +99,9 @@ def build_detector(
         detector.thresholds = calibrate_thresholds(detector, dev, calibrate_budget, show_progress)
     detector.settings = settings.model_copy(update={"early_exit": early})
     detector._check_settings()
+    if autotune:
+        sample = dev if dev is not None else train
+        detector = autotune_detector(detector, sample, autotune, calibrate_budget)
     return detector
 
 

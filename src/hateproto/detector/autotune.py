@@ -1,0 +1,279 @@
+"""Build-time choices measured on the machine at hand: whether early exit pays, and which
+inference dtype (``hateproto detector build --early-exit-mode auto --dtype auto``).
+
+Both choices run the detector on the same stratified sample of up to :data:`SAMPLE_SIZE` dev
+posts, at its batch size and on its device, timing the variants alternately
+(:func:`time_detectors`: best of three wall-clock runs each, after one untimed run whose
+decisions are kept). Each choice is recorded, with its numbers and the machine load, in the
+detector's metadata (``early_exit_choice``, ``dtype_choice``; ``hateproto detector info``
+shows them) and set in its settings.
+
+The rules are plain functions of the measurements (:func:`early_exit_rule`,
+:func:`dtype_rule`), so they can be checked without timing anything.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hateproto.data.sampling import stratified_indices
+from hateproto.data.types import LabeledTexts
+from hateproto.detector.detector import Detector
+from hateproto.detector.scoring import Scores
+from hateproto.early_exit.timing import interleaved_timings, load_average
+from hateproto.errors import ConfigError
+from hateproto.evaluation.metrics import classification_metrics
+from hateproto.models.device import bf16_supported
+
+__all__ = [
+    "AUTOTUNE_CHOICES",
+    "MIN_AGREEMENT",
+    "MIN_SPEEDUP",
+    "SAMPLE_SIZE",
+    "Measured",
+    "autotune_detector",
+    "choose_dtype",
+    "choose_early_exit",
+    "check_autotune",
+    "dtype_rule",
+    "early_exit_rule",
+    "measurement_sample",
+    "time_detectors",
+    "with_settings",
+]
+
+#: What :func:`autotune_detector` can choose.
+AUTOTUNE_CHOICES = ("dtype", "early_exit")
+#: Early exit is turned on only from this measured wall-clock speed-up.
+MIN_SPEEDUP = 1.05
+#: A faster dtype is taken only if its labels agree with float32's on this share of posts.
+MIN_AGREEMENT = 0.995
+#: Posts measured (a stratified, seeded draw from dev).
+SAMPLE_SIZE = 512
+
+
+@dataclass
+class Measured:
+    """Best wall-clock seconds of each variant and its decisions on the sample."""
+
+    seconds: dict[str, float]
+    scores: dict[str, Scores]
+
+
+def time_detectors(
+    detectors: Mapping[str, Detector], texts: Sequence[str], repeats: int = 3
+) -> Measured:
+    """Each detector's decisions on ``texts`` (one untimed run each, which also warms up),
+    then ``repeats`` timed runs of each, alternating; the best wall clock of each is kept.
+
+    Example:
+        >>> time_detectors({"fp32": detector}, ["they are vermin"]).seconds   # doctest: +SKIP
+        {'fp32': 0.012}
+    """
+    scores = {name: det.score_arrays(texts) for name, det in detectors.items()}
+    runs = {name: partial(det.score_arrays, texts) for name, det in detectors.items()}
+    timings = interleaved_timings(runs, repeats=repeats, warmup=0)
+    return Measured({name: min(times) for name, times in timings.wall.items()}, scores)
+
+
+Timer = Callable[[Mapping[str, Detector], Sequence[str]], Measured]
+
+
+def measurement_sample(data: LabeledTexts, n: int = SAMPLE_SIZE, seed: int = 0) -> LabeledTexts:
+    """Up to ``n`` posts of ``data``, stratified by label and seeded (all of it if smaller)."""
+    if len(data) <= n:
+        return data
+    return data.subset(stratified_indices(np.asarray(data.labels), n, seed))
+
+
+def with_settings(detector: Detector, **changes: Any) -> Detector:
+    """A detector sharing ``detector``'s model, prototypes and thresholds, with some settings
+    changed (its own engine, so two of them can be timed alternately)."""
+    settings = detector.settings.model_copy(update=changes)
+    return Detector(
+        detector.backbone,
+        detector.prototypes,
+        detector.classifier,
+        detector.thresholds,
+        settings,
+        detector.metadata,
+        detector.model_reference,
+        detector.calibration,
+    )
+
+
+def early_exit_rule(
+    seconds_off: float, seconds_on: float, f1_full: float, f1_exit: float, budget: float
+) -> tuple[bool, str]:
+    """Whether early exit pays (speed-up >= :data:`MIN_SPEEDUP` and macro-F1 loss within
+    ``budget`` F1 units), and why.
+
+    Example:
+        >>> early_exit_rule(1.0, 1.03, 0.80, 0.80, 0.005)
+        (False, 'no gain')
+        >>> early_exit_rule(1.0, 0.5, 0.80, 0.798, 0.005)
+        (True, 'macro-F1 loss 0.0020 within budget 0.005')
+    """
+    loss = f1_full - f1_exit
+    if seconds_off / seconds_on < MIN_SPEEDUP:
+        return False, "no gain"
+    if loss > budget:
+        return False, f"but macro-F1 loss {loss:.4f} > budget {budget:g}"
+    return True, f"macro-F1 loss {loss:.4f} within budget {budget:g}"
+
+
+def dtype_rule(seconds: Mapping[str, float], agreement: Mapping[str, float]) -> tuple[str, str]:
+    """The fastest dtype whose labels agree with float32's on >= :data:`MIN_AGREEMENT` of
+    the sample (float32 itself always qualifies), and why.
+
+    Example:
+        >>> dtype_rule({"float32": 2.0, "bfloat16": 1.0}, {"bfloat16": 0.998})
+        ('bfloat16', '2.00x faster than float32, labels agree on 99.8%')
+        >>> dtype_rule({"float32": 2.0, "bfloat16": 1.0}, {"bfloat16": 0.9})[0]
+        'float32'
+    """
+    agree = {"float32": 1.0, **agreement}
+    fine = [name for name in seconds if agree.get(name, 0.0) >= MIN_AGREEMENT]
+    chosen = min(fine, key=lambda name: seconds[name])
+    others = [name for name in seconds if name != "float32"]
+    if chosen != "float32":
+        ratio = seconds["float32"] / seconds[chosen]
+        return chosen, f"{ratio:.2f}x faster than float32, labels agree on {agree[chosen]:.1%}"
+    why = []
+    for name in others:
+        ratio = seconds["float32"] / seconds[name]
+        if agree.get(name, 0.0) < MIN_AGREEMENT:
+            why.append(f"{name} labels agree on only {agree.get(name, 0.0):.1%}")
+        else:
+            why.append(f"{name} measured {ratio:.2f}x, no gain")
+    return chosen, "; ".join(why) or "the only dtype measured"
+
+
+def _where(detector: Detector) -> str:
+    """``cpu (batch 32)``: where and how the detector was measured."""
+    return f"{detector.backbone.device} (batch {detector.settings.batch_size})"
+
+
+def _macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
+    return classification_metrics(labels, predicted)["macro_f1"]
+
+
+def choose_early_exit(
+    detector: Detector, sample: LabeledTexts, budget: float, timer: Timer | None = None
+) -> dict[str, Any]:
+    """Time ``detector`` with early exit off and on (its calibrated thresholds) on
+    ``sample``, apply :func:`early_exit_rule`, set ``detector.settings.early_exit`` and
+    return the record (also stored as ``metadata["early_exit_choice"]``)."""
+    if detector.thresholds is None:
+        raise ConfigError("early exit 'auto' needs calibrated thresholds (--calibrate-budget)")
+    off = with_settings(detector, early_exit=False, delta=None)
+    on = with_settings(detector, early_exit=True, delta=None)
+    measured = (timer or time_detectors)({"off": off, "on": on}, sample.texts)
+    full, exits = measured.scores["off"], measured.scores["on"]
+    f1_full = _macro_f1(sample.labels, full.labels)
+    f1_exit = _macro_f1(sample.labels, exits.labels)
+    enabled, why = early_exit_rule(
+        measured.seconds["off"], measured.seconds["on"], f1_full, f1_exit, budget
+    )
+    speedup = measured.seconds["off"] / measured.seconds["on"]
+    state = "on" if enabled else "off"
+    record = {
+        "enabled": enabled,
+        "reason": f"early exit {state}: measured {speedup:.2f}x on {_where(detector)}, {why}",
+        "measured_speedup": round(speedup, 4),
+        "counted_speedup": round(float(np.mean(full.exit_layers) / np.mean(exits.exit_layers)), 4),
+        "seconds": {name: round(s, 4) for name, s in measured.seconds.items()},
+        "dev_macro_f1_full": round(f1_full, 4),
+        "dev_macro_f1_exit": round(f1_exit, 4),
+        "budget": budget,
+        "n": len(sample),
+        "batch_size": detector.settings.batch_size,
+        "device": str(detector.backbone.device),
+        "dtype": detector.settings.dtype,
+        "loadavg": load_average(),
+    }
+    detector.settings = detector.settings.model_copy(update={"early_exit": enabled})
+    detector.metadata["early_exit_choice"] = record
+    return record
+
+
+def _reload_as(detector: Detector, dtype: str) -> Detector:
+    """The same detector with its model loaded again in ``dtype`` (through a temporary
+    folder, so every part is loaded the way a saved detector is)."""
+    with tempfile.TemporaryDirectory(prefix="hateproto-autotune-") as tmp:
+        folder = detector.save_pretrained(Path(tmp) / "detector")
+        return Detector.from_pretrained(folder, dtype=dtype, device=detector.settings.device)
+
+
+def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None = None) -> Detector:
+    """Time the float32 ``detector`` and a bfloat16 copy on ``sample`` (early exit off),
+    apply :func:`dtype_rule`, and return the chosen one with ``metadata["dtype_choice"]``
+    recorded. Where the device has no native bfloat16, float32 without measuring."""
+    device, where = detector.backbone.device, _where(detector)
+    record: dict[str, Any] = {"n": len(sample), "device": str(device)}
+    if not bf16_supported(device):
+        chosen, reason, variants = "float32", f"bfloat16 not supported on {device}", {}
+        record.update(seconds={}, agreement_with_float32=None)
+    else:
+        variants = {"float32": detector, "bfloat16": _reload_as(detector, "bfloat16")}
+        timed = {name: with_settings(det, early_exit=False) for name, det in variants.items()}
+        measured = (timer or time_detectors)(timed, sample.texts)
+        labels = {name: np.asarray(s.labels) for name, s in measured.scores.items()}
+        agreement = float(np.mean(labels["bfloat16"] == labels["float32"]))
+        chosen, reason = dtype_rule(measured.seconds, {"bfloat16": agreement})
+        record.update(
+            seconds={name: round(s, 4) for name, s in measured.seconds.items()},
+            agreement_with_float32=round(agreement, 4),
+        )
+    record.update(
+        chosen=chosen,
+        reason=f"dtype {chosen} on {where}: {reason} ({len(sample)} dev posts)",
+        loadavg=load_average(),
+    )
+    result = variants.get(chosen, detector)
+    result.metadata = {**detector.metadata, "dtype_choice": record}
+    return result
+
+
+def check_autotune(
+    choices: Collection[str], budget: float | None, dev: LabeledTexts | None, delta: float | None
+) -> None:
+    """Refuse unknown choices, and early exit 'auto' without calibrated thresholds."""
+    unknown = sorted(set(choices) - set(AUTOTUNE_CHOICES))
+    if unknown:
+        raise ConfigError(f"cannot autotune {unknown}; choose from {list(AUTOTUNE_CHOICES)}")
+    if "early_exit" not in choices:
+        return
+    if budget is None or dev is None:
+        raise ConfigError(
+            "early exit 'auto' needs per-layer thresholds calibrated on a dev set: give "
+            "--calibrate-budget POINTS (calibrate_budget=...) and a dev set"
+        )
+    if delta is not None:
+        raise ConfigError("early exit 'auto' measures the calibrated thresholds; drop --delta")
+
+
+def autotune_detector(
+    detector: Detector,
+    sample: LabeledTexts,
+    choices: Collection[str],
+    budget: float | None = None,
+    timer: Timer | None = None,
+) -> Detector:
+    """Make the ``choices`` (``"dtype"``, then ``"early_exit"``, on the chosen dtype) on up
+    to :data:`SAMPLE_SIZE` posts of ``sample``; returns the detector to save."""
+    check_autotune(choices, budget, sample, None)
+    sample = measurement_sample(sample)
+    if "dtype" in choices:
+        detector = choose_dtype(detector, sample, timer)
+    if "early_exit" in choices:
+        assert budget is not None
+        choose_early_exit(detector, sample, budget, timer)
+    return detector

@@ -1,0 +1,208 @@
+"""Build-time choices measured on the machine (early exit auto, dtype auto): the rules on
+given timings, the records in the detector folder, the errors, and the CLI options.
+
+No assertion here depends on how fast anything ran: timings are injected where a choice
+must come out one way."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from tiny_detector import tiny_train
+
+from hateproto.cli.main import main
+from hateproto.data.types import LabeledTexts
+from hateproto.detector import Detector, DetectorSettings, build_detector
+from hateproto.detector import autotune as at
+from hateproto.errors import ConfigError
+
+TIME_DETECTORS = at.time_detectors  # the real one, kept before any monkeypatching
+RECORD_KEYS = {
+    "enabled",
+    "reason",
+    "measured_speedup",
+    "counted_speedup",
+    "dev_macro_f1_full",
+    "dev_macro_f1_exit",
+    "n",
+    "batch_size",
+    "device",
+    "dtype",
+    "loadavg",
+}
+
+
+def fixed_timer(seconds: dict[str, float]) -> at.Timer:
+    """A timer that really scores (so labels and exit layers are real) but reports
+    ``seconds`` for the variants."""
+
+    def timer(detectors, texts):
+        measured = TIME_DETECTORS(detectors, texts, repeats=1)
+        measured.seconds = {name: seconds[name] for name in detectors}
+        return measured
+
+    return timer
+
+
+def build(model_dir, **kwargs) -> Detector:
+    train = tiny_train()
+    return build_detector(
+        str(model_dir), train, per_class=None, dev=train, decision_layer=None, **kwargs
+    )
+
+
+def test_early_exit_rule():
+    assert at.early_exit_rule(1.0, 1.0, 0.8, 0.8, 0.005) == (False, "no gain")
+    assert at.early_exit_rule(1.0, 0.9, 0.8, 0.79, 0.005)[0] is False
+    assert "budget" in at.early_exit_rule(1.0, 0.9, 0.8, 0.79, 0.005)[1]
+    assert at.early_exit_rule(1.0, 0.9, 0.8, 0.797, 0.005)[0] is True
+    assert at.early_exit_rule(1.0, 1 / 1.04, 0.8, 0.8, 0.005)[0] is False
+
+
+def test_dtype_rule():
+    seconds = {"float32": 2.0, "bfloat16": 1.0}
+    assert at.dtype_rule(seconds, {"bfloat16": 0.995})[0] == "bfloat16"
+    chosen, why = at.dtype_rule(seconds, {"bfloat16": 0.99})
+    assert chosen == "float32" and "agree on only 99.0%" in why
+    slower = {"float32": 1.0, "bfloat16": 1.2}
+    assert at.dtype_rule(slower, {"bfloat16": 1.0}) == (
+        "float32",
+        "bfloat16 measured 0.83x, no gain",
+    )
+
+
+def test_measurement_sample_is_stratified_and_capped():
+    labels = np.array([0] * 900 + [1] * 100)
+    data = LabeledTexts([f"post {i}" for i in range(1000)], labels, "x")
+    sample = at.measurement_sample(data)
+    assert len(sample) == at.SAMPLE_SIZE and int(np.sum(sample.labels)) in (51, 52)
+    assert at.measurement_sample(data).texts == sample.texts  # seeded
+    assert at.measurement_sample(tiny_train()).texts == tiny_train().texts
+
+
+def test_time_detectors_keeps_scores_and_best_times(tiny_encoder_dir):
+    detector = build(tiny_encoder_dir)
+    texts = tiny_train().texts
+    measured = at.time_detectors({"a": detector, "b": at.with_settings(detector)}, texts, 2)
+    assert set(measured.seconds) == {"a", "b"} and min(measured.seconds.values()) > 0
+    assert measured.scores["a"].labels.tolist() == measured.scores["b"].labels.tolist()
+
+
+@pytest.mark.parametrize(("on_seconds", "enabled"), [(0.5, True), (0.99, False)])
+def test_early_exit_choice_applies_the_rule(tiny_encoder_dir, tmp_path, on_seconds, enabled):
+    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    record = at.choose_early_exit(
+        detector, tiny_train(), 1.0, fixed_timer({"off": 1.0, "on": on_seconds})
+    )
+    assert set(record) >= RECORD_KEYS and record["enabled"] is enabled
+    assert detector.settings.early_exit is enabled
+    assert record["reason"].startswith(f"early exit {'on' if enabled else 'off'}: measured")
+    assert record["counted_speedup"] >= 1.0 and record["n"] == 12
+    detector.save_pretrained(tmp_path / "d")
+    loaded = Detector.from_pretrained(tmp_path / "d")
+    assert loaded.settings.early_exit is enabled
+    assert loaded.info()["metadata"]["early_exit_choice"] == record
+
+
+def test_early_exit_off_when_f1_loss_exceeds_budget(tiny_encoder_dir):
+    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    # a budget below zero: even no loss at all is too much
+    record = at.choose_early_exit(
+        detector, tiny_train(), -1.0, fixed_timer({"off": 1.0, "on": 0.1})
+    )
+    assert record["enabled"] is False and "budget" in record["reason"]
+
+
+@pytest.mark.parametrize(("bf16_seconds", "chosen"), [(0.5, "bfloat16"), (1.5, "float32")])
+def test_dtype_choice(tiny_encoder_dir, monkeypatch, bf16_seconds, chosen):
+    monkeypatch.setattr(at, "bf16_supported", lambda device: True)
+    detector = build(tiny_encoder_dir)
+    timer = fixed_timer({"float32": 1.0, "bfloat16": bf16_seconds})
+    result = at.choose_dtype(detector, tiny_train(), timer)
+    record = result.metadata["dtype_choice"]
+    assert set(record) >= {"chosen", "reason", "seconds", "agreement_with_float32", "n"}
+    assert record["device"] == "cpu" and isinstance(record["loadavg"], list)
+    assert record["seconds"] == {"float32": 1.0, "bfloat16": bf16_seconds}
+    agree = record["agreement_with_float32"]
+    expected = chosen if agree >= at.MIN_AGREEMENT else "float32"
+    assert record["chosen"] == result.settings.dtype == expected
+    want = torch.bfloat16 if expected == "bfloat16" else torch.float32
+    assert result.backbone.dtype == want
+    assert record["reason"].startswith(f"dtype {expected} on cpu (batch 32): ")
+
+
+def test_dtype_float32_where_bf16_is_unsupported(tiny_encoder_dir, monkeypatch):
+    monkeypatch.setattr(at, "bf16_supported", lambda device: False)
+    result = build(tiny_encoder_dir, autotune=["dtype"])
+    record = result.metadata["dtype_choice"]
+    assert record["chosen"] == "float32" and "not supported" in record["reason"]
+    assert record["seconds"] == {} and record["agreement_with_float32"] is None
+
+
+def test_build_detector_autotune_records_both(tiny_encoder_dir, monkeypatch):
+    monkeypatch.setattr(at, "time_detectors", fixed_timer({"off": 1, "on": 2, "float32": 1}))
+    monkeypatch.setattr(at, "bf16_supported", lambda device: False)
+    detector = build(tiny_encoder_dir, calibrate_budget=0.5, autotune=["dtype", "early_exit"])
+    assert detector.metadata["early_exit_choice"]["enabled"] is False
+    assert detector.metadata["early_exit_choice"]["reason"].startswith("early exit off: measured")
+    assert detector.metadata["dtype_choice"]["chosen"] == "float32"
+
+
+def test_early_exit_auto_needs_calibration(tiny_encoder_dir):
+    with pytest.raises(ConfigError, match="--calibrate-budget"):
+        build(tiny_encoder_dir, autotune=["early_exit"])
+    with pytest.raises(ConfigError, match="drop --delta"):
+        build(
+            tiny_encoder_dir,
+            calibrate_budget=0.5,
+            autotune=["early_exit"],
+            settings=DetectorSettings(delta=0.1),
+        )
+    with pytest.raises(ConfigError, match="cannot autotune"):
+        build(tiny_encoder_dir, autotune=["speed"])
+
+
+def cli_args(model_dir, tmp_path) -> list[str]:
+    data = tmp_path / "train.csv"
+    tiny_train().to_frame().to_csv(data, index=False)
+    return ["detector", "build", "--model", str(model_dir), "--per-class", "4", "--data", str(data)]
+
+
+def test_cli_auto(tiny_encoder_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(at, "time_detectors", fixed_timer({"off": 1, "on": 0.5, "float32": 1}))
+    monkeypatch.setattr(at, "bf16_supported", lambda device: False)
+    args = cli_args(tiny_encoder_dir, tmp_path)
+    out = tmp_path / "det"
+    dev = ["--dev-data", args[-1], "--calibrate-budget", "100", "--out", str(out)]
+    assert main([*args, *dev, "--early-exit-mode", "auto", "--dtype", "auto"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "early exit on: measured 2.00x on cpu (batch 32)" in err
+    assert "dtype float32 on cpu (batch 32): bfloat16 not supported on cpu" in err
+    assert main(["detector", "info", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["early_exit"] is True and info["settings"]["dtype"] == "float32"
+    assert set(info["metadata"]["early_exit_choice"]) >= RECORD_KEYS
+    assert info["metadata"]["dtype_choice"]["chosen"] == "float32"
+
+
+def test_cli_auto_without_calibration_is_a_clear_error(tiny_encoder_dir, tmp_path, capsys):
+    args = [*cli_args(tiny_encoder_dir, tmp_path), "--out", str(tmp_path / "d")]
+    assert main([*args, "--early-exit-mode", "auto"]) == 2
+    assert "--calibrate-budget" in " ".join(capsys.readouterr().err.split())
+    assert main([*args, "--early-exit-mode", "off", "--early-exit"]) == 2
+    assert main([*args, "--early-exit-mode", "sometimes"]) == 2
+    assert main([*args, "--dtype", "float16"]) == 2
+    assert not (tmp_path / "d").exists()
+
+
+def test_cli_without_new_options_records_no_choice(tiny_encoder_dir, tmp_path, capsys):
+    out = tmp_path / "plain"
+    assert main([*cli_args(tiny_encoder_dir, tmp_path), "--out", str(out)]) == 0
+    assert main(["detector", "info", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["settings"]["dtype"] == "float32" and info["early_exit"] is False
+    assert "early_exit_choice" not in info["metadata"]
+    assert "dtype_choice" not in info["metadata"]
