@@ -70,7 +70,7 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "quickstart": CommandEntry(
         "quickstart_cmd",
-        "Fetch the default model, load IHC, and classify its test set with prototypes.",
+        "Build a detector for IHC in about two minutes, save it, and report its test figures.",
     ),
     "triage": CommandEntry(
         "triage_cmd",
