@@ -15,9 +15,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import DEVICE_HELP
 from hateproto.detector import DetectorSpec
 from hateproto.errors import DataError
-from hateproto.models.device import DEVICE_HELP
 from hateproto.outputs import check_output_file
 from hateproto.scoring import ClassifySummary, TableReader, classify_file
 

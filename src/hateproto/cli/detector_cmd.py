@@ -17,6 +17,7 @@ from rich.console import Console
 from hateproto.cli.adapt_cmd import adapt, print_neighbours
 from hateproto.cli.common import budget_points_to_f1, check_data_source
 from hateproto.cli.data_cmd import parse_label_map
+from hateproto.cli.options import DEVICE_HELP
 from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
@@ -27,7 +28,6 @@ from hateproto.detector.adapt import (
     parse_weighted,
 )
 from hateproto.errors import ConfigError, DataError
-from hateproto.models.device import DEVICE_HELP
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
 app = typer.Typer(

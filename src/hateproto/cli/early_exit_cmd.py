@@ -21,8 +21,9 @@ from typing import Any, NamedTuple
 
 import typer
 
+from hateproto.cli.options import DEVICE_HELP
+
 HELP = "Early exit: calibrate thresholds, evaluate speed and macro-F1."
-DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."  # as models.device
 
 _PROTOS = typer.Option(..., "--prototypes", "-P", help="Prototype folder (prototypes build).")
 _DATA = typer.Option(..., "--data", "-d", help="Benchmark name.")

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hateproto.cli.options import DEVICE_HELP
 from hateproto.data import PROTOCOLS, load_benchmark
-from hateproto.models.device import DEVICE_HELP, place
+from hateproto.models.device import place
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, evaluate_classifier, stratified_subsample
 

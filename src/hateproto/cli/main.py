@@ -17,6 +17,7 @@ import typer
 
 from hateproto.cli.lazy import LazyCommandGroup
 from hateproto.cli.messages import cli_message, command_name, print_error
+from hateproto.cli.options import DEVICE_HELP
 from hateproto.errors import HateprotoError
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
@@ -24,7 +25,6 @@ try:  # typer >= 0.20 vendors click; older versions use the click package
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click.exceptions import ClickException
 
-DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."  # as models.device
 
 app = typer.Typer(
     name="hateproto",

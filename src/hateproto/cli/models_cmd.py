@@ -6,7 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.models.device import DEVICE_HELP, default_choice
+from hateproto.cli.options import DEVICE_HELP
+from hateproto.models.device import default_choice
 from hateproto.models.fetch import DEFAULT_MODELS, fetch_model, is_fetched, model_path
 
 app = typer.Typer(help="Fetch and list the default pretrained models.", no_args_is_help=True)

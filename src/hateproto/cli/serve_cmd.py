@@ -14,8 +14,8 @@ from pathlib import Path
 
 import typer
 
+from hateproto.cli.options import DEVICE_HELP
 from hateproto.detector import DetectorSpec
-from hateproto.models.device import DEVICE_HELP
 from hateproto.optional import require
 from hateproto.service.settings import ServiceSettings
 

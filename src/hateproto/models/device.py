@@ -32,7 +32,6 @@ from hateproto.errors import ModelError
 
 DEVICE_ENV = "HATEPROTO_DEVICE"
 """Environment variable holding the default device of a process (default ``auto``)."""
-DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."
 _PATTERN = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
