@@ -32,6 +32,7 @@ LAYERS = {
     "provenance": 0,
     "outputs": 0,
     "progress": 0,
+    "lazy": 0,
     "data": 1,
     "evaluation": 1,
     "models": 2,

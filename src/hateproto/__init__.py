@@ -19,10 +19,8 @@ The three classifiers share the scikit-learn estimator contract: hyper-parameter
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from hateproto.errors import HateprotoError
+from hateproto.lazy import lazy_exports
 from hateproto.provenance import hateproto_version
 
 __version__ = hateproto_version()  # from the package metadata; its one source is pyproject.toml
@@ -44,12 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'hateproto' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("hateproto", _LAZY)
 
 
 def __dir__() -> list[str]:

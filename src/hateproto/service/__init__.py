@@ -7,9 +7,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from hateproto.lazy import lazy_exports
 from hateproto.service.settings import ServiceSettings
 
 # The rest is imported on first use, so that `hateproto serve --help` and the service settings
@@ -29,10 +27,9 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'hateproto.service' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"hateproto.service.{_LAZY[name]}"), name)
+__getattr__ = lazy_exports(
+    "hateproto.service", {name: f"hateproto.service.{module}" for name, module in _LAZY.items()}
+)
 
 
 __all__ = [
