@@ -5,10 +5,13 @@ Case texts are written for hateproto and released under CC-BY-4.0 (see ``docs/au
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from importlib import resources
 
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup
 from hateproto.audit.perturb import PERTURBATIONS
@@ -47,34 +50,24 @@ class Functionality:
     every_group: bool = False
 
 
-def _f(name: str, gold: int, family: str, text: str, every: bool = False) -> Functionality:
-    return Functionality(name, gold, family, text, every)
+def _read_functionalities() -> tuple[Functionality, ...]:
+    """The catalogue in ``functionalities.tsv`` (name, gold label, family, whether every
+    target group gets cases, description), in the order reports list them."""
+    text = resources.files("hateproto.audit").joinpath("functionalities.tsv").read_text()
+    return tuple(
+        Functionality(
+            row["name"],
+            int(row["label_gold"]),
+            row["family"],
+            row["description"],
+            row["every_group"] == "yes",
+        )
+        for row in csv.DictReader(io.StringIO(text), delimiter="\t")
+    )
 
 
-FUNCTIONALITIES: tuple[Functionality, ...] = (
-    _f("derogation_direct", 1, "hate", "explicit negative description of a group", True),
-    _f("derogation_implicit", 1, "hate", "coded insinuation and stereotype, no insult", True),
-    _f("dehumanisation", 1, "hate", "the group compared to animals, vermin or disease", True),
-    _f("threat", 1, "hate", "a threat or call for violence against the group", True),
-    _f("exclusion_call", 1, "hate", "calls to exclude the group or take away rights", True),
-    _f("hate_question", 1, "hate", "hate phrased as a (rhetorical) question", True),
-    _f("hate_pronoun_reference", 1, "hate", "group named first, hate carried by a pronoun", True),
-    _f("slur_hate", 1, "slur", "a slur used to attack its target group"),
-    _f("spelling_char_swap", 1, "spelling", "hateful case, two letters of its key word swapped"),
-    _f("spelling_missing_space", 1, "spelling", "hateful case, space before its key word gone"),
-    _f("spelling_extra_space", 1, "spelling", "hateful case, space inserted in its key word"),
-    _f("spelling_leetspeak", 1, "spelling", "hateful case, key word in leetspeak digits"),
-    _f("negated_hate", 0, "contrast", "hateful statement negated or rejected", True),
-    _f("counter_quote", 0, "contrast", "counter-speech that quotes hate to denounce it", True),
-    _f("counter_reference", 0, "contrast", "counter-speech that refers to hate", True),
-    _f("identity_neutral", 0, "identity", "neutral mention of the group", True),
-    _f("identity_positive", 0, "identity", "positive statement about the group", True),
-    _f("slur_reclaimed", 0, "slur", "in-group, reclaimed use of a slur"),
-    _f("slur_homonym", 0, "slur", "a word that is also a slur, in its other sense"),
-    _f("profanity_untargeted", 0, "other", "swearing with no target"),
-    _f("abuse_nonprotected_group", 0, "other", "hateful phrasing aimed at a non-protected group"),
-    _f("abuse_individual", 0, "other", "insults aimed at an individual, not a group"),
-)
+FUNCTIONALITIES: tuple[Functionality, ...] = _read_functionalities()
+"""Every behaviour the audit tests (``functionalities.tsv``)."""
 
 #: Hateful functionality -> non-hateful functionalities that share its words or phrasing.
 CONTRAST_PAIRS: tuple[tuple[str, str], ...] = (
