@@ -40,7 +40,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hateproto.errors import HateprotoError
-from hateproto.service.batcher import MicroBatcher, Overloaded, ShuttingDown
+from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
 from hateproto.service.perspective import detector_facts, perspective_router
@@ -165,16 +165,13 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
 
 async def _score(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
     """The batcher's predictions; its errors as HTTP errors for this request only."""
-    try:
-        return await batcher.submit(texts)
-    except (Overloaded, ShuttingDown) as exc:
-        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
-    except HateprotoError as exc:
-        raise RequestProblem(422, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - logged by the batcher with its traceback
-        raise HTTPException(
-            500, f"the model failed on this request ({type(exc).__name__}); see the service log"
-        ) from None
+    return await submit_or_raise(batcher, texts, _http_error)
+
+
+def _http_error(status: int, message: str) -> Exception:
+    if status == 503:
+        return HTTPException(503, message, headers={"Retry-After": "1"})
+    return RequestProblem(status, message) if status < 500 else HTTPException(status, message)
 
 
 def _text_result(prediction: Any, index: int) -> TextResult:

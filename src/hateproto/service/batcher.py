@@ -272,3 +272,25 @@ class MicroBatcher:
             "batch",
             extra={"event": "batch", "requests": requests, "texts": texts, "ms": seconds * 1e3},
         )
+
+
+async def submit_or_raise(
+    batcher: MicroBatcher,
+    texts: list[str],
+    error: Callable[[int, str], Exception],
+    bad_input_status: int = 422,
+) -> list[Any]:
+    """``batcher.submit(texts)``, with its failures raised as ``error(status, message)``:
+    503 when overloaded or shutting down, ``bad_input_status`` for a refused input
+    (:class:`~hateproto.errors.HateprotoError`), 500 when the model failed (logged by the
+    batcher with its traceback). Each endpoint passes its own error type."""
+    try:
+        return await batcher.submit(texts)
+    except (Overloaded, ShuttingDown) as exc:
+        raise error(503, str(exc)) from None
+    except HateprotoError as exc:
+        raise error(bad_input_status, str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - logged by the batcher with its traceback
+        raise error(
+            500, f"the model failed on this request ({type(exc).__name__}); see the service log"
+        ) from None

@@ -31,8 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hateproto.errors import HateprotoError
-from hateproto.service.batcher import MicroBatcher, Overloaded, ShuttingDown
+from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.settings import ServiceSettings
 
 #: Perspective's limit on the comment text, in UTF-8 bytes.
@@ -242,16 +241,7 @@ def check_key(request: Request, settings: ServiceSettings) -> None:
 
 async def score_texts(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
     """The batcher's predictions, its errors as :class:`PerspectiveError`."""
-    try:
-        return await batcher.submit(texts)
-    except (Overloaded, ShuttingDown) as exc:
-        raise PerspectiveError(503, str(exc)) from None
-    except HateprotoError as exc:
-        raise PerspectiveError(400, str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - logged by the batcher with its traceback
-        raise PerspectiveError(
-            500, f"the model failed on this request ({type(exc).__name__}); see the service log"
-        ) from None
+    return await submit_or_raise(batcher, texts, PerspectiveError, bad_input_status=400)
 
 
 def detector_facts(info: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], float, bool]:
