@@ -202,7 +202,28 @@ def entropy(probs: torch.Tensor) -> torch.Tensor:
     return -(probs * probs.clamp(min=1e-12).log()).sum(-1)
 
 
-class EntropyPolicy(ExitPolicy):
+class GatePolicy(ExitPolicy):
+    """Base of the policies that read per-layer gates (entropy, patience): the gates decide at
+    every layer they cover below the last; ``final`` (default: the gates) at the last."""
+
+    def __init__(
+        self,
+        gates: LayerScorer,
+        final: LayerScorer | None = None,
+        num_layers: int | None = None,
+    ) -> None:
+        num_layers = num_layers or max(gates.layers)
+        super().__init__(final or gates, num_layers)
+        self.gates = gates
+
+    def exit_layers(self) -> list[int]:
+        return [layer for layer in self.gates.layers if 1 <= layer < self.num_layers]
+
+    def scorers(self) -> list[LayerScorer]:
+        return [self.gates, *super().scorers()]
+
+
+class EntropyPolicy(GatePolicy):
     """DeeBERT: exit when the entropy (nats) of the layer gate's prediction < ``threshold``."""
 
     name = "entropy"
@@ -214,26 +235,18 @@ class EntropyPolicy(ExitPolicy):
         final: LayerScorer | None = None,
         num_layers: int | None = None,
     ) -> None:
-        num_layers = num_layers or max(gates.layers)
-        super().__init__(final or gates, num_layers)
-        self.gates = gates
+        super().__init__(gates, final, num_layers)
         self.threshold = float(threshold)
-
-    def exit_layers(self) -> list[int]:
-        return [layer for layer in self.gates.layers if 1 <= layer < self.num_layers]
 
     def decide(self, layer: int, view: PooledView, memory: Memory) -> Decision:
         probs, margin = self.gates.assess(layer, view.get(self.gates.spec))
         return Decision(entropy(probs).double() < self.threshold, probs, margin)
 
-    def scorers(self) -> list[LayerScorer]:
-        return [self.gates, *super().scorers()]
-
     def describe(self) -> dict[str, object]:
         return {"method": self.name, "threshold": self.threshold}
 
 
-class PatiencePolicy(ExitPolicy):
+class PatiencePolicy(GatePolicy):
     """PABEE: a counter per row grows while each layer's gate predicts the same class as the
     previous layer's (and resets otherwise); the row exits when it reaches ``patience``."""
 
@@ -248,13 +261,8 @@ class PatiencePolicy(ExitPolicy):
     ) -> None:
         if patience < 1:
             raise HateprotoError(f"patience must be at least 1, got {patience}")
-        num_layers = num_layers or max(gates.layers)
-        super().__init__(final or gates, num_layers)
-        self.gates = gates
+        super().__init__(gates, final, num_layers)
         self.patience = int(patience)
-
-    def exit_layers(self) -> list[int]:
-        return [layer for layer in self.gates.layers if 1 <= layer < self.num_layers]
 
     def init_memory(self, size: int) -> Memory:
         return {
@@ -268,9 +276,6 @@ class PatiencePolicy(ExitPolicy):
         count = torch.where(pred == memory["last"], memory["count"] + 1, 0)
         memory["last"], memory["count"] = pred, count
         return Decision(count >= self.patience, probs, margin)
-
-    def scorers(self) -> list[LayerScorer]:
-        return [self.gates, *super().scorers()]
 
     def describe(self) -> dict[str, object]:
         return {"method": self.name, "patience": self.patience}
