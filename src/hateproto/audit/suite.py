@@ -10,7 +10,7 @@ import hashlib
 import io
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup
@@ -111,15 +111,22 @@ class AuditCase:
 
 @dataclass(frozen=True)
 class _Draft:
-    """A rendered case before its split is known, with the key term's span."""
+    """A rendered case before its split is known (``split`` empty), with the key term's span."""
 
-    id: str
-    text: str
-    functionality: str
-    label_gold: int
-    target_group: str | None
-    template_id: str
-    key_span: tuple[int, int] | None
+    case: AuditCase
+    key_span: tuple[int, int] | None = None
+
+
+def _draft(
+    case_id: str,
+    text: str,
+    name: str,
+    gold: int,
+    target: str | None,
+    template_id: str,
+    span: tuple[int, int] | None = None,
+) -> _Draft:
+    return _Draft(AuditCase(case_id, text, name, gold, target, template_id, ""), span)
 
 
 def functionality(name: str) -> Functionality:
@@ -174,7 +181,7 @@ def _cross(
             text, span = _render(template, _fields(group, rng, extra))
             target = group.key if protected else None
             drafts.append(
-                _Draft(f"{template_id}.{group.key}", text, name, gold, target, template_id, span)
+                _draft(f"{template_id}.{group.key}", text, name, gold, target, template_id, span)
             )
     return drafts
 
@@ -183,31 +190,32 @@ def _posts(name: str, posts: Iterable[tuple[str | None, str]]) -> list[_Draft]:
     """Hand-written posts, one template each."""
     gold = functionality(name).label_gold
     return [
-        _Draft(f"{name}.{i:02d}", text, name, gold, group, f"{name}.{i:02d}", None)
+        _draft(f"{name}.{i:02d}", text, name, gold, group, f"{name}.{i:02d}")
         for i, (group, text) in enumerate(posts)
     ]
 
 
 def _spelling(drafts: Sequence[_Draft], seed: int) -> list[_Draft]:
     """Perturbed copies of hateful cases: ``SPELLING_PER_GROUP`` per group and perturbation."""
-    pool = [d for d in drafts if d.functionality in SPELLING_SOURCES and d.key_span]
+    pool = [d for d in drafts if d.case.functionality in SPELLING_SOURCES and d.key_span]
     out = []
     for name, perturb in PERTURBATIONS.items():
         for group in GROUPS:
             rng = random.Random(f"{seed}:{name}:{group.key}")
-            mine = sorted((d for d in pool if d.target_group == group.key), key=lambda d: d.id)
+            mine = sorted(
+                (d for d in pool if d.case.target_group == group.key), key=lambda d: d.case.id
+            )
             for base in rng.sample(mine, SPELLING_PER_GROUP):
                 assert base.key_span is not None
-                text = perturb(base.text, base.key_span, rng)
+                text = perturb(base.case.text, base.key_span, rng)
                 out.append(
-                    _Draft(
-                        f"{name}.{base.id}",
+                    _draft(
+                        f"{name}.{base.case.id}",
                         text,
                         name,
                         1,
-                        base.target_group,
-                        base.template_id,
-                        None,
+                        base.case.target_group,
+                        base.case.template_id,
                     )
                 )
     return out
@@ -257,17 +265,6 @@ def build_suite(split: str = "all", seed: int = SUITE_SEED) -> list[AuditCase]:
     ``seed``. Spelling variants belong to the split of the template they derive from."""
     check_split(split)
     drafts = _drafts(seed)
-    splits = template_splits(d.template_id for d in drafts)
-    cases = [
-        AuditCase(
-            d.id,
-            d.text,
-            d.functionality,
-            d.label_gold,
-            d.target_group,
-            d.template_id,
-            splits[d.template_id],
-        )
-        for d in drafts
-    ]
+    splits = template_splits(d.case.template_id for d in drafts)
+    cases = [replace(d.case, split=splits[d.case.template_id]) for d in drafts]
     return cases if split == "all" else [c for c in cases if c.split == split]

@@ -4,11 +4,9 @@ embedding paper's cross-dataset table).
 For every setup, training dataset and seed: fine-tune (or reload the saved checkpoint), then
 test on every dataset of the protocol. Rows go to a resumable JSON list (one per setup, train
 dataset, test dataset and seed); a Markdown file holds the mean ± std macro-F1 matrices and,
-optionally, a two-sided paired t-test between two setups.
-
-Example:
-    >>> cfg = CrossDatasetConfig.from_yaml("benchmarks/configs/x.yaml")  # doctest: +SKIP
-    >>> rows = run_cross_dataset(cfg)                                    # doctest: +SKIP
+optionally, a two-sided paired t-test between two setups. Run it from a YAML config with
+``run_cross_dataset(CrossDatasetConfig.from_yaml(path))`` or ``hateproto experiment
+cross-dataset --config path``.
 """
 
 from __future__ import annotations
