@@ -101,6 +101,7 @@ def test_early_exit_choice_applies_the_rule(tiny_encoder_dir, tmp_path, on_secon
     assert detector.settings.early_exit is enabled
     assert record["reason"].startswith(f"early exit {'on' if enabled else 'off'}: measured")
     assert record["counted_speedup"] >= 1.0 and record["n"] == 12
+    assert record["calibration_dev_loss"] is not None
     detector.save_pretrained(tmp_path / "d")
     loaded = Detector.from_pretrained(tmp_path / "d")
     assert loaded.settings.early_exit is enabled

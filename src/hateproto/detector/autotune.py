@@ -161,6 +161,20 @@ def _where(detector: Detector) -> str:
     return f"{detector.backbone.device} (batch {detector.settings.batch_size})"
 
 
+def _posts(sample: LabeledTexts) -> str:
+    """``512 posts of ihc/dev``: what was measured on."""
+    return f"{len(sample)} posts of {sample.name}/{sample.split}"
+
+
+def _calibrated_loss(detector: Detector) -> float | None:
+    """The macro-F1 loss the calibration measured on its whole dev set (for comparison with
+    the loss on the smaller, noisier measurement sample)."""
+    meta = detector.thresholds.metadata if detector.thresholds is not None else {}
+    if "dev_full_macro_f1" not in meta or "dev_macro_f1" not in meta:
+        return None
+    return round(float(meta["dev_full_macro_f1"]) - float(meta["dev_macro_f1"]), 4)
+
+
 def _macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
     return classification_metrics(labels, predicted)["macro_f1"]
 
@@ -186,13 +200,15 @@ def choose_early_exit(
     state = "on" if enabled else "off"
     record = {
         "enabled": enabled,
-        "reason": f"early exit {state}: measured {speedup:.2f}x on {_where(detector)}, {why}",
+        "reason": f"early exit {state}: measured {speedup:.2f}x on {_where(detector)}, {why} "
+        f"({_posts(sample)})",
         "measured_speedup": round(speedup, 4),
         "counted_speedup": round(float(np.mean(full.exit_layers) / np.mean(exits.exit_layers)), 4),
         "seconds": {name: round(s, 4) for name, s in measured.seconds.items()},
         "dev_macro_f1_full": round(f1_full, 4),
         "dev_macro_f1_exit": round(f1_exit, 4),
         "budget": budget,
+        "calibration_dev_loss": _calibrated_loss(detector),
         "n": len(sample),
         "batch_size": detector.settings.batch_size,
         "device": str(detector.backbone.device),
@@ -234,7 +250,7 @@ def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None =
         )
     record.update(
         chosen=chosen,
-        reason=f"dtype {chosen} on {where}: {reason} ({len(sample)} dev posts)",
+        reason=f"dtype {chosen} on {where}: {reason} ({_posts(sample)})",
         loadavg=load_average(),
     )
     result = variants.get(chosen, detector)

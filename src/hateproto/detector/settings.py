@@ -14,6 +14,8 @@ class DetectorSettings(YamlConfig):
 
     Attributes:
         dtype: weights dtype when loading the model (``bfloat16`` is 1.5-2x faster on CPU).
+            ``hateproto detector build --dtype auto`` measures both and records the choice
+            in the metadata (``dtype_choice``; :mod:`hateproto.detector.autotune`).
         device: where the model runs: ``auto`` (a GPU when torch sees one), ``cpu``,
             ``cuda`` or ``cuda:N``; ``None``: ``$HATEPROTO_DEVICE`` or ``auto``. A property
             of the machine, so not written to ``detector.json``.
@@ -26,7 +28,8 @@ class DetectorSettings(YamlConfig):
             prototypes' default layer, else the last one); the layers above it are not run.
         early_exit: stop at the first layer whose prototype margin clears its threshold; rows
             that never do are decided by the head (``decide_with`` head) or the deepest
-            prototypes.
+            prototypes. ``detector build --early-exit-mode auto`` turns it on only where it is
+            measured to pay (``early_exit_choice`` in the metadata).
         delta: one margin threshold for every layer; ``None`` uses the calibrated per-layer
             thresholds saved in the detector folder.
         min_exit_layer: no exit before this layer.
