@@ -35,7 +35,7 @@ from hateproto.evaluation import classification_metrics
 from hateproto.models.backbone import Backbone
 from hateproto.models.stepping import LayerRunner
 from hateproto.prototypes.classifier import PrototypeClassifier
-from hateproto.prototypes.estimator import ModelLoader, ModelParam
+from hateproto.prototypes.estimator import ModelLoader, ModelParam, keep_params
 
 EXIT_FILE = "early_exit.json"
 PROTOTYPES_DIR = "prototypes"
@@ -89,19 +89,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         if batch_size < 1:
             raise HateprotoError(f"batch_size must be at least 1, got {batch_size}")
         self._loader = ModelLoader()
-        self.model = model
-        self.policy = policy
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.layers = layers
-        self.pooling = pooling
-        self.layer_norm = layer_norm
-        self.temperature = temperature
-        self.per_class = per_class
-        self.seed = seed
-        self.delta = delta
-        self.min_layer = min_layer
-        self.head = head
+        keep_params(self, locals())
         if policy is not None and isinstance(model, Backbone):
             _check_policy(policy, model)
 
@@ -261,22 +249,15 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         return folder
 
     @classmethod
-    def from_pretrained(
-        cls,
-        folder: str | Path,
-        backbone: Backbone | None = None,
-        dtype: str = "float32",
-        device: str | None = None,
-    ) -> EarlyExitClassifier:
-        """Load a folder written by :meth:`save_pretrained` (a fitted classifier)."""
+    def from_pretrained(cls, folder: str | Path, **load: Any) -> EarlyExitClassifier:
+        """Load a folder written by :meth:`save_pretrained` (a fitted classifier); ``load``
+        (``backbone``, ``dtype``, ``device``) goes to ``PrototypeClassifier.from_pretrained``."""
         folder = Path(folder)
         path = folder / EXIT_FILE
         if not path.is_file():
             raise ModelError(f"{folder} is not an EarlyExitClassifier folder: {EXIT_FILE} missing")
         settings = json.loads(path.read_text())
-        protos = PrototypeClassifier.from_pretrained(
-            folder / PROTOTYPES_DIR, backbone, dtype, device
-        )
+        protos = PrototypeClassifier.from_pretrained(folder / PROTOTYPES_DIR, **load)
         deltas = {int(k): float(v) for k, v in settings["deltas"].items()}
         return cls.from_prototypes(
             protos,

@@ -33,6 +33,7 @@ from hateproto.prototypes.estimator import (
     ModelLoader,
     ModelParam,
     ResolvedParam,
+    keep_params,
     labeled_texts,
     warn_deprecated,
 )
@@ -124,18 +125,7 @@ class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
         if not temperature > 0:
             raise HateprotoError(f"temperature must be positive, got {temperature}")
         self._loader = ModelLoader()
-        self.model = model
-        self.layers = layers
-        self.pooling = pooling
-        self.layer_norm = layer_norm
-        self.normalize = normalize
-        self.temperature = temperature
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.per_class = per_class
-        self.seed = seed
-        self.dtype = dtype
-        self.device = device
+        keep_params(self, locals())
         self.metadata: dict[str, Any] = {}
         self.default_layer: int | None = None
         # fitted state, None/empty until fit (callers test `prototypes_ is None`)

@@ -74,6 +74,13 @@ class ModelLoader:
         self.key, self.backbone = (str(model), dtype, device), backbone
 
 
+def keep_params(estimator: Any, arguments: dict[str, Any]) -> None:
+    """Store each ``__init__`` argument (from ``locals()``) under its own name, as given (the
+    scikit-learn convention; a :class:`ResolvedParam` keeps it for ``get_params``)."""
+    for name in estimator._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
 class ResolvedParam:
     """A hyper-parameter kept as given (what ``get_params`` returns) whose attribute reads
     the value ``resolve(estimator, given)`` makes of it.

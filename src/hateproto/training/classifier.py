@@ -29,6 +29,7 @@ from hateproto.models.pooling import pool
 from hateproto.prototypes.estimator import (
     GivenParams,
     ResolvedParam,
+    keep_params,
     labeled_texts,
     warn_deprecated,
 )
@@ -108,9 +109,7 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
         log_path: str | Path | None = None,
     ) -> None:
         nn.Module.__init__(self)
-        self.config = config
-        self.dev = dev
-        self.log_path = log_path
+        keep_params(self, locals())
         self.dev_metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.run_info: dict[str, Any] = {}
