@@ -169,3 +169,21 @@ def test_train_cli_with_fusion_section(tiny_encoder_dir, tiny_decoder_dir, home,
     assert "saved to" in capsys.readouterr().out
     clf = HateClassifier.from_pretrained(out)
     assert isinstance(clf, FusionClassifier) and clf.predict(POSTS[:2]).shape == (2,)
+
+
+def test_training_finds_fusion_through_its_registry_alone():
+    """A fresh process that imports only hateproto.training validates a fusion section and
+    finds FusionClassifier by head type: the registry imports hateproto.fusion on demand."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from hateproto.training import TrainingConfig; "
+        "from hateproto.training.registry import classifier_type; "
+        "print('hateproto.fusion' in sys.modules); "
+        "cfg = TrainingConfig.from_dict({'fusion': {'method': 'adaptive'}}); "
+        "print(type(cfg.fusion).__name__, classifier_type('fusion').__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "FusionConfig", "FusionClassifier"]
