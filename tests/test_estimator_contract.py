@@ -125,6 +125,8 @@ def _config(model_ref: str) -> TrainingConfig:
 def test_hate_classifier_contract(model_ref: str, tmp_path: Path) -> None:
     dev = (X[:8], Y[:8])
     est = HateClassifier(_config(model_ref), dev=dev)
+    with pytest.raises(Exception, match="no model yet"):
+        est.predict_proba(X)
     twin = clone(est)
     assert twin.get_params() == est.get_params()
     assert twin.config is not est.config and twin.config == est.config

@@ -221,6 +221,11 @@ class HateClassifier(GivenParams, ClassifierMixin, BaseEstimator, nn.Module):
     ) -> torch.Tensor:
         """Pooled features ``[N, feature_size]`` (prefix applied, length-sorted batches): the
         last layer's vectors, or each of ``pool_layers`` L2-normalised and concatenated."""
+        if not self.is_built:
+            raise HateprotoError(
+                "this HateClassifier has no model yet: call fit(X, y) (or use from_config / "
+                "from_pretrained)"
+            )
         with self._autocast():
             vectors = self.backbone.encode(
                 texts,
