@@ -56,3 +56,17 @@ class YamlConfig(BaseModel):
     def to_yaml(self, path: str | Path) -> None:
         """Write the configuration as YAML."""
         Path(path).write_text(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
+
+    def with_options(self: ConfigT, source: str = "options", **values: Any) -> ConfigT:
+        """A validated copy with every ``values`` item that is not ``None`` applied (the
+        command-line options a user gave, over a YAML file or the defaults).
+
+        Example:
+            >>> class Demo(YamlConfig):
+            ...     epochs: int = 1
+            ...     seed: int = 0
+            >>> Demo(epochs=3).with_options(epochs=None, seed=7).model_dump()
+            {'epochs': 3, 'seed': 7}
+        """
+        given = {key: value for key, value in values.items() if value is not None}
+        return type(self).from_dict({**self.model_dump(), **given}, source=source)

@@ -25,14 +25,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve(
+        ctx: typer.Context,
         detector: Path | None = typer.Option(None, help="Detector folder."),
         model: str | None = typer.Option(None, help="Model, instead of --detector."),
         prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port to listen on."),
         config: Path | None = typer.Option(None, help="YAML file of service settings."),
-        max_texts: int | None = typer.Option(None, help="Texts per request (default 64)."),
-        max_chars: int | None = typer.Option(None, help="Characters per text (default 10000)."),
+        max_texts_per_request: int | None = typer.Option(
+            None, "--max-texts", help="Texts per request (default 64)."
+        ),
+        max_chars_per_text: int | None = typer.Option(
+            None, "--max-chars", help="Characters per text (default 10000)."
+        ),
         micro_batching: bool | None = typer.Option(
             None, "--micro-batching/--no-micro-batching", help="Combine concurrent requests."
         ),
@@ -63,18 +68,8 @@ def register(app: typer.Typer) -> None:
             overrides=overrides,
         )
         base = ServiceSettings.from_yaml(config) if config else ServiceSettings()
-        given = {
-            "max_texts_per_request": max_texts,
-            "max_chars_per_text": max_chars,
-            "micro_batching": micro_batching,
-            "max_batch_size": max_batch_size,
-            "max_wait_ms": max_wait_ms,
-            "log_level": log_level,
-        }
-        settings = ServiceSettings.from_dict(
-            {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}},
-            source="serve options",
-        )
+        given = {k: v for k, v in ctx.params.items() if k in ServiceSettings.model_fields}
+        settings = base.with_options("serve options", **given)  # options named as the settings
         sock = bind_socket(host, port)  # a bad or busy port fails before the model loads
         try:
             if threads is not None:

@@ -31,8 +31,10 @@ from hateproto.training import (
 from hateproto.training.data import is_mixture, load_mixture_for
 
 
-def _apply(config: TrainingConfig, data_values: dict[str, Any], values: dict[str, Any]):
-    """Return ``config`` with the non-``None`` option values (and data values) applied."""
+def _apply(config: TrainingConfig, values: dict[str, Any]):
+    """Return ``config`` with the non-``None`` option values applied (``values["data"]``: the
+    data section's)."""
+    data_values = values.pop("data")
     merged = {**config.model_dump(), **{k: v for k, v in values.items() if v is not None}}
     data = {**(config.data.model_dump() if config.data else {})}
     data.update({k: v for k, v in data_values.items() if v is not None})
@@ -118,31 +120,31 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fine-tune a hate classifier and save it as a checkpoint folder."""
         base = TrainingConfig.from_yaml(config_file) if config_file else TrainingConfig()
-        options = dict(
-            backbone=model,
-            preset=preset,
-            head=head,
-            pooling=pooling,
-            mode=mode,
-            epochs=epochs,
-            learning_rate=lr,
-            batch_size=batch_size,
-            max_length=max_length,
-            seed=seed,
-            bf16=bf16,
-            output_dir=str(output) if output else None,
-        )
-        data_options = dict(
-            dataset=data,
-            protocol=protocol,
-            data_dir=data_dir,
-            max_train_examples=max_train,
-            max_dev_examples=max_dev,
-            text_column=text_column,
-            label_column=label_column,
-            dev=dev_data,
-        )
-        cfg = _apply(base, data_options, options)
+        options = {
+            "backbone": model,
+            "preset": preset,
+            "head": head,
+            "pooling": pooling,
+            "mode": mode,
+            "epochs": epochs,
+            "learning_rate": lr,
+            "batch_size": batch_size,
+            "max_length": max_length,
+            "seed": seed,
+            "bf16": bf16,
+            "output_dir": str(output) if output else None,
+            "data": {
+                "dataset": data,
+                "protocol": protocol,
+                "data_dir": data_dir,
+                "max_train_examples": max_train,
+                "max_dev_examples": max_dev,
+                "text_column": text_column,
+                "label_column": label_column,
+                "dev": dev_data,
+            },
+        }
+        cfg = _apply(base, options)
         if cfg.data is None:
             raise ConfigError("no training data: pass --data NAME_OR_FILE or set data.dataset")
         if cfg.output_dir is None:

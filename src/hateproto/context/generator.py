@@ -25,7 +25,8 @@ FusionClassifier) finds its cached contexts without loading the model again."""
 
 @dataclass
 class GenerationStats:
-    """What the last :meth:`ContextGenerator.generate` call did."""
+    """What the last :meth:`ContextGenerator.generate` call did: posts requested, distinct
+    posts, contexts found in the cache, contexts generated, and seconds spent generating."""
 
     requested: int = 0
     unique: int = 0
@@ -150,7 +151,7 @@ class ContextGenerator:
         found = self.cache.get_many(list(keys.values()))
         raw = {text: found[keys[text]] for text in unique if keys[text] in found}
         missing = [text for text in unique if text not in raw]
-        self.stats = GenerationStats(len(texts), len(unique), len(raw), 0, 0.0)
+        self.stats = GenerationStats(requested=len(texts), unique=len(unique), cached=len(raw))
         if missing:
             raw.update(self._generate_missing(missing, keys, show_progress))
         return [self.finish(raw[text]) for text in texts]

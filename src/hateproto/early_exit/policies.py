@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 import torch
 
@@ -223,19 +223,20 @@ class GatePolicy(ExitPolicy):
         return [self.gates, *super().scorers()]
 
 
+class GateOptions(TypedDict, total=False):
+    """Keyword options of the gate policies (see :class:`GatePolicy`)."""
+
+    final: LayerScorer | None
+    num_layers: int | None
+
+
 class EntropyPolicy(GatePolicy):
     """DeeBERT: exit when the entropy (nats) of the layer gate's prediction < ``threshold``."""
 
     name = "entropy"
 
-    def __init__(
-        self,
-        gates: LayerScorer,
-        threshold: float,
-        final: LayerScorer | None = None,
-        num_layers: int | None = None,
-    ) -> None:
-        super().__init__(gates, final, num_layers)
+    def __init__(self, gates: LayerScorer, threshold: float, **options: Unpack[GateOptions]):
+        super().__init__(gates, **options)
         self.threshold = float(threshold)
 
     def decide(self, layer: int, view: PooledView, memory: Memory) -> Decision:
@@ -252,16 +253,10 @@ class PatiencePolicy(GatePolicy):
 
     name = "patience"
 
-    def __init__(
-        self,
-        gates: LayerScorer,
-        patience: int,
-        final: LayerScorer | None = None,
-        num_layers: int | None = None,
-    ) -> None:
+    def __init__(self, gates: LayerScorer, patience: int, **options: Unpack[GateOptions]):
         if patience < 1:
             raise HateprotoError(f"patience must be at least 1, got {patience}")
-        super().__init__(gates, final, num_layers)
+        super().__init__(gates, **options)
         self.patience = int(patience)
 
     def init_memory(self, size: int) -> Memory:
