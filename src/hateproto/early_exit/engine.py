@@ -3,7 +3,10 @@
 :func:`run_early_exit` drives a live :class:`~hateproto.models.stepping.LayerRunner`: texts
 are tokenised, sorted by length and batched exactly as
 :meth:`~hateproto.models.Backbone.encode` does; after every layer the policy may let rows
-exit, and those rows leave the batch, so later layers compute less.
+exit, and those rows leave the batch, so later layers compute less. With ``refill=True``
+the survivors of consecutive batches that reached the same layer wait in a pool and continue
+as one batch once there are ``batch_size`` of them (a GPU's cost per layer hardly depends on
+the batch size, so full batches are what make exits pay there).
 :func:`simulate_early_exit` runs the same loop on precomputed per-layer vectors (no model):
 the same decisions, for sweeping thresholds cheaply. With no early exits both give exactly
 the full model's predictions.
@@ -12,8 +15,8 @@ the full model's predictions.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -104,13 +107,16 @@ class _Recorder:
         self.margins[where] = decision.margin[rows].float().cpu().numpy()
         self.exit_layers[where] = layer
 
-    def record_batch(self, positions: Sequence[int], exits: _BatchExits) -> None:
-        """Store one batch's exits, collected on the model's device, in one host copy."""
+    def record_batch(self, positions: Sequence[int] | None, exits: _BatchExits) -> int:
+        """Store one batch's exits, collected on the model's device, in one host copy
+        (``positions``: the input position of each batch row; ``None``: rows are positions).
+        Returns the number of rows stored."""
         rows, layers, probs, margins = exits.gather()
-        where = np.asarray(positions)[rows]
+        where = rows if positions is None else np.asarray(positions)[rows]
         self.proba[where] = probs
         self.margins[where] = margins
         self.exit_layers[where] = layers
+        return len(rows)
 
     def result(self, num_layers: int, **extra: object) -> ExitResult:
         labels = self.classes[self.proba.argmax(1)]
@@ -135,16 +141,12 @@ class _BatchExits:
         layers = torch.cat([torch.full_like(r[d.exit], layer) for r, layer, d in self.parts])
         probs = torch.cat([d.probs[d.exit].float() for _, _, d in self.parts])
         margins = torch.cat([d.margin[d.exit].float() for _, _, d in self.parts])
-        packed = torch.cat(
-            [rows[:, None].float(), layers[:, None].float(), margins[:, None], probs], 1
-        )
-        host = packed.cpu().numpy()
-        return (
-            host[:, 0].astype(np.int64),
-            host[:, 1].astype(np.int64),
-            host[:, 3:],
-            host[:, 2],
-        )
+        # float32 values travel as their bits, so that rows (input positions with refill)
+        # stay exact beyond 2**24
+        floats = torch.cat([margins[:, None], probs], 1).view(torch.int32).long()
+        host = torch.cat([rows[:, None], layers[:, None], floats], 1).cpu().numpy()
+        values = host[:, 2:].astype(np.int32).view(np.float32)
+        return host[:, 0], host[:, 1], values[:, 1:], values[:, 0]
 
 
 def _decide(
@@ -167,6 +169,11 @@ def _policy_classes(policy: ExitPolicy) -> np.ndarray:
 def _keep_memory(memory: Memory, keep: torch.Tensor) -> Memory:
     index = keep.nonzero().flatten()
     return {key: value.index_select(0, index) for key, value in memory.items()}
+
+
+def _merge_memory(memories: Sequence[Memory]) -> Memory:
+    """The per-row memories of merged batches, concatenated in the same order as the rows."""
+    return {key: torch.cat([memory[key] for memory in memories]) for key in memories[0]}
 
 
 class _RunnerView:
@@ -197,8 +204,14 @@ def run_early_exit(
     batch_size: int = 32,
     max_length: int = 256,
     show_progress: bool = False,
+    refill: bool = False,
 ) -> ExitResult:
     """Classify ``texts`` with early exits, dropping exited rows from each batch.
+
+    ``refill=True`` keeps batches full: survivors of consecutive batches that reached the
+    same layer are merged (:meth:`~hateproto.models.stepping.LayerRunner.merge`) and continue
+    as one batch of ``batch_size`` rows. Labels and exit layers are those of ``refill=False``;
+    probabilities differ by float rounding only (padding to a longer sequence).
 
     Example:
         >>> result = run_early_exit(LayerRunner(backbone), policy, texts)  # doctest: +SKIP
@@ -208,45 +221,127 @@ def run_early_exit(
     _check_policy(policy, runner.num_layers)
     start = time.perf_counter()
     recorder = _Recorder(len(texts), _policy_classes(policy))
-    exit_layers = set(policy.exit_layers())
+    settings = policy.describe() | ({"refill": True} if refill else {})
     lengths = np.zeros(len(texts), dtype=np.int64)
     with progress_bar(len(texts), "early exit", enabled=show_progress) as advance:
+        loop = _Loop(runner, policy, batch_size if refill else 0, recorder, advance)
         for batch in runner.backbone.batches(texts, batch_size, max_length):
             lengths[batch.rows] = batch.lengths
-            exits = _run_batch(runner, policy, exit_layers, batch.tensors)
-            recorder.record_batch(batch.rows, exits)
-            advance(len(batch.rows))
+            loop.add(batch.rows, batch.tensors)
+        loop.finish()
     return recorder.result(
         runner.num_layers,
         batch_size=batch_size,
         wall_time_s=time.perf_counter() - start,
-        settings=policy.describe(),
+        settings=settings,
         lengths=lengths,
     )
 
 
-def _run_batch(
-    runner: LayerRunner, policy: ExitPolicy, exit_layers: set[int], tensors: dict[str, torch.Tensor]
-) -> _BatchExits:
-    """Step one batch through the layers; rows leave as the policy lets them exit."""
-    state = runner.start(tensors)
-    memory = {k: v.to(state.rows.device) for k, v in policy.init_memory(state.size).items()}
-    exits = _BatchExits()
-    while state.size:
-        state = runner.step(state)
-        decision = _decide(policy, state.layer, exit_layers, _RunnerView(runner, state), memory)
-        if decision is None:
-            continue
-        count = int(decision.exit.sum())  # the one host sync of an exit layer
-        if count == 0:
-            continue
-        exits.add(state.rows, state.layer, decision)
-        if count == state.size:
-            break
-        keep = ~decision.exit
-        state = runner.keep(state, keep)
-        memory = _keep_memory(memory, keep)
-    return exits
+@dataclass
+class _Part:
+    """Rows part-way through the backbone and the policy's memory of them."""
+
+    state: LayerState
+    memory: Memory
+
+
+class _Loop:
+    """Step batches through the layers; rows leave as the policy lets them exit.
+
+    With ``refill`` (the batch size; 0 = off) a batch whose survivors drop below that size
+    waits in the pool of the layer it reached; a pool holding ``refill`` rows is merged and
+    continues as one batch, and :meth:`finish` runs what is left, shallowest pool first.
+    Without it each batch runs to the end on its own, its rows positions in that batch.
+    """
+
+    def __init__(
+        self,
+        runner: LayerRunner,
+        policy: ExitPolicy,
+        refill: int,
+        recorder: _Recorder,
+        advance: Callable[[int], None],
+    ) -> None:
+        self.runner, self.policy, self.refill = runner, policy, refill
+        self.recorder, self.advance = recorder, advance
+        self.exit_layers = set(policy.exit_layers())
+        self.pools: dict[int, list[_Part]] = {}
+
+    def add(self, positions: Sequence[int], tensors: dict[str, torch.Tensor]) -> None:
+        """Start one batch (``positions``: the input position of each of its rows)."""
+        state = self.runner.start(tensors)
+        memory = {
+            k: v.to(state.rows.device) for k, v in self.policy.init_memory(state.size).items()
+        }
+        if not self.refill:
+            self._run(_Part(state, memory), positions)
+            return
+        state.rows = torch.as_tensor(positions, device=state.rows.device)
+        self._run(_Part(state, memory), None)
+
+    def finish(self) -> None:
+        """Run every row still waiting in a pool to its exit."""
+        while self.pools:
+            self._drain(min(self.pools), full_only=False)
+
+    def _run(self, part: _Part, positions: Sequence[int] | None) -> None:
+        exits = _BatchExits()
+        rest = self._step(part, exits)
+        if exits.parts:
+            self.advance(self.recorder.record_batch(positions, exits))
+        if rest is not None:
+            layer = rest.state.layer
+            self.pools.setdefault(layer, []).append(rest)
+            if sum(p.state.size for p in self.pools[layer]) >= self.refill:
+                self._drain(layer, full_only=True)
+
+    def _step(self, part: _Part, exits: _BatchExits) -> _Part | None:
+        """Step ``part`` until every row has exited (``None``) or, with refill, until fewer
+        than ``refill`` rows are left (returns them)."""
+        state, memory = part.state, part.memory
+        while state.size:
+            state = self.runner.step(state)
+            view = _RunnerView(self.runner, state)
+            decision = _decide(self.policy, state.layer, self.exit_layers, view, memory)
+            if decision is None:
+                continue
+            count = int(decision.exit.sum())  # the one host sync of an exit layer
+            if count == 0:
+                continue
+            exits.add(state.rows, state.layer, decision)
+            if count == state.size:
+                break
+            keep = ~decision.exit
+            state = self.runner.keep(state, keep)
+            memory = _keep_memory(memory, keep)
+            if state.size < self.refill:
+                return _Part(state, memory)
+        return None
+
+    def _drain(self, layer: int, full_only: bool) -> None:
+        """Merge the pool of ``layer`` and run it in batches of ``refill`` rows (a smaller
+        rest waits unless ``full_only`` is false)."""
+        parts = self.pools.pop(layer)
+        merged: _Part | None = _Part(
+            self.runner.merge([p.state for p in parts]), _merge_memory([p.memory for p in parts])
+        )
+        while merged is not None and (merged.state.size >= self.refill or not full_only):
+            head, merged = self._split(merged)
+            self._run(head, None)
+        if merged is not None:
+            self.pools[layer] = [merged]
+
+    def _split(self, part: _Part) -> tuple[_Part, _Part | None]:
+        """The first ``refill`` rows of ``part`` and the others (``None`` if none)."""
+        if part.state.size <= self.refill:
+            return part, None
+        first = torch.arange(part.state.size, device=part.state.rows.device) < self.refill
+        halves = [
+            _Part(self.runner.keep(replace(part.state), rows), _keep_memory(part.memory, rows))
+            for rows in (first, ~first)
+        ]
+        return halves[0], halves[1]
 
 
 class _VectorView:

@@ -23,11 +23,12 @@ Example:
     >>> state = runner.step(state)                          # layer 1   # doctest: +SKIP
     >>> vecs = runner.pooled(state)                         # [2, H]    # doctest: +SKIP
     >>> state = runner.keep(state, torch.tensor([False, True]))  # drop row 0  # doctest: +SKIP
+    >>> state = runner.merge([state, other])  # two batches at one layer  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,15 @@ def take_rows(value: Any, rows: torch.Tensor) -> Any:
     return value
 
 
+def _pad_tokens(values: torch.Tensor, length: int, left: bool) -> torch.Tensor:
+    """Pad ``[b, T, ...]`` with zeros along dimension 1 to ``length`` (on the left or right)."""
+    extra = length - int(values.shape[1])
+    if extra == 0:
+        return values
+    sides = [extra, 0] if left else [0, extra]
+    return torch.nn.functional.pad(values, [0, 0] * (values.dim() - 2) + sides)
+
+
 class _Adapter:
     """How one architecture embeds a batch and calls one of its layers."""
 
@@ -97,10 +107,21 @@ class _Adapter:
     def layers(self) -> torch.nn.ModuleList:
         raise NotImplementedError
 
+    def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Token embeddings ``[b, T, H]`` (the model's input to its first layer)."""
+        raise NotImplementedError
+
+    def context(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Context:
+        """The layer inputs (masks, position inputs) of a batch of states ``hidden`` with this
+        padding mask: built at the start, and again when batches are merged."""
+        raise NotImplementedError
+
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, Context]:
-        raise NotImplementedError
+        """Token embeddings and the context of every layer."""
+        hidden = self.embed_tokens(input_ids)
+        return hidden, self.context(hidden, attention_mask)
 
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
         raise NotImplementedError
@@ -117,20 +138,20 @@ class _EncoderAdapter(_Adapter):
     def layers(self) -> torch.nn.ModuleList:
         return self.model.encoder.layer
 
-    def _embed_with_mask(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token embeddings and the bidirectional attention mask built from the padding."""
+    def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model.embeddings(input_ids=input_ids)
+
+    def context(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Context:
+        """The bidirectional attention mask built from the padding."""
         from transformers.masking_utils import create_bidirectional_mask
 
-        hidden = self.model.embeddings(input_ids=input_ids)
         mask = build_mask(
             create_bidirectional_mask,
             config=self.config,
             inputs_embeds=hidden,
             attention_mask=attention_mask,
         )
-        return hidden, mask
+        return {"mask": mask}
 
 
 class _BertAdapter(_EncoderAdapter):
@@ -141,12 +162,6 @@ class _BertAdapter(_EncoderAdapter):
         if getattr(self.config, "is_decoder", False):
             raise ModelError("layer stepping supports BERT as an encoder only (is_decoder=True)")
 
-    def embed(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Context]:
-        hidden, mask = self._embed_with_mask(input_ids, attention_mask)
-        return hidden, {"mask": mask}
-
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
         out = self.layers[index](hidden, context["mask"])
         return out[0] if isinstance(out, tuple) else out
@@ -155,13 +170,10 @@ class _BertAdapter(_EncoderAdapter):
 class _MPNetAdapter(_EncoderAdapter):
     """MPNet: bidirectional mask plus a relative position bias shared by every layer."""
 
-    def embed(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Context]:
-        hidden, mask = self._embed_with_mask(input_ids, attention_mask)
+    def context(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Context:
         # The bias depends only on positions: compute it for one row and broadcast it.
         bias = self.model.encoder.compute_position_bias(hidden[:1])
-        return hidden, {"mask": mask, "position_bias": bias}
+        return {**super().context(hidden, attention_mask), "position_bias": bias}
 
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
         return self.layers[index](hidden, context["mask"], context["position_bias"])[0]
@@ -177,12 +189,12 @@ class _LlamaAdapter(_Adapter):
     def _positions(self, hidden: torch.Tensor) -> torch.Tensor:
         return torch.arange(hidden.shape[1], device=hidden.device).unsqueeze(0)
 
-    def embed(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Context]:
+    def embed_tokens(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model.embed_tokens(input_ids)
+
+    def context(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Context:
         from transformers.masking_utils import create_causal_mask
 
-        hidden = self.model.embed_tokens(input_ids)
         positions = self._positions(hidden)
         mask = build_mask(
             create_causal_mask,
@@ -192,7 +204,7 @@ class _LlamaAdapter(_Adapter):
             position_ids=positions,
         )
         rotary = self.model.rotary_emb(hidden, position_ids=positions)
-        return hidden, {"mask": mask, "rotary": rotary, "positions": positions}
+        return {"mask": mask, "rotary": rotary, "positions": positions}
 
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
         return self.layers[index](
@@ -211,12 +223,9 @@ class _Gemma3Adapter(_LlamaAdapter):
     """Gemma 3 text models: scaled embeddings, full and sliding-window layers with their own
     masks and rotary embeddings."""
 
-    def embed(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, Context]:
+    def context(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Context:
         from transformers import masking_utils
 
-        hidden = self.model.embed_tokens(input_ids)
         positions = self._positions(hidden)
         kwargs: dict[str, Any] = {
             "config": self.config,
@@ -240,7 +249,7 @@ class _Gemma3Adapter(_LlamaAdapter):
             kind: self.model.rotary_emb(hidden, positions, kind)
             for kind in set(self.config.layer_types)
         }
-        return hidden, {"masks": masks, "rotary": rotary, "positions": positions}
+        return {"masks": masks, "rotary": rotary, "positions": positions}
 
     def run_layer(self, index: int, hidden: torch.Tensor, context: Context) -> torch.Tensor:
         kind = self.config.layer_types[index]
@@ -322,6 +331,34 @@ class LayerRunner:
         state.rows = state.rows.index_select(0, index)
         state.context = take_rows(state.context, index)
         return state
+
+    def merge(self, states: Sequence[LayerState]) -> LayerState:
+        """One state of the rows of several states that reached the same layer.
+
+        Token states and padding masks are padded along the sequence dimension to the longest
+        (on the tokenizer's padding side), rows and masks concatenated in order, and the layer
+        inputs rebuilt from the merged mask by the same builders :meth:`start` uses. Real
+        tokens never attend to the added padding, and positions enter only as differences
+        (MPNet's relative bias, rotary embeddings) or were added at the embeddings, so the
+        merged rows' next layers equal their own up to float rounding (left padding shifts a
+        decoder's rotary positions).
+
+        Raises :class:`~hateproto.errors.ModelError` for no states or states at different
+        layers.
+        """
+        if not states:
+            raise ModelError("nothing to merge")
+        layers = sorted({state.layer for state in states})
+        if len(layers) != 1:
+            raise ModelError(f"can only merge states at the same layer, got layers {layers}")
+        if len(states) == 1:
+            return states[0]
+        length = max(int(state.hidden.shape[1]) for state in states)
+        left = getattr(self.backbone.tokenizer, "padding_side", "right") == "left"
+        hidden = torch.cat([_pad_tokens(s.hidden, length, left) for s in states])
+        mask = torch.cat([_pad_tokens(s.attention_mask, length, left) for s in states])
+        rows = torch.cat([state.rows for state in states])
+        return LayerState(layers[0], hidden, mask, rows, self.adapter.context(hidden, mask))
 
     def token_states(self, state: LayerState) -> torch.Tensor:
         """Token states ``[b, T, H]`` exactly as ``output_hidden_states[state.layer]`` gives
