@@ -207,3 +207,16 @@ def test_cli_without_new_options_records_no_choice(tiny_encoder_dir, tmp_path, c
     assert info["settings"]["dtype"] == "float32" and info["early_exit"] is False
     assert "early_exit_choice" not in info["metadata"]
     assert "dtype_choice" not in info["metadata"]
+
+
+def test_early_exit_loss_is_judged_on_the_calibration_dev_set(tiny_encoder_dir):
+    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    meta = detector.thresholds.metadata
+    meta["dev_full_macro_f1"], meta["dev_macro_f1"] = 0.80, 0.79  # calibration lost 1 point
+    timer = fixed_timer({"off": 1.0, "on": 0.5})
+    record = at.choose_early_exit(detector, tiny_train(), 0.005, timer)
+    assert record["loss_judged_on"] == "calibration dev set"
+    assert record["calibration_dev_loss"] == pytest.approx(0.01)
+    assert record["enabled"] is False and "0.0100 > budget" in record["reason"]
+    meta["dev_macro_f1"] = 0.799  # 0.1 point: within a half-point budget
+    assert at.choose_early_exit(detector, tiny_train(), 0.005, timer)["enabled"] is True
