@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import errno
 import glob
+import json
 import os
 import re
 import secrets
@@ -32,8 +33,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hateproto.errors import DataError
+from hateproto.errors import DataError, ModelError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -347,3 +349,18 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def read_folder_json(folder: Path, name: str, what: str, not_ours: str) -> Any:
+    """The JSON of ``folder/name``; a :class:`ModelError` when ``folder`` (a ``what``, such
+    as "detector folder") is missing, when it lacks the file (message ``not_ours``), or when
+    the file is not valid JSON."""
+    path = folder / name
+    if not folder.is_dir():
+        raise ModelError(f"{what} not found: {folder}")
+    if not path.is_file():
+        raise ModelError(not_ours)
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path} is not valid JSON: {exc}") from None

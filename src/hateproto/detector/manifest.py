@@ -10,7 +10,6 @@ A detector folder holds::
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import ModelError
-from hateproto.outputs import atomic_write_text
+from hateproto.outputs import atomic_write_text, read_folder_json
 
 MANIFEST_FILE = "detector.json"
 FORMAT_VERSION = 1
@@ -65,17 +64,11 @@ class DetectorManifest(BaseModel):
     def read(cls, folder: Path) -> DetectorManifest:
         """Read and validate ``folder/detector.json``; errors name the file and the problem."""
         path = folder / MANIFEST_FILE
-        if not folder.is_dir():
-            raise ModelError(f"detector folder not found: {folder}")
-        if not path.is_file():
-            raise ModelError(
-                f"{folder} is not a detector folder (no {MANIFEST_FILE}); make one with "
-                "`hateproto detector build`"
-            )
-        try:
-            raw = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"{path} is not valid JSON: {exc}") from None
+        not_ours = (
+            f"{folder} is not a detector folder (no {MANIFEST_FILE}); make one with "
+            "`hateproto detector build`"
+        )
+        raw = read_folder_json(folder, MANIFEST_FILE, "detector folder", not_ours)
         version = raw.get("format_version") if isinstance(raw, dict) else None
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise ModelError(

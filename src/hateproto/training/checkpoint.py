@@ -25,6 +25,7 @@ from torch import nn
 
 from hateproto.errors import MismatchError, ModelError
 from hateproto.models.backbone import CHECKPOINT_FILE, Backbone
+from hateproto.outputs import read_folder_json
 from hateproto.training.config import TrainingConfig
 from hateproto.training.heads import head_spec
 
@@ -117,16 +118,8 @@ def check_head_width(meta: dict[str, Any], backbone: Backbone, folder: Path) -> 
 def read_classifier_meta(folder: Path) -> dict[str, Any]:
     """Read and check ``hateproto_classifier.json`` of a checkpoint folder."""
     path = folder / CLASSIFIER_FILE
-    if not folder.is_dir():
-        raise ModelError(f"checkpoint folder not found: {folder}")
-    if not path.is_file():
-        raise ModelError(
-            f"{folder} is not a HateClassifier checkpoint: {CLASSIFIER_FILE} is missing"
-        )
-    try:
-        meta = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path} is not valid JSON: {exc}") from None
+    not_ours = f"{folder} is not a HateClassifier checkpoint: {CLASSIFIER_FILE} is missing"
+    meta = read_folder_json(folder, CLASSIFIER_FILE, "checkpoint folder", not_ours)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelError(f"{path}: format version {version!r}, expected {FORMAT_VERSION}")
