@@ -13,10 +13,9 @@ from hateproto.errors import ConfigError
 from hateproto.outputs import atomic_write_text, check_output_file
 from hateproto.training.data import stratified_subsample
 
-app = typer.Typer(
-    help="Generate short LLM explanations (context) of posts, cached on disk.",
-    no_args_is_help=True,
-)
+HELP = "Generate short LLM explanations (context) of posts, cached on disk."
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 
 def _load_posts(

@@ -16,10 +16,9 @@ from hateproto.data.stats import protocol_statistics
 from hateproto.data.types import LABEL_NAMES
 from hateproto.errors import DataError
 
-app = typer.Typer(
-    help="Inspect the benchmark datasets: sizes, class balance, overlaps and examples.",
-    no_args_is_help=True,
-)
+HELP = "Inspect the benchmark datasets: sizes, class balance, overlaps and examples."
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 _PROTOCOL_HELP = f"Protocol: {', '.join(PROTOCOLS)}."
 _DATA_DIR_HELP = "Folder holding the datasets (default: $HATEPROTO_DATA or ../shared/datasets)."

@@ -30,10 +30,9 @@ from hateproto.detector.adapt import (
 from hateproto.errors import ConfigError, DataError
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
-app = typer.Typer(
-    help="Build, inspect and try out detectors (model + prototypes + early-exit settings).",
-    no_args_is_help=True,
-)
+HELP = "Build, inspect and try out detectors (model + prototypes + early-exit settings)."
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 
 def _training_data(

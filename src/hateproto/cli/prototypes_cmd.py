@@ -20,10 +20,9 @@ from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.files import read_spec
 from hateproto.prototypes.selection import choose_layer
 
-app = typer.Typer(
-    help="Build HatePrototypes (per-layer class means) and inspect saved prototype folders.",
-    no_args_is_help=True,
-)
+HELP = "Build HatePrototypes (per-layer class means) and inspect saved prototype folders."
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
 
 _DATA_DIR_HELP = "Folder holding the datasets (default: $HATEPROTO_DATA or ../shared/datasets)."
 

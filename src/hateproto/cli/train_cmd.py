@@ -96,14 +96,10 @@ def register(app: typer.Typer) -> None:
             "--overwrite",
             help="Replace --output even if it is not an empty folder or a checkpoint.",
         ),
-        text_column: str | None = typer.Option(
-            None, "--text-column", help="Text column of a file."
-        ),
-        label_column: str | None = typer.Option(
-            None, "--label-column", help="0/1 label column of a file."
-        ),
+        text_column: str | None = typer.Option(None, help="Text column of a file."),
+        label_column: str | None = typer.Option(None, help="0/1 label column of a file."),
         dev_data: str | None = typer.Option(
-            None, "--dev-data", help="Dev file (default: a stratified part of --data)."
+            None, help="Dev file (default: a stratified part of --data)."
         ),
         preset: str | None = typer.Option(None, help="classifier or embedding."),
         head: str | None = typer.Option(None, help="linear or mlp."),
