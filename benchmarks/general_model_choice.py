@@ -7,7 +7,10 @@ split. Encoding speed (posts/s, bf16) is recorded too, since the recipe must tra
 hour on this machine. Subsampled because encoding the full mixture with a 12-layer model takes
 hours on 2 CPU cores; the choice is then applied to the full training split.
 
-    python benchmarks/general_model_choice.py --models minilm,mpnet \
+A candidate ``model@a-b`` pools layers a to b (each L2-normalised, concatenated) instead of
+the last layer alone.
+
+    python benchmarks/general_model_choice.py --models minilm,minilm@2-6,mpnet \
         --out benchmarks/results/general-model-choice
 """
 
@@ -41,6 +44,15 @@ def per_source(data, n: int, seed: int):  # noqa: ANN001, ANN201
     return concat(parts, "mixture", data.split)
 
 
+def parse_candidate(text: str) -> tuple[str, list[int] | None]:
+    """``minilm`` (last layer) or ``minilm@2-6`` (layers 2 to 6 pooled and concatenated)."""
+    if "@" not in text:
+        return text, None
+    model, span = text.rsplit("@", 1)
+    first, last = (int(v) for v in span.split("-"))
+    return model, list(range(first, last + 1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="minilm,mpnet")
@@ -56,10 +68,12 @@ def main() -> None:
     train = counterfactual_augment(train, recipe.counterfactual_copies, recipe.seed)
     dev = per_source(mixture.dev, args.dev_per_source, recipe.seed)
     rows = []
-    for model in args.models.split(","):
+    for candidate in args.models.split(","):
+        model, pool_layers = parse_candidate(candidate)
         clf = HateClassifier.from_config(
             TrainingConfig(
                 backbone=model,
+                pool_layers=pool_layers,
                 mode="probe",
                 dtype="bfloat16",
                 max_length=recipe.max_length,
@@ -81,7 +95,8 @@ def main() -> None:
         )
         rows.append(
             {
-                "model": model,
+                "model": candidate,
+                "pool_layers": pool_layers,
                 "layers": clf.backbone.num_layers,
                 "hidden": clf.backbone.hidden_size,
                 "n_train": len(train),
