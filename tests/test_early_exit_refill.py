@@ -179,6 +179,10 @@ def test_merge_equals_one_batch(prototypes: PrototypeClassifier) -> None:
     got, want = runner.token_states(merged), runner.token_states(whole)
     assert torch.allclose(got[real], want[real], atol=1e-5)
     assert torch.allclose(runner.pooled(merged), runner.pooled(whole), atol=1e-5)
+    # once the longest rows have left, a merge drops the padding nobody needs any more
+    shorter = runner.keep(merged, merged.attention_mask.sum(1) < merged.attention_mask.sum(1).max())
+    again = runner.merge([shorter, runner.step(runner.step(runner.start(backbone.pad(short))))])
+    assert again.hidden.shape[1] == int(shorter.attention_mask.sum(1).max())
 
 
 def test_merge_needs_one_layer(prototypes: PrototypeClassifier) -> None:

@@ -252,7 +252,7 @@ class _Loop:
     With ``refill`` (the batch size; 0 = off) a batch whose survivors drop below that size
     waits in the pool of the layer it reached; a pool holding ``refill`` rows is merged and
     continues as one batch, and :meth:`finish` runs what is left, shallowest pool first.
-    Without it each batch runs to the end on its own, its rows positions in that batch.
+    Without it each batch runs to the end on its own (rows: positions in that batch).
     """
 
     def __init__(

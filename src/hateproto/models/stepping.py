@@ -87,11 +87,12 @@ def take_rows(value: Any, rows: torch.Tensor) -> Any:
     return value
 
 
-def _pad_tokens(values: torch.Tensor, length: int, left: bool) -> torch.Tensor:
-    """Pad ``[b, T, ...]`` with zeros along dimension 1 to ``length`` (on the left or right)."""
+def _fit_tokens(values: torch.Tensor, length: int, left: bool) -> torch.Tensor:
+    """Pad ``[b, T, ...]`` with zeros along dimension 1 to ``length``, or cut padding off
+    (on the left or right)."""
     extra = length - int(values.shape[1])
-    if extra == 0:
-        return values
+    if extra <= 0:
+        return values[:, -length:] if left else values[:, :length]
     sides = [extra, 0] if left else [0, extra]
     return torch.nn.functional.pad(values, [0, 0] * (values.dim() - 2) + sides)
 
@@ -335,8 +336,9 @@ class LayerRunner:
     def merge(self, states: Sequence[LayerState]) -> LayerState:
         """One state of the rows of several states that reached the same layer.
 
-        Token states and padding masks are padded along the sequence dimension to the longest
-        (on the tokenizer's padding side), rows and masks concatenated in order, and the layer
+        Token states and padding masks are padded (or cut) along the sequence dimension to the
+        longest row's tokens (on the tokenizer's padding side; the rows of a batch whose
+        longest rows have left need less), rows and masks concatenated in order, and the layer
         inputs rebuilt from the merged mask by the same builders :meth:`start` uses. Real
         tokens never attend to the added padding, and positions enter only as differences
         (MPNet's relative bias, rotary embeddings) or were added at the embeddings, so the
@@ -353,10 +355,10 @@ class LayerRunner:
             raise ModelError(f"can only merge states at the same layer, got layers {layers}")
         if len(states) == 1:
             return states[0]
-        length = max(int(state.hidden.shape[1]) for state in states)
+        length = int(torch.stack([s.attention_mask.sum(1).max() for s in states]).max())
         left = getattr(self.backbone.tokenizer, "padding_side", "right") == "left"
-        hidden = torch.cat([_pad_tokens(s.hidden, length, left) for s in states])
-        mask = torch.cat([_pad_tokens(s.attention_mask, length, left) for s in states])
+        hidden = torch.cat([_fit_tokens(s.hidden, length, left) for s in states])
+        mask = torch.cat([_fit_tokens(s.attention_mask, length, left) for s in states])
         rows = torch.cat([state.rows for state in states])
         return LayerState(layers[0], hidden, mask, rows, self.adapter.context(hidden, mask))
 
