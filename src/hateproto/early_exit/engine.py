@@ -333,15 +333,16 @@ class _Loop:
             self.pools[layer] = [merged]
 
     def _split(self, part: _Part) -> tuple[_Part, _Part | None]:
-        """The first ``refill`` rows of ``part`` and the others (``None`` if none)."""
+        """The first ``refill`` rows of ``part`` and the others (``None`` if none), each
+        without the padding its rows do not need (pools hold rows in about length order)."""
         if part.state.size <= self.refill:
             return part, None
         first = torch.arange(part.state.size, device=part.state.rows.device) < self.refill
-        halves = [
-            _Part(self.runner.keep(replace(part.state), rows), _keep_memory(part.memory, rows))
-            for rows in (first, ~first)
-        ]
-        return halves[0], halves[1]
+        return self._take(part, first), self._take(part, ~first)
+
+    def _take(self, part: _Part, rows: torch.Tensor) -> _Part:
+        state = self.runner.merge([self.runner.keep(replace(part.state), rows)])
+        return _Part(state, _keep_memory(part.memory, rows))
 
 
 class _VectorView:

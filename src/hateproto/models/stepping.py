@@ -345,6 +345,7 @@ class LayerRunner:
         merged rows' next layers equal their own up to float rounding (left padding shifts a
         decoder's rotary positions).
 
+        One state is returned as it is, or with the padding its rows no longer need cut off.
         Raises :class:`~hateproto.errors.ModelError` for no states or states at different
         layers.
         """
@@ -353,9 +354,9 @@ class LayerRunner:
         layers = sorted({state.layer for state in states})
         if len(layers) != 1:
             raise ModelError(f"can only merge states at the same layer, got layers {layers}")
-        if len(states) == 1:
-            return states[0]
         length = int(torch.stack([s.attention_mask.sum(1).max() for s in states]).max())
+        if len(states) == 1 and length == states[0].hidden.shape[1]:
+            return states[0]
         left = getattr(self.backbone.tokenizer, "padding_side", "right") == "left"
         hidden = torch.cat([_fit_tokens(s.hidden, length, left) for s in states])
         mask = torch.cat([_fit_tokens(s.attention_mask, length, left) for s in states])
