@@ -230,9 +230,22 @@ def _markdown(record: dict[str, Any]) -> str:
             "",
             markdown_table(record["rows"], columns, digits=3),
             "",
+            "Every timed run (seconds, in the order they ran; a wide spread means the other "
+            "jobs were in the way):",
+            "",
+            markdown_table(
+                record["rows"], ["batch_size", "full_all_s", "exit_all_s", "exit_refill_all_s"]
+            ),
+            "",
             "Work done (forward calls of transformer layers, and padded tokens x layers):",
             "",
             markdown_table(record["rows"], work, digits=0),
+            "",
+            "Reading: on a CPU a layer's time grows with the padded tokens it runs (second "
+            "table), and refill pads merged rows to their longest neighbour, so it can cost "
+            "more than its fewer, fuller batches save; on a GPU a layer call costs about the "
+            "same for any batch up to its capacity, so the fewer layer calls are what should "
+            "pay there (run this script with `--device cuda` to see).",
             "",
             "The machine was shared with other jobs (load averages, 1/5/15 min, above; "
             "2 cores): absolute times are noisy, only the ratios measured side by side in one "
