@@ -41,6 +41,7 @@ def recipe(tiny_encoder_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         per_class=5,
         max_dev_per_source=50,
         counterfactual_copies=1,
+        pool_layers=None,  # the last layer; the multi-layer default has its own test
     )
 
 
@@ -156,3 +157,11 @@ def test_full_mode_recipe_trains_and_calibrates(recipe: GeneralRecipe) -> None:
     detector = build_general_detector(full, echo=lambda _: None)
     assert detector.calibration is not None and detector.decides_with == "head"
     assert detector.metadata["training"]["n_train"] > 60  # counted before the cap
+
+
+def test_recipe_with_several_layers_pools_them(recipe: GeneralRecipe) -> None:
+    layered = recipe.model_copy(update={"pool_layers": [1, 2, 3]})
+    detector = build_general_detector(layered, echo=lambda _: None)
+    assert detector.classifier.pool_layers == [1, 2, 3]
+    assert detector.classifier.feature_size == 3 * detector.backbone.hidden_size
+    assert detector.calibration is not None

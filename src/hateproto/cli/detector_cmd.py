@@ -165,7 +165,7 @@ def build(
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
     recipe: str | None = typer.Option(
         None,
-        help="'general': train the general detector on all six benchmarks (about 35 minutes on "
+        help="'general': train the general detector on all six benchmarks (about 40 minutes on "
         "a 2-core CPU; see docs/general-detector.md); 'quickstart': the README's IHC probe "
         "(about 2 minutes). Ignores the prototype options above.",
     ),

@@ -9,9 +9,10 @@ One detector meant to hold up on hate no benchmark here contains, built in one c
 2. **Identity fairness in training**: group-swapped copies of every training post that names
    a group, with its label (:mod:`hateproto.data.augment`), so that naming a group stops
    predicting the label.
-3. **Model**: ``full`` (default): fine-tuning (a stratified ``max_train_examples`` of the
-   augmented mixture, chosen over the probe on dev); or ``probe``: a logistic-regression head
-   on the frozen model's pooled features, its regularisation chosen on the dev split.
+3. **Model**: ``probe`` (default): a logistic-regression head on the frozen model's features
+   (``pool_layers``: several layers pooled, normalised and concatenated), its regularisation
+   chosen on the dev split; or ``full``: fine-tuning (a stratified ``max_train_examples`` of
+   the augmented mixture).
 4. **Prototypes** of every layer from ``per_class`` training examples (explanations, early
    exit), **calibration** of the hate probability on dev, and the **decision threshold**
    (best dev macro-F1, or a target precision/recall).
@@ -68,7 +69,7 @@ class GeneralRecipe(YamlConfig):
     protocol: str = Field(
         "general", description="labels of benchmark sources: general or a paper's protocol"
     )
-    mode: Literal["probe", "full"] = "full"
+    mode: Literal["probe", "full"] = "probe"
     dtype: Literal["float32", "bfloat16"] = "bfloat16"
     counterfactual_copies: int = Field(1, ge=0)
     regularization: list[float] = Field(
@@ -79,7 +80,8 @@ class GeneralRecipe(YamlConfig):
     max_train_examples: int | None = Field(40000, ge=2, description="full: stratified cap")
     max_length: int = Field(96, ge=8)
     pool_layers: list[int] | None = Field(
-        None, description="pool these layers (normalised, concatenated) instead of the last"
+        default_factory=lambda: [1, 2, 3, 4, 5, 6],
+        description="pool these layers (normalised, concatenated); None: the last layer only",
     )
     max_dev_per_source: int | None = Field(2000, ge=10, description="None: all dev rows")
     per_class: int = Field(500, ge=1, description="prototype examples per class")
