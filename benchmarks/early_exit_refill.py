@@ -241,7 +241,7 @@ def _markdown(record: dict[str, Any]) -> str:
             "",
             markdown_table(record["rows"], work, digits=0),
             "",
-            "Reading: on a CPU a layer's time grows with the padded tokens it runs (second "
+            "Reading: on a CPU a layer's time grows with the padded tokens it runs (last "
             "table), and refill pads merged rows to their longest neighbour, so it can cost "
             "more than its fewer, fuller batches save; on a GPU a layer call costs about the "
             "same for any batch up to its capacity, so the fewer layer calls are what should "
