@@ -195,3 +195,19 @@ def test_merge_needs_one_layer(prototypes: PrototypeClassifier) -> None:
     with pytest.raises(ModelError, match="nothing"):
         runner.merge([])
     assert runner.merge([first]) is first
+
+
+def test_classifier_refill_option_gives_the_same_decisions(tiny_encoder_dir) -> None:
+    from hateproto.early_exit import EarlyExitClassifier
+
+    words = ["they", "all", "should", "go", "home", "nice", "game", "today", "we", "love"]
+    rng = np.random.default_rng(0)
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(2, 12)))) for _ in range(24)]
+    labels = [i % 2 for i in range(24)]
+    plain = EarlyExitClassifier(str(tiny_encoder_dir), delta=0.01, batch_size=4).fit(texts, labels)
+    filled = EarlyExitClassifier(str(tiny_encoder_dir), delta=0.01, batch_size=4, refill=True)
+    filled.fit(texts, labels)
+    a, b = plain.run(texts), filled.run(texts)
+    assert filled.get_params()["refill"] is True and b.settings.get("refill") is True
+    assert a.labels.tolist() == b.labels.tolist()
+    assert a.exit_layers.tolist() == b.exit_layers.tolist()

@@ -65,6 +65,9 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         min_layer: no early exit before this layer.
         head: the full-model fallback at the last layer (a scorer or a fine-tuned
             ``HateClassifier``); default: the last layer's prototypes.
+        refill: keep batches full as rows exit, by merging the survivors of consecutive
+            batches that reached the same layer (fewer, fuller layer calls: for GPUs; on a
+            CPU it did not pay, see ``benchmarks/results/early-exit-refill-cpu.md``).
 
     Attributes set by fitting: ``prototypes_`` (a PrototypeClassifier), ``policy_`` (the
     policy in use; ``policy`` itself when one was given) and ``classes_``.
@@ -85,6 +88,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         delta: Delta = math.inf,
         min_layer: int = 1,
         head: Any = None,
+        refill: bool = False,
     ) -> None:
         if batch_size < 1:
             raise HateprotoError(f"batch_size must be at least 1, got {batch_size}")
@@ -202,7 +206,13 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
     def run(self, texts: Sequence[str], show_progress: bool = False) -> ExitResult:
         """Labels, probabilities, exit layers, margins and wall time for ``texts``."""
         return run_early_exit(
-            self.runner, self.policy_, texts, self.batch_size, self.max_length, show_progress
+            self.runner,
+            self.policy_,
+            texts,
+            self.batch_size,
+            self.max_length,
+            show_progress,
+            refill=self.refill,
         )
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
