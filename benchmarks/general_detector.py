@@ -191,7 +191,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
         atomic_write_text(f"{args.out}.md", report(saved["rows"], saved["summary"]))
         return
     detector = Detector.from_pretrained(args.detector)
-    recipe = GeneralRecipe.from_dict(detector.metadata["recipe"], source="detector")
+    recipe = recipe_of(detector)
     sources = parse_sources(recipe.data)
     mixture = load_mixture(sources, recipe.data_dir, recipe.seed, recipe.max_dev_per_source)
     source_of = lambda d: d.metadata["source"].to_numpy()  # noqa: E731
@@ -199,16 +199,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     tests.update(
         {f"{n}@hateprototypes": load_benchmark(n, "test", "hateprototypes") for n in HP_TESTS}
     )
-    clf = HateClassifier.from_config(
-        TrainingConfig(
-            backbone=recipe.model,
-            mode="probe",
-            dtype=recipe.dtype,
-            max_length=recipe.max_length,
-            show_progress=False,
-        )
-    )
-    store = FeatureStore(clf)
+    store = recipe_store(recipe)
     c = detector.metadata["training"]["chosen_C"]
     augmented = counterfactual_augment(mixture.train, recipe.counterfactual_copies, recipe.seed)
 
@@ -282,6 +273,27 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     print(f"wrote {args.out}.json/.md in {time.perf_counter() - start:.0f} s")
 
 
+def recipe_of(detector: Detector) -> GeneralRecipe:
+    """The recipe a detector was built with (recipes recorded before ``pool_layers`` existed
+    pooled the last layer only)."""
+    return GeneralRecipe.from_dict(
+        {"pool_layers": None, **detector.metadata["recipe"]}, source="detector"
+    )
+
+
+def recipe_store(recipe: GeneralRecipe) -> FeatureStore:
+    """The feature cache of the recipe's frozen model (same pooling, layers and length)."""
+    config = TrainingConfig(
+        backbone=recipe.model,
+        mode="probe",
+        dtype=recipe.dtype,
+        max_length=recipe.max_length,
+        pool_layers=recipe.pool_layers,
+        show_progress=False,
+    )
+    return FeatureStore(HateClassifier.from_config(config))
+
+
 def add_detector(item: str, out: str) -> None:
     """Score the detector folder of ``NAME=FOLDER`` on the general-protocol test splits of its
     recipe's sources, the papers' protocol test splits and the audit; replace its rows in
@@ -289,7 +301,7 @@ def add_detector(item: str, out: str) -> None:
     name, _, folder = item.partition("=")
     start, load_before = time.perf_counter(), os.getloadavg()
     detector = Detector.from_pretrained(folder)
-    recipe = GeneralRecipe.from_dict(detector.metadata["recipe"], source="detector")
+    recipe = recipe_of(detector)
     mixture = load_mixture(
         parse_sources(recipe.data), recipe.data_dir, recipe.seed, recipe.max_dev_per_source
     )
@@ -327,20 +339,10 @@ def add_lodo(folder: str, prefix: str, out: str) -> None:
     on the held-out one; replace those rows in ``out.json`` and rewrite ``out.md``."""
     start, load_before = time.perf_counter(), os.getloadavg()
     detector = Detector.from_pretrained(folder)
-    recipe = GeneralRecipe.from_dict(detector.metadata["recipe"], source="detector")
+    recipe = recipe_of(detector)
     sources = parse_sources(recipe.data)
     mixture = load_mixture(sources, recipe.data_dir, recipe.seed, recipe.max_dev_per_source)
-    clf = HateClassifier.from_config(
-        TrainingConfig(
-            backbone=recipe.model,
-            mode="probe",
-            dtype=recipe.dtype,
-            max_length=recipe.max_length,
-            pool_layers=recipe.pool_layers,
-            show_progress=False,
-        )
-    )
-    store = FeatureStore(clf)
+    store = recipe_store(recipe)
     c = detector.metadata["training"]["chosen_C"]
     augmented = counterfactual_augment(mixture.train, recipe.counterfactual_copies, recipe.seed)
     source_of = lambda d: d.metadata["source"].to_numpy()  # noqa: E731
