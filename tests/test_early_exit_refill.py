@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_early_exit import HATE as BASE_HATE
+from test_early_exit import KIND as BASE_KIND
 from test_stepping import tiny_gemma3_dir, tiny_mpnet_dir  # noqa: F401  (fixtures)
 
 from hateproto.early_exit import (
@@ -25,35 +27,23 @@ from hateproto.models import Backbone
 from hateproto.models.stepping import LayerRunner
 from hateproto.prototypes import PrototypeClassifier
 
+# The posts of test_early_exit.py, plus long ones, so that batches differ a lot in length.
 HATE = [
-    "they are vermin",
+    *BASE_HATE,
     "those immigrants are dirty criminals and they should go back to their country "
     "because all of them are lazy and evil and we hate them in our city",
-    "go back home lazy people",
-    "muslims are evil",
     "women are lazy and bad and those people should not be in our community "
     "they are dirty criminals who deserve hate",
-    "jews deserve hate",
-    "they should go back to their country",
-    "vermin out of our city",
-    "dirty lazy criminals",
     "those people are evil vermin and all of them should go back home to their country "
     "we do not want them here in our new city they are terrible lazy and bad people "
     "dirty criminals who deserve hate not respect",
 ]
 KIND = [
-    "welcome neighbours",
+    *BASE_KIND,
     "we love our community and the weather today is great and the football game was good "
     "and our friends are kind",
-    "the weather today is great",
-    "good football game",
-    "women deserve equal rights",
     "respect all people and welcome all neighbours to our new city we love our community "
     "and our kind friends and the great football game today",
-    "kind friends and good neighbours",
-    "welcome to our new city",
-    "great game today",
-    "our friends are kind",
 ]
 TEXTS = HATE + KIND
 LABELS = np.array([1] * len(HATE) + [0] * len(KIND))
