@@ -165,3 +165,18 @@ def test_recipe_with_several_layers_pools_them(recipe: GeneralRecipe) -> None:
     assert detector.classifier.pool_layers == [1, 2, 3]
     assert detector.classifier.feature_size == 3 * detector.backbone.hidden_size
     assert detector.calibration is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"), [("mode: [\n", "not valid YAML"), ("- a\n", "mapping")]
+)
+def test_a_bad_recipe_config_is_a_clear_error(tmp_path: Path, capsys, text: str, problem: str):
+    from hateproto.cli.main import main
+
+    config = tmp_path / "recipe.yaml"
+    config.write_text(text)
+    out = tmp_path / "detector"
+    args = ["detector", "build", "--recipe", "quickstart", "--recipe-config", str(config)]
+    assert main([*args, "--out", str(out)]) == 2
+    assert problem in capsys.readouterr().err
+    assert not out.exists()

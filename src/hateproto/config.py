@@ -13,6 +13,21 @@ from hateproto.errors import ConfigError
 ConfigT = TypeVar("ConfigT", bound="YamlConfig")
 
 
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The settings in a YAML file (empty file: ``{}``); a :class:`ConfigError` naming the file
+    when it is missing, not valid YAML, or not a mapping."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold a mapping of settings, not {type(values).__name__}")
+    return values
+
+
 class YamlConfig(BaseModel):
     """A pydantic model that rejects unknown keys and round-trips through YAML.
 
@@ -40,18 +55,7 @@ class YamlConfig(BaseModel):
     @classmethod
     def from_yaml(cls: type[ConfigT], path: str | Path) -> ConfigT:
         """Load and validate a YAML file."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-        if not isinstance(values, dict):
-            raise ConfigError(
-                f"{path} must hold a mapping of settings, not {type(values).__name__}"
-            )
-        return cls.from_dict(values, source=str(path))
+        return cls.from_dict(read_yaml_mapping(path), source=str(path))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the configuration as YAML."""

@@ -25,9 +25,6 @@ from rich.table import Table
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 from hateproto.paths import home_dir, resolve_data_dir
 
-MIN_GROUP = 20
-"""Fewest non-hateful test posts naming a group for their false-positive rate to be shown."""
-
 
 def _print_statistics(splits: dict[str, Any], console: Console) -> None:
     from hateproto.data import dataset_statistics
@@ -126,6 +123,8 @@ def _sample_run(model: str, per_class: int, seed: int, console: Console) -> dict
 
 
 def _report(summary: dict[str, Any], console: Console) -> None:
+    from hateproto.evaluation.groups import MIN_GROUP
+
     line = (
         f"[bold]Test macro-F1: {summary['test_macro_f1']:.4f}[/] (accuracy "
         f"{summary['test_accuracy']:.4f}) on {summary['n_test']:,} {summary['dataset']} test posts"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from hateproto.config import read_yaml_mapping
 from hateproto.errors import ConfigError
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
@@ -36,11 +37,9 @@ def build_from_recipe(
         if v is not None
     }
     if recipe_config is not None:
-        import yaml
-
         if not recipe_config.is_file():
             raise ConfigError(f"--recipe-config {recipe_config}: file not found")
-        overrides = {**(yaml.safe_load(recipe_config.read_text()) or {}), **overrides}
+        overrides = {**read_yaml_mapping(recipe_config), **overrides}
     settings = GeneralRecipe.default(recipe, **overrides)
     detector = build_general_detector(
         settings, checkpoint, echo=lambda message: console.print(message, highlight=False)
