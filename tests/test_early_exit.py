@@ -60,10 +60,51 @@ TEXTS = HATE + KIND
 LABELS = np.array([1] * len(HATE) + [0] * len(KIND))
 
 
-@pytest.fixture(scope="module", params=["encoder", "decoder"])
+NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no GPU")
+CASES = [
+    pytest.param(("encoder", "cpu"), id="encoder-cpu"),
+    pytest.param(("decoder", "cpu"), id="decoder-cpu"),
+    pytest.param(("encoder", "cuda"), id="encoder-cuda", marks=NEEDS_GPU),
+    pytest.param(("decoder", "cuda"), id="decoder-cuda", marks=NEEDS_GPU),
+]
+CUDA_TOLERANCE = 1e-3
+"""On a GPU the engine's shrinking batches and one full batch run different kernels, so
+scores agree to float rounding, not bit for bit (on the CPU they agree exactly)."""
+
+
+@pytest.fixture(scope="module", params=CASES)
 def backbone(request: pytest.FixtureRequest) -> Backbone:
-    folder = request.getfixturevalue(f"tiny_{request.param}_dir")
-    return Backbone.load(str(folder))
+    family, device = request.param
+    folder = request.getfixturevalue(f"tiny_{family}_dir")
+    return Backbone.load(str(folder), device=device)
+
+
+def _exact(prototypes: PrototypeClassifier) -> bool:
+    return prototypes.backbone.device.type == "cpu"
+
+
+def _assert_close(actual: np.ndarray, expected: np.ndarray, exact: bool, atol: float = 0.0):
+    """Equal on the CPU (within ``atol``); within :data:`CUDA_TOLERANCE` on a GPU."""
+    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
+    gap = float(np.abs(actual - expected).max())
+    assert gap <= (atol if exact else max(atol, CUDA_TOLERANCE)), f"largest difference {gap:.3g}"
+
+
+def _assert_same_decisions(labels, expected, margins, exact: bool) -> None:
+    """Equal labels; on a GPU, rows whose margin is within rounding of a tie may differ."""
+    labels, expected = np.asarray(labels), np.asarray(expected)
+    clear = np.ones(len(labels), bool) if exact else np.abs(margins) > CUDA_TOLERANCE
+    assert clear.sum() >= len(labels) // 2, "too many near-ties to compare"
+    assert np.array_equal(labels[clear], expected[clear])
+
+
+def _delta_between(margins: torch.Tensor) -> float:
+    """A threshold about half the rows fall below, midway in the widest gap between two
+    middle margins (so rounding cannot move a row across it)."""
+    values = np.sort(margins.numpy())
+    middle = values[len(values) // 4 : 3 * len(values) // 4 + 1]
+    gap = int(np.diff(middle).argmax())
+    return float((middle[gap] + middle[gap + 1]) / 2)
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +115,11 @@ def prototypes(backbone: Backbone) -> PrototypeClassifier:
 def test_infinite_delta_equals_full_model(prototypes: PrototypeClassifier) -> None:
     clf = EarlyExitClassifier.from_prototypes(prototypes, delta=math.inf, batch_size=4)
     result = clf.run(TEXTS)
-    assert np.array_equal(result.labels, prototypes.predict(TEXTS))
-    assert np.array_equal(result.proba, prototypes.predict_proba(TEXTS).astype(np.float32))
-    assert np.allclose(result.margins, prototypes.margin(TEXTS), atol=1e-6)
+    exact = _exact(prototypes)
+    margins = prototypes.margin(TEXTS)
+    _assert_same_decisions(result.labels, prototypes.predict(TEXTS), margins, exact)
+    _assert_close(result.proba, prototypes.predict_proba(TEXTS).astype(np.float32), exact)
+    _assert_close(result.margins, margins, exact, atol=1e-6)
     assert (result.exit_layers == prototypes.backbone.num_layers).all()
     assert result.mean_exit_layer == prototypes.backbone.num_layers
 
@@ -107,13 +150,15 @@ def test_engine_matches_simulation(prototypes: PrototypeClassifier) -> None:
     scorer = PrototypeScorer(prototypes)
     vectors = _vectors(prototypes)
     margins = scorer.assess(1, vectors[scorer.spec][:, 0])[1]
-    delta = float(margins.median())  # about half the rows exit at layer 1
+    delta = _delta_between(margins.cpu())  # about half the rows exit at layer 1
     policy = PrototypeMarginPolicy(scorer, delta)
     live = run_early_exit(LayerRunner(prototypes.backbone), policy, TEXTS, batch_size=4)
     simulated = simulate_early_exit(policy, vectors)
-    assert np.array_equal(live.exit_layers, simulated.exit_layers)
-    assert np.array_equal(live.labels, simulated.labels)
-    assert np.allclose(live.margins, simulated.margins, atol=1e-5)
+    exact = _exact(prototypes)
+    moved = int((live.exit_layers != simulated.exit_layers).sum())
+    assert moved <= (0 if exact else 1), f"{moved} rows exit at another layer"
+    _assert_same_decisions(live.labels, simulated.labels, simulated.margins, exact)
+    _assert_close(live.margins, simulated.margins, exact, atol=1e-5)
     assert 1 <= live.mean_exit_layer < prototypes.backbone.num_layers
     assert sum(live.exit_histogram()) == len(TEXTS)
 
@@ -229,11 +274,12 @@ def test_evaluate_reports_speed(prototypes: PrototypeClassifier) -> None:
     assert row["layer_saving"] == pytest.approx(1 - row["mean_exit_layer"] / L)
     assert row["measured_speedup"] == pytest.approx(row["full_wall_time_s"] / row["wall_time_s"])
     assert row["measured_cpu_speedup"] == pytest.approx(row["full_cpu_time_s"] / row["cpu_time_s"])
+    full_depth = clf.full_depth().run(TEXTS).labels  # the same engine without exits
     assert row["full_macro_f1"] == pytest.approx(
-        __import__("hateproto").classification_metrics(LABELS, prototypes.predict(TEXTS))[
-            "macro_f1"
-        ]
+        __import__("hateproto").classification_metrics(LABELS, full_depth)["macro_f1"]
     )
+    if _exact(prototypes):  # ... which on the CPU decides as the prototypes do
+        assert np.array_equal(full_depth, prototypes.predict(TEXTS))
 
 
 def test_policy_errors(prototypes: PrototypeClassifier) -> None:

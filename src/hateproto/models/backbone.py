@@ -37,7 +37,7 @@ from hateproto.models.loading import (
     torch_dtype,
 )
 from hateproto.models.pooling import POOLINGS, pool
-from hateproto.models.prefetch import Batch, iter_batches
+from hateproto.models.prefetch import Batch, iter_batches, pad_token_ids
 from hateproto.models.references import (
     CHECKPOINT_FILE,
     backbone_reference,
@@ -235,8 +235,8 @@ class Backbone:
 
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
-        batch = self.tokenizer.pad({"input_ids": [list(x) for x in ids]}, return_tensors="pt")
-        return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        side = getattr(self.tokenizer, "padding_side", "right")
+        return pad_token_ids(ids, self.tokenizer.pad_token_id, side)
 
     def resolve_layers(self, layers: Sequence[int] | str | None) -> list[int]:
         """Normalise a layer selection: ``None``/"all" → 1..L, "last" → [L], negatives count
