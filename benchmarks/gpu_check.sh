@@ -6,7 +6,8 @@
 #   bash benchmarks/gpu_check.sh OUT_DIR [gpu_speed.py options...]
 #
 # Each stage has its own time limit (TESTS_S, PROFILE_S, SPEED_S seconds) so that one stage
-# that hangs cannot take the others' time; every log and JSON lands in OUT_DIR.
+# that hangs cannot take the others' time; STAGES picks them (default "tests profile speed");
+# GPU_TESTS overrides the test files. Every log and JSON lands in OUT_DIR.
 set -uo pipefail
 out=${1:?usage: gpu_check.sh OUT_DIR [gpu_speed options]}
 shift
@@ -19,13 +20,15 @@ fi
 export PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}src PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 nvidia-smi -L
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
-GPU_TESTS="tests/test_device.py tests/test_stepping.py tests/test_early_exit.py
+stages=${STAGES:-tests profile speed}
+GPU_TESTS=${GPU_TESTS:-"tests/test_device.py tests/test_compiled.py tests/test_stepping.py tests/test_early_exit.py
     tests/test_early_exit_refill.py tests/test_padding.py tests/test_detector.py
-    tests/test_detector_autotune.py tests/test_prototypes.py tests/test_estimator_contract.py"
+    tests/test_detector_autotune.py tests/test_prototypes.py tests/test_estimator_contract.py"}
 # shellcheck disable=SC2086
-timeout "${TESTS_S:-150}" python3 -m pytest -q -p no:cacheprovider -rfEs --timeout 90 \
+[[ $stages == *tests* ]] && timeout "${TESTS_S:-150}" python3 -m pytest -q -p no:cacheprovider -rfEs --timeout 90 \
     $GPU_TESTS 2>&1 | tee "$out/gpu-tests.log"
-timeout "${PROFILE_S:-150}" python3 benchmarks/gpu_profile.py --device cuda \
+[[ $stages == *profile* ]] && timeout "${PROFILE_S:-150}" python3 benchmarks/gpu_profile.py --device cuda \
     --out "$out/gpu-profile.json" 2>&1 | tee "$out/gpu-profile.log"
-timeout "${SPEED_S:-240}" python3 benchmarks/gpu_speed.py --device cuda \
+[[ $stages == *speed* ]] && timeout "${SPEED_S:-240}" python3 benchmarks/gpu_speed.py --device cuda \
     --out "$out/inference-speed.json" "$@" 2>&1 | tee "$out/gpu-speed.log"
+true  # a skipped last stage is not a failure

@@ -16,6 +16,9 @@ Variants, per model, dtype (float32, bfloat16; float16 on GPUs) and batch size (
 * ``hf_pipeline``: ``transformers.pipeline("text-classification")`` over the same posts;
 * ``hateproto_full``: a :class:`~hateproto.Detector` deciding at the last layer (one plain
   forward pass per length-sorted batch, what ``classify``/``serve`` run without early exit);
+* ``hateproto_full_compiled``: the same detector with ``compile`` on (``torch.compile`` with
+  CUDA graphs, :mod:`hateproto.models.compiled`; GPUs only, or ``--compile`` anywhere);
+  compiling happens in its untimed warm-up call, whose seconds are reported;
 * ``hateproto_full_stepped``: full depth through the layer-stepping engine (no exits);
 * ``hateproto_early_exit``: the stepping engine, rows leaving at their drawn exit layers.
 
@@ -35,6 +38,7 @@ from ``src/`` and ``gpu_speed_setup.py`` beside it)::
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import os
@@ -73,7 +77,13 @@ from gpu_speed_setup import (  # noqa: E402
 )
 
 POSTS_PER_BATCH_SIZE = {1: 48, 32: 512, 256: 2048}
-VARIANTS = ("hf_pipeline", "hateproto_full", "hateproto_full_stepped", "hateproto_early_exit")
+VARIANTS = (
+    "hf_pipeline",
+    "hateproto_full",
+    "hateproto_full_compiled",
+    "hateproto_full_stepped",
+    "hateproto_early_exit",
+)
 
 
 class DrawnExitPolicy(ExitPolicy):
@@ -130,9 +140,15 @@ def hf_pipeline(folder: Path, dtype: torch.dtype, device: torch.device) -> Any:
 
 
 def make_variants(
-    backbone: Backbone, pipe: Any, batch_size: int, probabilities: list[float], texts: list[str]
+    backbone: Backbone,
+    pipe: Any,
+    batch_size: int,
+    probabilities: list[float],
+    texts: list[str],
+    compiled: Backbone | None = None,
 ) -> tuple[dict[str, Callable[[], Any]], DrawnExitPolicy]:
-    """The four variants as no-argument callables over ``texts`` (each returns its labels)."""
+    """The variants as no-argument callables over ``texts`` (each returns its labels);
+    ``hateproto_full_compiled`` only with a ``compiled`` copy of the backbone."""
     protos = random_prototypes(backbone)
     scorer = PrototypeScorer(protos)
     detector = Detector(
@@ -152,6 +168,10 @@ def make_variants(
         "hateproto_full_stepped": lambda: stepped.run(texts).labels,
         "hateproto_early_exit": run_early,
     }
+    if compiled is not None:
+        settings = DetectorSettings(batch_size=batch_size)
+        fast = Detector(compiled, prototypes=protos, settings=settings)
+        variants["hateproto_full_compiled"] = lambda: fast.score_arrays(texts).labels
     return variants, policy
 
 
@@ -163,7 +183,14 @@ def time_variants(
     max_rounds: int,
 ) -> tuple[dict[str, list[float]], dict[str, Any]]:
     """Warm up, then time interleaved rounds; returns seconds per call and the last outputs."""
-    outputs = {name: run() for name, run in variants.items()}  # warm-up, untimed
+    outputs, warmup = {}, {}
+    for name, run in variants.items():  # warm-up, untimed (compiling happens here)
+        synchronize(device)
+        start = time.perf_counter()
+        outputs[name] = run()
+        synchronize(device)
+        warmup[name] = time.perf_counter() - start
+    outputs["warmup_s"] = warmup
     times: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
     for round_ in range(max_rounds):
@@ -188,6 +215,15 @@ def summarise(
     early = outputs["hateproto_early_exit"]
     full_labels = np.asarray(outputs["hateproto_full"])
     stepped_labels = np.asarray(outputs["hateproto_full_stepped"])
+    compiled = {}
+    if "hateproto_full_compiled" in median:
+        compiled = {
+            "compiled_over_hf_pipeline": median["hf_pipeline"] / median["hateproto_full_compiled"],
+            "compiled_over_full": median["hateproto_full"] / median["hateproto_full_compiled"],
+            "labels_agree_full_vs_compiled": float(
+                (np.asarray(outputs["hateproto_full_compiled"]) == full_labels).mean()
+            ),
+        }
     return {
         "posts_per_s": {name: n / value for name, value in median.items()},
         "median_s": median,
@@ -201,6 +237,8 @@ def summarise(
         / median["hateproto_early_exit"],
         "hateproto_full_over_hf_pipeline": median["hf_pipeline"] / median["hateproto_full"],
         "labels_agree_full_vs_stepped": float((full_labels == stepped_labels).mean()),
+        **compiled,
+        "warmup_s": outputs["warmup_s"],
         "num_layers": num_layers,
     }
 
@@ -220,6 +258,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-rounds", type=int, default=10)
     parser.add_argument("--budget-s", type=float, default=230.0, help="stop starting configs")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="time hateproto_full_compiled too (default: on GPUs only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -258,13 +302,18 @@ def seconds_per_variant(args: argparse.Namespace) -> float:
 
 
 def run_config(
-    backbone: Backbone, pipe: Any, name: str, batch_size: int, args: argparse.Namespace
+    backbone: Backbone,
+    pipe: Any,
+    name: str,
+    batch_size: int,
+    args: argparse.Namespace,
+    compiled: Backbone | None = None,
 ) -> dict[str, Any]:
-    """Time the four variants on one model, dtype and batch size."""
+    """Time the variants on one model, dtype and batch size."""
     n = n_posts(args, batch_size)
     texts = synthetic_posts(n, seed=batch_size)
     probabilities = exit_probabilities(name, backbone.num_layers)
-    variants, _ = make_variants(backbone, pipe, batch_size, probabilities, texts)
+    variants, _ = make_variants(backbone, pipe, batch_size, probabilities, texts, compiled)
     seconds = seconds_per_variant(args)
     min_rounds = 1 if args.quick else args.min_rounds
     times, outputs = time_variants(
@@ -279,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
     models, dtypes, batch_sizes = plan(args, device)
+    use_compile = args.compile if args.compile is not None else device.type == "cuda"
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
@@ -296,15 +346,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     continue
                 backbone = Backbone.load(str(folders[model]), dtype=dtype_name, device=device)
                 pipe = hf_pipeline(folders[model], torch_dtype, device)
+                compiled = copy.copy(backbone).compile() if use_compile else None
                 for batch_size in batch_sizes:
                     key = {"model": model, "dtype": dtype_name, "batch_size": batch_size}
                     if time.perf_counter() - started > args.budget_s:
                         skipped.append(key)
                         continue
                     row = {**key, "config": model_config(model, args.quick).to_diff_dict()}
-                    rows.append({**row, **run_config(backbone, pipe, model, batch_size, args)})
+                    timed = run_config(backbone, pipe, model, batch_size, args, compiled)
+                    rows.append({**row, **timed})
                     print(_line(rows[-1]), flush=True)
-                del backbone, pipe
+                del backbone, pipe, compiled
+                torch._dynamo.reset()  # compiled graphs of this model are not needed again
                 gc.collect()
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
@@ -313,7 +366,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "device": str(device),
         "device_name": default_device() if device.type == "cuda" else "cpu",
         "quick": args.quick,
-        "variants": list(VARIANTS),
+        "variants": [v for v in VARIANTS if use_compile or "compiled" not in v],
         "settings": {
             "models": models,
             "dtypes": [DTYPES[d][0] for d in dtypes],
@@ -323,6 +376,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "max_rounds": args.max_rounds,
             "budget_s": args.budget_s,
             "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+            "compiled_variant": use_compile,
             "command": " ".join(["benchmarks/gpu_speed.py", *(argv or sys.argv[1:])]),
             "texts": "synthetic, IHC train token lengths (benchmarks/data/ihc-token-lengths.json)",
             "exit_layers": "drawn per post from benchmarks/data/exit-layers.json",

@@ -35,6 +35,13 @@ RECORD_KEYS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The choice logic is tested with fixed timers on the CPU, whatever the machine has
+    (the device paths themselves are tested in test_device.py)."""
+    monkeypatch.setenv("HATEPROTO_DEVICE", "cpu")
+
+
 def fixed_timer(seconds: dict[str, float]) -> at.Timer:
     """A timer that really scores (so labels and exit layers are real) but reports
     ``seconds`` for the variants."""

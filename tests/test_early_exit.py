@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 
@@ -67,9 +68,6 @@ CASES = [
     pytest.param(("encoder", "cuda"), id="encoder-cuda", marks=NEEDS_GPU),
     pytest.param(("decoder", "cuda"), id="decoder-cuda", marks=NEEDS_GPU),
 ]
-CUDA_TOLERANCE = 1e-3
-"""On a GPU the engine's shrinking batches and one full batch run different kernels, so
-scores agree to float rounding, not bit for bit (on the CPU they agree exactly)."""
 
 
 @pytest.fixture(scope="module", params=CASES)
@@ -79,22 +77,30 @@ def backbone(request: pytest.FixtureRequest) -> Backbone:
     return Backbone.load(str(folder), device=device)
 
 
-def _exact(prototypes: PrototypeClassifier) -> bool:
-    return prototypes.backbone.device.type == "cpu"
+def _rounding(prototypes: PrototypeClassifier) -> float:
+    """0 on the CPU, where the engine equals the full model bit for bit. On a GPU, shrinking
+    batches and one full batch run different kernels: there the allowed gap is ten times
+    what the full model's own margins move by when only the batch size changes."""
+    if prototypes.backbone.device.type == "cpu":
+        return 0.0
+    other = copy.copy(prototypes)
+    other.batch_size = len(TEXTS)
+    moved = np.abs(other.margin(TEXTS) - prototypes.margin(TEXTS)).max()
+    return 10 * float(moved) + 1e-7
 
 
-def _assert_close(actual: np.ndarray, expected: np.ndarray, exact: bool, atol: float = 0.0):
-    """Equal on the CPU (within ``atol``); within :data:`CUDA_TOLERANCE` on a GPU."""
+def _assert_close(actual: np.ndarray, expected: np.ndarray, rounding: float, atol: float = 0.0):
+    """Equal within ``atol`` on the CPU; within ``rounding`` on a GPU."""
     actual, expected = np.asarray(actual, float), np.asarray(expected, float)
     gap = float(np.abs(actual - expected).max())
-    assert gap <= (atol if exact else max(atol, CUDA_TOLERANCE)), f"largest difference {gap:.3g}"
+    assert gap <= max(atol, rounding), f"largest difference {gap:.3g} (rounding {rounding:.3g})"
 
 
-def _assert_same_decisions(labels, expected, margins, exact: bool) -> None:
-    """Equal labels; on a GPU, rows whose margin is within rounding of a tie may differ."""
+def _assert_same_decisions(labels, expected, margins, rounding: float) -> None:
+    """Equal labels, except (on a GPU) where the margin is within rounding of a tie."""
     labels, expected = np.asarray(labels), np.asarray(expected)
-    clear = np.ones(len(labels), bool) if exact else np.abs(margins) > CUDA_TOLERANCE
-    assert clear.sum() >= len(labels) // 2, "too many near-ties to compare"
+    clear = np.abs(np.asarray(margins)) > rounding
+    assert clear.sum() >= len(labels) // 2, f"too many near-ties (rounding {rounding:.3g})"
     assert np.array_equal(labels[clear], expected[clear])
 
 
@@ -115,11 +121,11 @@ def prototypes(backbone: Backbone) -> PrototypeClassifier:
 def test_infinite_delta_equals_full_model(prototypes: PrototypeClassifier) -> None:
     clf = EarlyExitClassifier.from_prototypes(prototypes, delta=math.inf, batch_size=4)
     result = clf.run(TEXTS)
-    exact = _exact(prototypes)
+    rounding = _rounding(prototypes)
     margins = prototypes.margin(TEXTS)
-    _assert_same_decisions(result.labels, prototypes.predict(TEXTS), margins, exact)
-    _assert_close(result.proba, prototypes.predict_proba(TEXTS).astype(np.float32), exact)
-    _assert_close(result.margins, margins, exact, atol=1e-6)
+    _assert_same_decisions(result.labels, prototypes.predict(TEXTS), margins, rounding)
+    _assert_close(result.proba, prototypes.predict_proba(TEXTS).astype(np.float32), rounding)
+    _assert_close(result.margins, margins, rounding, atol=1e-6)
     assert (result.exit_layers == prototypes.backbone.num_layers).all()
     assert result.mean_exit_layer == prototypes.backbone.num_layers
 
@@ -154,11 +160,11 @@ def test_engine_matches_simulation(prototypes: PrototypeClassifier) -> None:
     policy = PrototypeMarginPolicy(scorer, delta)
     live = run_early_exit(LayerRunner(prototypes.backbone), policy, TEXTS, batch_size=4)
     simulated = simulate_early_exit(policy, vectors)
-    exact = _exact(prototypes)
+    rounding = _rounding(prototypes)
     moved = int((live.exit_layers != simulated.exit_layers).sum())
-    assert moved <= (0 if exact else 1), f"{moved} rows exit at another layer"
-    _assert_same_decisions(live.labels, simulated.labels, simulated.margins, exact)
-    _assert_close(live.margins, simulated.margins, exact, atol=1e-5)
+    assert moved <= (1 if rounding else 0), f"{moved} rows exit at another layer"
+    _assert_same_decisions(live.labels, simulated.labels, simulated.margins, rounding)
+    _assert_close(live.margins, simulated.margins, rounding, atol=1e-5)
     assert 1 <= live.mean_exit_layer < prototypes.backbone.num_layers
     assert sum(live.exit_histogram()) == len(TEXTS)
 
@@ -278,7 +284,7 @@ def test_evaluate_reports_speed(prototypes: PrototypeClassifier) -> None:
     assert row["full_macro_f1"] == pytest.approx(
         __import__("hateproto").classification_metrics(LABELS, full_depth)["macro_f1"]
     )
-    if _exact(prototypes):  # ... which on the CPU decides as the prototypes do
+    if not _rounding(prototypes):  # ... which on the CPU decides as the prototypes do
         assert np.array_equal(full_depth, prototypes.predict(TEXTS))
 
 

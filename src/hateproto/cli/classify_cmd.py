@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import COMPILE_HELP, DEVICE_HELP
 from hateproto.detector import DetectorSpec
 from hateproto.errors import DataError
 from hateproto.outputs import check_output_file
@@ -31,9 +31,11 @@ def _spec(
     batch_size: int | None,
     dtype: str | None,
     device: str | None = None,
+    compile_: bool = False,
 ) -> DetectorSpec:
     """The detector to load, from the command-line options."""
     overrides = {"batch_size": batch_size, "dtype": dtype, "device": device}
+    overrides["compile"] = True if compile_ else None
     if early_exit or delta is not None:
         overrides.update(early_exit=True, delta=delta)
     return DetectorSpec(
@@ -80,6 +82,7 @@ def register(app: typer.Typer) -> None:
         batch_size: int | None = typer.Option(None, help="Texts per forward pass."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
         device: str | None = typer.Option(None, help=DEVICE_HELP),
+        compile_: bool = typer.Option(False, "--compile", help=COMPILE_HELP),
         threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run."),
         on_error: str = typer.Option("fail", help="Bad rows (empty/non-string text): skip|fail."),
@@ -108,7 +111,9 @@ def register(app: typer.Typer) -> None:
             import torch
 
             torch.set_num_threads(threads)
-        spec = _spec(detector, model, prototypes, early_exit, delta, batch_size, dtype, device)
+        spec = _spec(
+            detector, model, prototypes, early_exit, delta, batch_size, dtype, device, compile_
+        )
         options = {
             "text_column": text_column,
             "chunk_size": chunk_size,

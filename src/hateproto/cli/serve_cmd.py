@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import COMPILE_HELP, DEVICE_HELP
 from hateproto.detector import DetectorSpec
 from hateproto.optional import require
 from hateproto.service.settings import ServiceSettings
@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
         delta: float | None = typer.Option(None, help="Early-exit margin threshold."),
         dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
         device: str | None = typer.Option(None, help=DEVICE_HELP),
+        compile_: bool = typer.Option(False, "--compile", help=COMPILE_HELP),
         threads: int | None = typer.Option(
             None, min=1, help="Torch threads for the model (default: torch's, one per core)."
         ),
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
         from hateproto.service import create_app
         from hateproto.service.server import bind_socket, run_server
 
-        overrides = {"dtype": dtype, "device": device}
+        overrides = {"dtype": dtype, "device": device, "compile": True if compile_ else None}
         if early_exit or delta is not None:
             overrides.update(early_exit=True, delta=delta)
         spec = DetectorSpec(

@@ -86,6 +86,8 @@ class Detector:
         self.neighbours: ExampleBank | None = None
         self._engines = EngineCache()
         self._check_settings()
+        if self.settings.compile and not backbone.is_compiled:
+            backbone.compile()
 
     @classmethod
     def from_parts(

@@ -19,6 +19,9 @@ class DetectorSettings(YamlConfig):
         device: where the model runs: ``auto`` (a GPU when torch sees one), ``cpu``,
             ``cuda`` or ``cuda:N``; ``None``: ``$HATEPROTO_DEVICE`` or ``auto``. A property
             of the machine, so not written to ``detector.json``.
+        compile: run forward passes through ``torch.compile`` with CUDA graphs (GPU only;
+            :mod:`hateproto.models.compiled`). Like ``device``, not written to
+            ``detector.json``.
         batch_size: texts per forward pass.
         max_length: tokens per text; longer texts are truncated.
         decide_with: ``prototypes`` (at ``decision_layer``), ``head`` (the fine-tuned
@@ -41,6 +44,7 @@ class DetectorSettings(YamlConfig):
 
     dtype: Literal["float32", "bfloat16"] = "float32"
     device: str | None = Field(None, pattern=r"^(auto|cpu|cuda|cuda:\d+)$", exclude=True)
+    compile: bool = Field(False, exclude=True)
     batch_size: int = Field(32, ge=1)
     max_length: int = Field(256, ge=8)
     decide_with: Literal["auto", "prototypes", "head"] = "auto"

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from hateproto.errors import ModelError
+from hateproto.models.compiled import compile_forward
 from hateproto.models.device import module_device, place, to_device
 from hateproto.models.fingerprint import compute_fingerprint
 from hateproto.models.info import BackboneInfo, Family, LayerNorm
@@ -86,6 +87,8 @@ class Backbone:
         self.info = info
         self.lm = lm
         self._fingerprint: str | None = None
+        self._compiled: Any = None
+        self.pad_multiple = 1
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -201,6 +204,19 @@ class Backbone:
             self._fingerprint = compute_fingerprint(self.model)
         return self._fingerprint
 
+    @property
+    def is_compiled(self) -> bool:
+        """Whether :meth:`compile` was called."""
+        return self._compiled is not None
+
+    def compile(self, mode: str = "reduce-overhead") -> Backbone:
+        """Run plain forward passes through ``torch.compile`` (see
+        :func:`~hateproto.models.compiled.compile_forward`); batches are then padded to a
+        multiple of 8 tokens, so few shapes are compiled. Returns ``self``."""
+        self._compiled = compile_forward(self.model, mode)
+        self.pad_multiple = 8
+        return self
+
     # ------------------------------------------------------------------ encoding
     def tokenize(self, texts: Sequence[str], max_length: int = 256) -> list[list[int]]:
         """Token ids of each text (prefix applied, truncated, no padding).
@@ -236,7 +252,7 @@ class Backbone:
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
         side = getattr(self.tokenizer, "padding_side", "right")
-        return pad_token_ids(ids, self.tokenizer.pad_token_id, side)
+        return pad_token_ids(ids, self.tokenizer.pad_token_id, side, self.pad_multiple)
 
     def resolve_layers(self, layers: Sequence[int] | str | None) -> list[int]:
         """Normalise a layer selection: ``None``/"all" → 1..L, "last" → [L], negatives count
@@ -271,10 +287,11 @@ class Backbone:
         """One forward pass returning every layer's token states (``L + 1`` tensors); the batch
         is moved to the model's device first."""
         batch = to_device(batch, self.device)
+        model = self.model if self._compiled is None else self._compiled
         out = (
-            self.model(**batch, output_hidden_states=True, use_cache=False)
+            model(**batch, output_hidden_states=True, use_cache=False)
             if self.family == "decoder"
-            else self.model(**batch, output_hidden_states=True)
+            else model(**batch, output_hidden_states=True)
         )
         return out.hidden_states
 

@@ -57,11 +57,12 @@ class Batch:
 
 
 def pad_token_ids(
-    ids: Sequence[Sequence[int]], pad_id: int, side: str = "right"
+    ids: Sequence[Sequence[int]], pad_id: int, side: str = "right", multiple: int = 1
 ) -> dict[str, torch.Tensor]:
     """``input_ids`` and ``attention_mask`` ``[B, T]`` (int64) for token-id lists, padded with
-    ``pad_id`` on ``side`` to the longest; what ``tokenizer.pad(..., return_tensors="pt")``
-    returns, built with one vectorised copy instead of a Python loop per row.
+    ``pad_id`` on ``side`` to the longest (rounded up to a ``multiple``); what
+    ``tokenizer.pad(..., return_tensors="pt", pad_to_multiple_of=multiple)`` returns, built
+    with one vectorised copy instead of a Python loop per row.
 
     Example:
         >>> pad_token_ids([[5, 6, 7], [8]], pad_id=0)["input_ids"].tolist()
@@ -70,7 +71,7 @@ def pad_token_ids(
         [[1, 1, 1], [0, 0, 1]]
     """
     lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-    width = int(lengths.max()) if len(lengths) else 0
+    width = -(-int(lengths.max()) // multiple) * multiple if len(lengths) else 0
     positions = np.arange(width)
     if side == "left":
         mask = positions[None, :] >= (width - lengths)[:, None]

@@ -1,0 +1,68 @@
+"""``Backbone.compile`` and ``--compile``: forward passes through ``torch.compile``.
+
+On the CPU ``torch.compile`` is replaced by a recording stand-in (compiling takes tens of
+seconds and CUDA graphs need a GPU); the real thing runs where torch sees a GPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from hateproto.cli.main import main
+from hateproto.detector import Detector
+from hateproto.errors import ModelError
+from hateproto.models import Backbone
+from hateproto.models.compiled import compile_forward
+
+TEXTS = ["they are vermin", "welcome neighbours", "go back home lazy people", "good game"]
+HAS_GPU = torch.cuda.is_available()
+
+
+@pytest.fixture
+def fake_compile(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """``torch.compile`` returns the module itself and records how it was called."""
+    calls: list[dict] = []
+
+    def record(model, **options):
+        calls.append(options)
+        return model
+
+    monkeypatch.setattr(torch, "compile", record)
+    return calls
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(ModelError, match="unknown compile mode 'fast'"):
+        compile_forward(torch.nn.Linear(2, 2), "fast")
+
+
+def test_compiled_encode_pads_to_eight_and_matches(tiny_encoder_dir: Path, fake_compile) -> None:
+    backbone = Backbone.load(str(tiny_encoder_dir), device="cpu")
+    plain = backbone.encode(TEXTS, layers="all", batch_size=2)
+    assert not backbone.is_compiled and backbone.compile() is backbone
+    assert backbone.is_compiled
+    assert fake_compile == [{"mode": "reduce-overhead", "dynamic": True}]
+    assert backbone.pad(backbone.tokenize(TEXTS))["input_ids"].shape[1] % 8 == 0
+    compiled = backbone.encode(TEXTS, layers="all", batch_size=2)
+    assert torch.allclose(plain, compiled, atol=1e-5)  # extra padding is masked out
+
+
+def test_classify_compile_flag(detector_dir: Path, tmp_path: Path, fake_compile) -> None:
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\n" + "\n".join(TEXTS) + "\n")
+    args = ["classify", str(posts), str(tmp_path / "out.csv"), "--detector", str(detector_dir)]
+    assert main([*args, "--device", "cpu", "--quiet", "--compile"]) == 0
+    assert len(fake_compile) == 1
+    detector = Detector.from_pretrained(detector_dir, device="cpu", compile=True)
+    assert detector.backbone.is_compiled and "compile" not in detector.settings.model_dump()
+
+
+@pytest.mark.skipif(not HAS_GPU, reason="torch sees no GPU")
+def test_real_compile_on_gpu_matches_eager(tiny_encoder_dir: Path) -> None:
+    backbone = Backbone.load(str(tiny_encoder_dir), device="cuda")
+    eager = backbone.encode(TEXTS, layers="all", batch_size=2)
+    compiled = backbone.compile().encode(TEXTS, layers="all", batch_size=2)
+    assert torch.allclose(eager, compiled, atol=1e-3), (eager - compiled).abs().max()
