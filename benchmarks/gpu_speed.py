@@ -20,7 +20,9 @@ Variants, per model, dtype (float32, bfloat16; float16 on GPUs) and batch size (
   CUDA graphs, :mod:`hateproto.models.compiled`; GPUs only, or ``--compile`` anywhere);
   compiling happens in its untimed warm-up call, whose seconds are reported;
 * ``hateproto_full_stepped``: full depth through the layer-stepping engine (no exits);
-* ``hateproto_early_exit``: the stepping engine, rows leaving at their drawn exit layers.
+* ``hateproto_early_exit``: the stepping engine, rows leaving at their drawn exit layers;
+* ``hateproto_early_exit_refill``: the same, with the places of exited rows refilled from
+  the next batch (``refill=True``), so batches stay full.
 
 Timing: one untimed warm-up call of every variant, then rounds in which every variant runs
 once (interleaved, order rotated), ``torch.cuda.synchronize`` around each timed call; a
@@ -83,6 +85,7 @@ VARIANTS = (
     "hateproto_full_compiled",
     "hateproto_full_stepped",
     "hateproto_early_exit",
+    "hateproto_early_exit_refill",
 )
 
 
@@ -157,16 +160,18 @@ def make_variants(
     stepped = EarlyExitClassifier(backbone, ExitPolicy(scorer, backbone.num_layers), batch_size)
     policy = DrawnExitPolicy(scorer, backbone.num_layers, probabilities)
     early = EarlyExitClassifier(backbone, policy, batch_size)
+    refill = EarlyExitClassifier(backbone, policy, batch_size, refill=True)
 
-    def run_early() -> Any:
+    def run_early(clf: EarlyExitClassifier = early) -> Any:
         policy.reset()
-        return early.run(texts)
+        return clf.run(texts)
 
     variants = {
         "hf_pipeline": lambda: pipe(texts, batch_size=batch_size, truncation=True, max_length=256),
         "hateproto_full": lambda: detector.score_arrays(texts).labels,
         "hateproto_full_stepped": lambda: stepped.run(texts).labels,
         "hateproto_early_exit": run_early,
+        "hateproto_early_exit_refill": lambda: run_early(refill),
     }
     if compiled is not None:
         settings = DetectorSettings(batch_size=batch_size)
@@ -235,6 +240,10 @@ def summarise(
         "measured_speedup": median["hateproto_full"] / median["hateproto_early_exit"],
         "measured_speedup_vs_stepped": median["hateproto_full_stepped"]
         / median["hateproto_early_exit"],
+        "refill_speedup": median["hateproto_full"] / median["hateproto_early_exit_refill"],
+        "labels_agree_early_exit_vs_refill": float(
+            (early.labels == outputs["hateproto_early_exit_refill"].labels).mean()
+        ),
         "hateproto_full_over_hf_pipeline": median["hf_pipeline"] / median["hateproto_full"],
         "labels_agree_full_vs_stepped": float((full_labels == stepped_labels).mean()),
         **compiled,

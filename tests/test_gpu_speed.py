@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = {"hf_pipeline", "hateproto_full", "hateproto_full_stepped", "hateproto_early_exit"}
+VARIANTS = {
+    "hf_pipeline",
+    "hateproto_full",
+    "hateproto_full_stepped",
+    "hateproto_early_exit",
+    "hateproto_early_exit_refill",
+}
 
 
 def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
@@ -47,3 +53,4 @@ def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
         assert row["counted_speedup"] == row["num_layers"] / row["mean_exit_layer"]
         assert row["measured_speedup"] > 0 and row["token_weighted_speedup"] > 0
         assert row["labels_agree_full_vs_stepped"] == 1.0
+        assert row["labels_agree_early_exit_vs_refill"] == 1.0 and row["refill_speedup"] > 0
