@@ -365,11 +365,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     timed = run_config(backbone, pipe, model, batch_size, args, compiled)
                     rows.append({**row, **timed})
                     print(_line(rows[-1]), flush=True)
+                    report(args, argv, device, use_compile, rows, skipped, build_s, started)
                 del backbone, pipe, compiled
                 torch._dynamo.reset()  # compiled graphs of this model are not needed again
                 gc.collect()
                 if device.type == "cuda":
                     torch.cuda.empty_cache()
+    result = report(args, argv, device, use_compile, rows, skipped, build_s, started)
+    print(f"wrote {len(rows)} rows, {len(skipped)} skipped, {result['wall_time_s']:.0f} s")
+    return result
+
+
+def report(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    device: torch.device,
+    use_compile: bool,
+    rows: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+    build_s: float,
+    started: float,
+) -> dict[str, Any]:
+    """Write the results so far to ``--out`` (after every row, so that a run stopped by a time
+    limit keeps what it measured) and return them."""
+    models, dtypes, batch_sizes = plan(args, device)
     result = {
         "benchmark": "gpu_speed",
         "device": str(device),
@@ -402,7 +421,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out} ({len(rows)} rows, {len(skipped)} skipped, {result['wall_time_s']:.0f} s)")
     return result
 
 
