@@ -206,9 +206,20 @@ def test_cli_auto_without_calibration_is_a_clear_error(tiny_encoder_dir, tmp_pat
     assert not (tmp_path / "d").exists()
 
 
-def test_cli_without_new_options_records_no_choice(tiny_encoder_dir, tmp_path, capsys):
+def test_cli_measures_the_dtype_by_default(tiny_encoder_dir, tmp_path, capsys):
     out = tmp_path / "plain"
     assert main([*cli_args(tiny_encoder_dir, tmp_path), "--out", str(out)]) == 0
+    assert main(["detector", "info", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    choice = info["metadata"]["dtype_choice"]
+    assert info["settings"]["dtype"] == choice["chosen"] and info["early_exit"] is False
+    assert 1 <= choice["n"] <= 12 and "early_exit_choice" not in info["metadata"]
+
+
+def test_cli_fixed_dtype_records_no_choice(tiny_encoder_dir, tmp_path, capsys):
+    out = tmp_path / "fixed"
+    args = [*cli_args(tiny_encoder_dir, tmp_path), "--dtype", "float32", "--out", str(out)]
+    assert main(args) == 0
     assert main(["detector", "info", str(out)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["settings"]["dtype"] == "float32" and info["early_exit"] is False

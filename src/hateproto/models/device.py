@@ -143,10 +143,11 @@ def bf16_supported(device: torch.device) -> bool:
 def default_choice(name: str | None = None) -> DeviceChoice:
     """The device and inference dtype used by default, with the reasons.
 
-    The dtype default stays ``float32`` everywhere: bfloat16 is faster (2.4x for MiniLM on
-    the project's 2-core CPU, ``benchmarks/results/dtype-speed-cpu.json``; more on GPUs) but
-    hateproto has no check yet that its labels agree with float32 on every model, so it is
-    opt-in (``--dtype bfloat16``).
+    Loading a model defaults to ``float32``: bfloat16 is faster (2.4x for MiniLM on the
+    project's 2-core CPU, ``benchmarks/results/dtype-speed-cpu.json``; more on GPUs) but its
+    labels must be checked per model. ``hateproto detector build`` makes that check by
+    default (``--dtype auto``) and stores the choice in the detector, which ``classify`` and
+    ``serve`` then load in it.
     """
     asked = name or default_device_name()
     device = resolve_device(asked)
@@ -162,7 +163,8 @@ def default_choice(name: str | None = None) -> DeviceChoice:
     dtype_reason = f"float32 is the default; this device {support} bfloat16 natively"
     if native:
         dtype_reason += (
-            ": --dtype bfloat16 is faster (2.4x for MiniLM on a 2-core CPU), but its labels "
-            "are not yet checked against float32 per model"
+            ": bfloat16 is faster (2.4x for MiniLM on a 2-core CPU); detector build checks "
+            "per detector that its labels agree with float32's (--dtype auto, the default) "
+            "and records the choice, which classify and serve use"
         )
     return DeviceChoice(str(device), device_reason, "float32", dtype_reason, native)
