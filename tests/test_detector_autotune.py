@@ -48,7 +48,8 @@ def fixed_timer(seconds: dict[str, float]) -> at.Timer:
 
     def timer(detectors, texts):
         measured = TIME_DETECTORS(detectors, texts, repeats=1)
-        measured.seconds = {name: seconds[name] for name in detectors}
+        slower = seconds.get("on", 1.0) * 1.1  # plain early exit wins unless told otherwise
+        measured.seconds = {name: seconds.get(name, slower) for name in detectors}
         return measured
 
     return timer
@@ -113,6 +114,26 @@ def test_early_exit_choice_applies_the_rule(tiny_encoder_dir, tmp_path, on_secon
     loaded = Detector.from_pretrained(tmp_path / "d")
     assert loaded.settings.early_exit is enabled
     assert loaded.info()["metadata"]["early_exit_choice"] == record
+
+
+@pytest.mark.parametrize(("refill_seconds", "refill"), [(0.4, True), (0.6, False)])
+def test_batch_refill_is_kept_where_it_is_faster(
+    tiny_encoder_dir, tmp_path, refill_seconds, refill
+):
+    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    timer = fixed_timer({"off": 1.0, "on": 0.5, "refill": refill_seconds})
+    record = at.choose_early_exit(detector, tiny_train(), 1.0, timer)
+    assert record["enabled"] is True and record["refill"] is refill
+    assert record["refill_speedup"] == pytest.approx(0.5 / refill_seconds, abs=1e-4)
+    assert record["measured_speedup"] == pytest.approx(1.0 / min(0.5, refill_seconds), abs=1e-4)
+    assert record["reason"].endswith(
+        f"batch refill {'on' if refill else 'off'} ({0.5 / refill_seconds:.2f}x plain early exit)"
+    )
+    assert detector.settings.refill is refill and detector._engine().refill is refill
+    plain = at.with_settings(detector, refill=False).score_arrays(tiny_train().texts)
+    assert detector.score_arrays(tiny_train().texts).labels.tolist() == plain.labels.tolist()
+    loaded = Detector.from_pretrained(detector.save_pretrained(tmp_path / "d"))
+    assert loaded.settings.refill is refill and loaded.settings.early_exit is True
 
 
 def test_early_exit_off_when_f1_loss_exceeds_budget(tiny_encoder_dir):

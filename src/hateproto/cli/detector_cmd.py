@@ -151,7 +151,8 @@ def build(
     early_exit_mode: str | None = typer.Option(
         None,
         help="on (= --early-exit), off, or auto: measure on up to 512 dev posts here and turn "
-        "early exit on only if it is >= 1.05x faster within the --calibrate-budget (needed).",
+        "early exit on only if it is >= 1.05x faster within the --calibrate-budget (needed), "
+        "with batch refill where that is faster.",
     ),
     delta: float | None = typer.Option(None, help="One early-exit margin threshold."),
     decide_with: str = typer.Option("auto", help="auto, prototypes or head (fine-tuned head)."),

@@ -88,9 +88,10 @@ def early_exit_engine(
     batch_size: int,
     max_length: int,
     min_layer: int,
+    refill: bool = False,
 ) -> EarlyExitClassifier:
     """Prototype-margin early exit; rows that never exit take ``head`` (a fine-tuned
-    classifier) or the deepest prototypes."""
+    classifier) or the deepest prototypes; ``refill`` keeps batches full as rows exit."""
     return EarlyExitClassifier.from_prototypes(
         prototypes,
         thresholds,
@@ -98,6 +99,7 @@ def early_exit_engine(
         batch_size=batch_size,
         max_length=max_length,
         min_layer=min_layer,
+        refill=refill,
     )
 
 

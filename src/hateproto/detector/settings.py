@@ -36,6 +36,8 @@ class DetectorSettings(YamlConfig):
         delta: one margin threshold for every layer; ``None`` uses the calibrated per-layer
             thresholds saved in the detector folder.
         min_exit_layer: no exit before this layer.
+        refill: with early exit, refill the places of exited rows from the next batch so that
+            batches stay full; ``--early-exit-mode auto`` keeps it where it is measured faster.
 
     Example:
         >>> DetectorSettings(early_exit=True, delta=0.1).delta
@@ -52,3 +54,4 @@ class DetectorSettings(YamlConfig):
     early_exit: bool = False
     delta: float | None = Field(None, ge=0.0)
     min_exit_layer: int = Field(1, ge=0)
+    refill: bool = False

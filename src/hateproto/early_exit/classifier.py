@@ -173,6 +173,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         batch_size: int = 32,
         max_length: int = 256,
         min_layer: int = 1,
+        refill: bool = False,
     ) -> EarlyExitClassifier:
         """Prototype-margin early exit (HatePrototypes Eq. 3) from fitted prototypes.
 
@@ -186,6 +187,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
                 there are none for the last layer, the deepest prototype layer's, and the
                 layers above it are not run).
             min_layer: no early exit before this layer.
+            refill: keep batches full as rows exit (see the class's ``refill``).
         """
         clf = cls(
             prototypes.backbone,
@@ -198,6 +200,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
             delta=delta,
             min_layer=min_layer,
             head=head,
+            refill=refill,
         )
         clf._use_prototypes(prototypes)
         return clf
