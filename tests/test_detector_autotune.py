@@ -63,11 +63,11 @@ def build(model_dir, **kwargs) -> Detector:
 
 
 def test_early_exit_rule():
-    assert at.early_exit_rule(1.0, 1.0, 0.8, 0.8, 0.005) == (False, "no gain")
-    assert at.early_exit_rule(1.0, 0.9, 0.8, 0.79, 0.005)[0] is False
-    assert "budget" in at.early_exit_rule(1.0, 0.9, 0.8, 0.79, 0.005)[1]
-    assert at.early_exit_rule(1.0, 0.9, 0.8, 0.797, 0.005)[0] is True
-    assert at.early_exit_rule(1.0, 1 / 1.04, 0.8, 0.8, 0.005)[0] is False
+    assert at.early_exit_rule(1.0, 1.0, 0.0, 0.005) == (False, "no gain")
+    assert at.early_exit_rule(1.0, 0.9, 0.01, 0.005)[0] is False
+    assert "budget" in at.early_exit_rule(1.0, 0.9, 0.01, 0.005)[1]
+    assert at.early_exit_rule(1.0, 0.9, 0.003, 0.005)[0] is True
+    assert at.early_exit_rule(1.0, 1 / 1.04, 0.0, 0.005)[0] is False
 
 
 def test_dtype_rule():
