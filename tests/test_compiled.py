@@ -6,13 +6,15 @@ seconds and CUDA graphs need a GPU); the real thing runs where torch sees a GPU.
 
 from __future__ import annotations
 
+import copy
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 from hateproto.cli.main import main
-from hateproto.detector import Detector
+from hateproto.detector import Detector, DetectorSettings
 from hateproto.errors import ModelError
 from hateproto.models import Backbone
 from hateproto.models.compiled import compile_forward
@@ -66,3 +68,14 @@ def test_real_compile_on_gpu_matches_eager(tiny_encoder_dir: Path) -> None:
     eager = backbone.encode(TEXTS, layers="all", batch_size=2)
     compiled = backbone.compile().encode(TEXTS, layers="all", batch_size=2)
     assert torch.allclose(eager, compiled, atol=1e-3), (eager - compiled).abs().max()
+
+
+def test_compile_says_when_it_has_no_effect(detector, fake_compile) -> None:
+    top = detector.backbone.num_layers
+    plain = DetectorSettings(decision_layer=top, compile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Detector(copy.copy(detector.backbone), detector.prototypes, settings=plain)
+    lower = DetectorSettings(decision_layer=detector.prototypes.layers[0], compile=True)
+    with pytest.warns(UserWarning, match="compile has no effect here"):
+        Detector(copy.copy(detector.backbone), detector.prototypes, settings=lower)

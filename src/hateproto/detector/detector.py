@@ -8,6 +8,7 @@ what ``hateproto classify`` and ``hateproto serve`` load.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class Detector:
         self._engines = EngineCache()
         self._check_settings()
         if self.settings.compile and not backbone.is_compiled:
+            self._warn_if_compile_is_unused()
             backbone.compile()
 
     @classmethod
@@ -354,6 +356,19 @@ class Detector:
             engine = build_engine(self.prototypes, head, exits, *args)
             self._engines.put(self.settings, parts, engine)
         return engine
+
+    def _warn_if_compile_is_unused(self) -> None:
+        """``compile`` speeds up plain forward passes only (a head, or prototypes at the last
+        layer): say so when this detector steps layer by layer instead."""
+        full_depth = self.decides_with == "head" or self.decision_layer == self.backbone.num_layers
+        if self.settings.early_exit or not full_depth:
+            where = "with early exit" if self.settings.early_exit else "below the last layer"
+            warnings.warn(
+                f"compile has no effect here: this detector decides {where} (layer by layer), "
+                "and compile speeds up plain forward passes (a head, or prototypes at the "
+                f"last layer, {self.backbone.num_layers}, without early exit)",
+                stacklevel=3,
+            )
 
     def _check_settings(self) -> None:
         if self.decides_with == "head" and self.classifier is None:
