@@ -376,3 +376,19 @@ def test_table4_speedup_is_total_time_not_mean_of_ratios(tmp_path, monkeypatch) 
     text = (tmp_path / "early-exit.md").read_text()
     assert text == report.report_markdown(rows, "early-exit.json", ["a", "b"])
     assert "| x1.82 / x1.82 |" in text and not list(tmp_path.glob("*.png"))
+
+
+def test_sharp_encoder_margins_stand_clear_of_gpu_rounding(
+    tiny_encoder_dir: Path, sharp_encoder_dir: Path
+) -> None:
+    """Why the encoder cases use ``sharp_encoder_dir``: the shared tiny BERT's margins are
+    of the order of float32 rounding on a GPU, the sharp one's are far above it."""
+
+    def margins(folder: Path) -> np.ndarray:
+        backbone = Backbone.load(str(folder), device="cpu")
+        clf = PrototypeClassifier(backbone, batch_size=4).fit(TEXTS, LABELS)
+        return np.abs(clf.margin(TEXTS))
+
+    assert np.median(margins(tiny_encoder_dir)) < 1e-4
+    sharp = margins(sharp_encoder_dir)
+    assert np.median(sharp) > 1e-2 and sharp.min() > 100 * CUDA_ROUNDING
