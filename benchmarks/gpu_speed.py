@@ -265,7 +265,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None, help="timed seconds per variant")
     parser.add_argument("--min-rounds", type=int, default=3)
     parser.add_argument("--max-rounds", type=int, default=10)
-    parser.add_argument("--budget-s", type=float, default=230.0, help="stop starting configs")
+    parser.add_argument("--budget-s", type=float, default=200.0, help="stop starting configs")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument(
         "--compile",
