@@ -54,3 +54,22 @@ def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
         assert row["measured_speedup"] > 0 and row["token_weighted_speedup"] > 0
         assert row["labels_agree_full_vs_stepped"] == 1.0
         assert row["labels_agree_early_exit_vs_refill"] == 1.0 and row["refill_speedup"] > 0
+
+
+def test_gpu_profile_quick_writes_its_stages(tmp_path: Path) -> None:
+    out = tmp_path / "profile.json"
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "gpu_profile.py"),
+        *("--device", "cpu", "--quick", "--models", "minilm", "--posts", "64"),
+        *("--batch-sizes", "32", "--repeats", "1", "--compile-for", "", "--trace-for", ""),
+        *("--out", str(out)),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    (row,) = result["rows"]
+    stages = {"tokenize_s", "pad_s", "forward_s", "forward_last_s", "encode_chunk8_s"}
+    assert stages <= set(row) and all(row[k] > 0 for k in stages)
+    assert row["model"] == "minilm" and row["batch_size"] == 32 and "trace" not in row
