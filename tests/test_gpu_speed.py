@@ -1,4 +1,5 @@
-"""benchmarks/gpu_speed.py runs end to end on the CPU (tiny models) and writes its schema.
+"""benchmarks/gpu_speed.py and gpu_profile.py run end to end on the CPU (tiny models) and
+write their schema.
 
 Timings are not checked, only that every field the GPU run will fill is there and sane.
 """
@@ -21,18 +22,22 @@ VARIANTS = {
 }
 
 
-def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
-    out = tmp_path / "speed.json"
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "gpu_speed.py"),
-        *("--device", "cpu", "--quick", "--threads", "1", "--dtypes", "fp32"),
-        *("--batch-sizes", "1,4", "--out", str(out)),
-    ]
+def run_benchmark(script: str, out: Path, *args: str) -> dict:
+    """Run ``benchmarks/<script>`` on the CPU with ``args`` and ``--out out``; its JSON."""
+    command = [sys.executable, str(ROOT / "benchmarks" / script), *args, "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
+    result = run_benchmark(
+        "gpu_speed.py",
+        tmp_path / "speed.json",
+        *("--device", "cpu", "--quick", "--threads", "1", "--dtypes", "fp32"),
+        *("--batch-sizes", "1,4"),
+    )
     assert result["benchmark"] == "gpu_speed" and result["device"] == "cpu"
     assert set(result["variants"]) == VARIANTS
     assert {"torch_version", "transformers_version", "device"} <= set(result["provenance"])
@@ -57,18 +62,12 @@ def test_gpu_speed_quick_writes_the_schema(tmp_path: Path) -> None:
 
 
 def test_gpu_profile_quick_writes_its_stages(tmp_path: Path) -> None:
-    out = tmp_path / "profile.json"
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "gpu_profile.py"),
+    result = run_benchmark(
+        "gpu_profile.py",
+        tmp_path / "profile.json",
         *("--device", "cpu", "--quick", "--models", "minilm", "--posts", "64"),
         *("--batch-sizes", "32", "--repeats", "1", "--compile-for", "", "--trace-for", ""),
-        *("--out", str(out)),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(out.read_text())
+    )
     (row,) = result["rows"]
     stages = {"tokenize_s", "pad_s", "forward_s", "forward_last_s", "encode_chunk8_s"}
     assert stages <= set(row) and all(row[k] > 0 for k in stages)
