@@ -88,7 +88,6 @@ class Backbone:
         self.lm = lm
         self._fingerprint: str | None = None
         self._compiled: Any = None
-        self.pad_multiple = 1
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -214,7 +213,6 @@ class Backbone:
         :func:`~hateproto.models.compiled.compile_forward`); batches are then padded to a
         multiple of 8 tokens, so few shapes are compiled. Returns ``self``."""
         self._compiled = compile_forward(self.model, mode)
-        self.pad_multiple = 8
         return self
 
     # ------------------------------------------------------------------ encoding
@@ -250,9 +248,11 @@ class Backbone:
         )
 
     def pad(self, ids: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
-        """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors."""
+        """Pad a list of token-id lists into ``input_ids``/``attention_mask`` tensors (to a
+        multiple of 8 tokens once compiled, so that few shapes are compiled)."""
         side = getattr(self.tokenizer, "padding_side", "right")
-        return pad_token_ids(ids, self.tokenizer.pad_token_id, side, self.pad_multiple)
+        multiple = 8 if self.is_compiled else 1
+        return pad_token_ids(ids, self.tokenizer.pad_token_id, side, multiple)
 
     def resolve_layers(self, layers: Sequence[int] | str | None) -> list[int]:
         """Normalise a layer selection: ``None``/"all" → 1..L, "last" → [L], negatives count
