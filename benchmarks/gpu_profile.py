@@ -44,7 +44,7 @@ from gpu_speed_setup import DTYPES, build_tokenizer, save_model, synthetic_posts
 
 from hateproto.models import prefetch  # noqa: E402
 from hateproto.models.backbone import Backbone  # noqa: E402
-from hateproto.models.device import resolve_device, synchronize, to_device  # noqa: E402
+from hateproto.models.device import resolve_device, synchronize  # noqa: E402
 from hateproto.provenance import provenance  # noqa: E402
 
 
@@ -62,13 +62,12 @@ def timed(run: Callable[[], Any], device: torch.device, repeats: int) -> float:
 
 
 def device_batches(backbone: Backbone, texts: list[str], batch_size: int) -> list[dict]:
-    """Length-sorted padded batches, already on the model's device."""
-    ids = backbone.tokenize(texts)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    return [
-        to_device(backbone.pad([ids[i] for i in order[s : s + batch_size]]), backbone.device)
-        for s in range(0, len(order), batch_size)
-    ]
+    """Length-sorted padded batches, already on the model's device (sorted as one chunk)."""
+    tokenize, chunk = backbone.tokenize, len(texts)
+    batches = prefetch.iter_batches(
+        tokenize, backbone.pad, texts, batch_size, backbone.device, chunk_batches=chunk
+    )
+    return [batch.tensors for batch in batches]
 
 
 def trace(run: Callable[[], Any], device: torch.device) -> str:
