@@ -180,22 +180,27 @@ def make_variants(
     return variants, policy
 
 
+def timed_call(run: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
+    """``run()``'s output and wall-clock seconds, the device synchronised around it."""
+    synchronize(device)
+    start = time.perf_counter()
+    output = run()
+    synchronize(device)
+    return output, time.perf_counter() - start
+
+
 def time_variants(
     variants: dict[str, Callable[[], Any]],
     device: torch.device,
     seconds: float,
     min_rounds: int,
     max_rounds: int,
-) -> tuple[dict[str, list[float]], dict[str, Any]]:
-    """Warm up, then time interleaved rounds; returns seconds per call and the last outputs."""
+) -> tuple[dict[str, list[float]], dict[str, Any], dict[str, float]]:
+    """Warm up (untimed; compiling happens here), then time interleaved rounds; returns
+    seconds per call, the last outputs and the warm-up seconds."""
     outputs, warmup = {}, {}
-    for name, run in variants.items():  # warm-up, untimed (compiling happens here)
-        synchronize(device)
-        start = time.perf_counter()
-        outputs[name] = run()
-        synchronize(device)
-        warmup[name] = time.perf_counter() - start
-    outputs["warmup_s"] = warmup
+    for name, run in variants.items():
+        outputs[name], warmup[name] = timed_call(run, device)
     times: dict[str, list[float]] = {name: [] for name in variants}
     names = list(variants)
     for round_ in range(max_rounds):
@@ -204,12 +209,9 @@ def time_variants(
             break
         shift = round_ % len(active)
         for name in active[shift:] + active[:shift]:
-            synchronize(device)
-            start = time.perf_counter()
-            outputs[name] = variants[name]()
-            synchronize(device)
-            times[name].append(time.perf_counter() - start)
-    return times, outputs
+            outputs[name], elapsed = timed_call(variants[name], device)
+            times[name].append(elapsed)
+    return times, outputs, warmup
 
 
 def summarise(
@@ -247,7 +249,6 @@ def summarise(
         "hateproto_full_over_hf_pipeline": median["hf_pipeline"] / median["hateproto_full"],
         "labels_agree_full_vs_stepped": float((full_labels == stepped_labels).mean()),
         **compiled,
-        "warmup_s": outputs["warmup_s"],
         "num_layers": num_layers,
     }
 
@@ -325,10 +326,11 @@ def run_config(
     variants, _ = make_variants(backbone, pipe, batch_size, probabilities, texts, compiled)
     seconds = seconds_per_variant(args)
     min_rounds = 1 if args.quick else args.min_rounds
-    times, outputs = time_variants(
+    times, outputs, warmup = time_variants(
         variants, backbone.device, seconds, min_rounds, max(min_rounds, args.max_rounds)
     )
-    return {"n_posts": n, **summarise(times, outputs, n, backbone.num_layers)}
+    summary = summarise(times, outputs, n, backbone.num_layers)
+    return {"n_posts": n, **summary, "warmup_s": warmup}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
