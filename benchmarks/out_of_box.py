@@ -75,17 +75,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=4, help="the first is a warm-up")
     parser.add_argument("--work", type=Path, default=Path("/tmp/hateproto-out-of-box"))
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, help="results JSON (needed unless --pipeline)")
     parser.add_argument("--pipeline", nargs=3, metavar=("POSTS", "OUT", "BATCH"))
     args = parser.parse_args(argv)
     if args.pipeline:
         pipeline_main(Path(args.pipeline[0]), Path(args.pipeline[1]), int(args.pipeline[2]))
         return {}
+    if args.out is None:
+        parser.error("--out is required")
     args.work.mkdir(parents=True, exist_ok=True)
     posts = args.work / "posts.csv"
     write_posts(posts, args.posts)
     manifest = build_detector(args.work / "detector")
-    me = [sys.executable, str(Path(__file__).resolve()), "--out", "-", "--pipeline", str(posts)]
+    me = [sys.executable, str(Path(__file__).resolve()), "--pipeline", str(posts)]
     commands = {
         "hateproto": [*HATEPROTO, "classify", str(posts), str(args.work / "scored.csv")]
         + ["--detector", str(args.work / "detector"), "--quiet"],
