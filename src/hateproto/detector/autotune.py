@@ -1,5 +1,6 @@
-"""Build-time choices measured on the machine at hand: whether early exit pays, and which
-inference dtype (``hateproto detector build --early-exit-mode auto --dtype auto``).
+"""Build-time choices measured on the machine at hand: whether early exit pays (and with
+batch refill or without), and which inference dtype (``hateproto detector build
+--early-exit-mode auto``, and ``--dtype auto``, the default).
 
 Both choices run the detector on the same stratified sample of up to :data:`SAMPLE_SIZE` dev
 posts, at its batch size and on its device, timing the variants alternately
@@ -181,10 +182,11 @@ def _macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
 def choose_early_exit(
     detector: Detector, sample: LabeledTexts, budget: float, timer: Timer | None = None
 ) -> dict[str, Any]:
-    """Time ``detector`` with early exit off and on (its calibrated thresholds) on
-    ``sample``, apply :func:`early_exit_rule` (the macro-F1 loss: the calibration's, on its
-    whole dev set, when recorded; else the sample's), set ``detector.settings.early_exit`` and
-    return the record (also stored as ``metadata["early_exit_choice"]``)."""
+    """Time ``detector`` with early exit off, on (its calibrated thresholds) and on with
+    batch refill on ``sample``; apply :func:`early_exit_rule` to the faster early exit (the
+    macro-F1 loss: the calibration's, on its whole dev set, when recorded; else the
+    sample's), set ``detector.settings.early_exit`` and ``refill`` and return the record
+    (also stored as ``metadata["early_exit_choice"]``)."""
     if detector.thresholds is None:
         raise ConfigError("early exit 'auto' needs calibrated thresholds (--calibrate-budget)")
     variants = {
