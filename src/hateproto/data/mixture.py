@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import PROTOCOLS, load_benchmark
+from hateproto.data.contrast_pairs import generate_contrast_pairs
+from hateproto.data.contrast_sources import CONTRAST_SOURCES, load_contrast_source
 from hateproto.data.general import GENERAL_DATASETS, load_general
 from hateproto.data.groups import canonical_group
 from hateproto.data.sampling import stratified_indices
@@ -51,8 +53,14 @@ class Source:
 
     @property
     def is_file(self) -> bool:
-        """Whether this source is a user file rather than a benchmark."""
-        return self.name not in GENERAL_DATASETS or Path(self.name).is_file()
+        """Whether this source is a user file rather than a named dataset."""
+        return self.name not in NAMED_SOURCES or Path(self.name).is_file()
+
+
+#: Every source known by name: the six benchmarks, the contrast data
+#: (:mod:`hateproto.data.contrast_sources`) and the generated minimal pairs
+#: (:mod:`hateproto.data.contrast_pairs`).
+NAMED_SOURCES: tuple[str, ...] = (*GENERAL_DATASETS, *CONTRAST_SOURCES, "contrast_pairs")
 
 
 def parse_sources(spec: str | list[str]) -> list[Source]:
@@ -127,18 +135,33 @@ def _load_source(
     columns: tuple[str, str],
     protocol: str = "general",
 ) -> dict[str, LabeledTexts]:
-    if not source.is_file:
-        splits = {
-            s: load_general(source.name, s, data_dir)
-            if protocol == "general"
-            else load_benchmark(source.name, s, protocol, data_dir)
-            for s in ("train", "dev", "test")
-        }
-    else:
+    if source.is_file:
+        if not Path(source.name).is_file():
+            raise DataError(
+                f"unknown data source {source.name!r}: not a file, and not one of "
+                f"{', '.join(NAMED_SOURCES)}"
+            )
         table = load_table(source.name, columns[0], columns[1], split="all")
         splits = _split_table(table, seed)
+    else:
+        splits = {s: _load_named(source.name, s, data_dir, protocol) for s in _SPLITS}
     label = Path(source.name).stem if source.is_file else source.name
     return {split: _with_meta(data, label) for split, data in splits.items()}
+
+
+_SPLITS = ("train", "dev", "test")
+
+
+def _load_named(name: str, split: str, data_dir: str | Path | None, protocol: str) -> LabeledTexts:
+    """A split of a named source: a benchmark under ``protocol``, a contrast source, or the
+    generated pairs (which have no ``test`` split: the functional audit tests them)."""
+    if name == "contrast_pairs":
+        return generate_contrast_pairs(split)
+    if name in CONTRAST_SOURCES:
+        return load_contrast_source(name, split, data_dir)
+    if protocol == "general":
+        return load_general(name, split, data_dir)
+    return load_benchmark(name, split, protocol, data_dir)
 
 
 def _split_table(table: LabeledTexts, seed: int) -> dict[str, LabeledTexts]:
@@ -247,7 +270,8 @@ def load_mixture(
     columns = (text_column, label_column)
     loaded = {s.name: _load_source(s, data_dir, seed, columns, protocol) for s in sources}
     test_keys = {_key(t) for splits in loaded.values() for t in splits["test"].texts}
-    test_keys |= _benchmark_test_keys([s.name for s in sources if not s.is_file], data_dir)
+    benchmarks = [s.name for s in sources if s.name in GENERAL_DATASETS]
+    test_keys |= _benchmark_test_keys(benchmarks, data_dir)
     dev_keys = {_key(t) for splits in loaded.values() for t in splits["dev"].texts}
     rng = np.random.default_rng(seed)
     trains, devs, report = [], [], {}
@@ -269,7 +293,7 @@ def load_mixture(
         report[train.name] = dict(counts)
         trains.append(train)
         devs.append(dev)
-    tests = {splits["test"].name: splits["test"] for splits in loaded.values()}
+    tests = {s["test"].name: s["test"] for s in loaded.values() if len(s["test"])}
     return Mixture(
         concat(trains, "mixture", "train"), concat(devs, "mixture", "dev"), tests, report
     )

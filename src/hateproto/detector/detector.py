@@ -38,6 +38,7 @@ from hateproto.detector.scoring import (
 )
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, ModelError
+from hateproto.data.spelling import normalizer
 from hateproto.models.backbone import Backbone, validate_texts
 from hateproto.models.references import portable_reference
 from hateproto.prototypes import PrototypeClassifier
@@ -279,7 +280,7 @@ class Detector:
         With a :attr:`calibration`, ``proba`` is the calibrated hate probability and the label
         compares it with the calibrated decision threshold.
         """
-        scores = self._raw_scores(validate_texts(texts))
+        scores = self._raw_scores(self._normalized(validate_texts(texts)))
         if self.calibration is not None:
             scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])
         return scores
@@ -326,12 +327,17 @@ class Detector:
                 "explain needs prototypes; this detector decides with a classifier head only "
                 "(build one with prototypes: `hateproto detector build`)"
             )
-        vectors = self._encode(validate_texts([text]))
+        vectors = self._encode(self._normalized(validate_texts([text])))
         layers = layer_explanations(self.prototypes, vectors, self.exit_thresholds())
         neighbours = nearest_examples(self, vectors[0], k)
         return Explanation(text, self.predict_one(text), self.decision_layer, layers, neighbours)
 
     # ------------------------------------------------------------------ internals
+    def _normalized(self, texts: list[str]) -> list[str]:
+        """``texts`` as the detector's ``normalize`` setting prepares them for the model."""
+        prepare = normalizer(self.settings.normalize)
+        return texts if self.settings.normalize == "none" else [prepare(t) for t in texts]
+
     def _encode(self, texts: list[str]) -> torch.Tensor:
         assert self.prototypes is not None
         return self.backbone.encode(

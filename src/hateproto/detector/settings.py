@@ -38,6 +38,9 @@ class DetectorSettings(YamlConfig):
         min_exit_layer: no exit before this layer.
         refill: with early exit, refill the places of exited rows from the next batch so that
             batches stay full; ``--early-exit-mode auto`` keeps it where it is measured faster.
+        normalize: text normalisation applied to every text before scoring, as it was to the
+            training texts: ``none`` or ``deobfuscate`` (leetspeak, spaced letters, invisible
+            characters; :mod:`hateproto.data.spelling`).
 
     Example:
         >>> DetectorSettings(early_exit=True, delta=0.1).delta
@@ -55,3 +58,4 @@ class DetectorSettings(YamlConfig):
     delta: float | None = Field(None, ge=0.0)
     min_exit_layer: int = Field(1, ge=0)
     refill: bool = False
+    normalize: Literal["none", "deobfuscate"] = "none"

@@ -92,6 +92,57 @@ def token_collator(pad: Callable[[list[list[int]]], dict[str, torch.Tensor]]) ->
     return collate
 
 
+def paired_token_collator(
+    pad: Callable[[list[list[int]]], dict[str, torch.Tensor]],
+) -> Callable:
+    """Like :func:`token_collator` for ``(ids, label, twin_ids | None)`` items; the twins of
+    the rows that have one are padded into ``batch["twin"]`` with their ``rows``."""
+
+    def collate(items: list[tuple[list[int], int, list[int] | None]]) -> dict:
+        batch = pad([ids for ids, _, _ in items])
+        batch["labels"] = torch.tensor([label for _, label, _ in items], dtype=torch.long)
+        rows = [i for i, (_, _, twin) in enumerate(items) if twin is not None]
+        if rows:
+            batch["twin"] = {
+                **pad([items[i][2] for i in rows]),
+                "rows": torch.tensor(rows, dtype=torch.long),
+            }
+        return batch
+
+    return collate
+
+
+class PairedDataset(ListDataset):
+    """Token ids with labels and an optional twin (token ids) per item."""
+
+    def __init__(
+        self, items: Sequence, labels: Sequence[int], twins: Sequence[list[int] | None]
+    ) -> None:
+        super().__init__(items, labels)
+        self.twins = twins
+
+    def __getitem__(self, index: int) -> tuple[object, int, list[int] | None]:
+        return self.items[index], int(self.labels[index]), self.twins[index]
+
+
+def paired_token_loader(
+    ids: Sequence[Sequence[int]],
+    labels: Sequence[int],
+    twins: Sequence[list[int] | None],
+    pad: Callable[[list[list[int]]], dict[str, torch.Tensor]],
+    batch_size: int,
+    bucket_size: int = 50,
+    seed: int = 0,
+) -> DataLoader:
+    """:func:`token_loader` whose batches also carry each row's twin (``batch["twin"]``)."""
+    sampler = BucketBatchSampler([len(x) for x in ids], batch_size, bucket_size, seed)
+    return DataLoader(
+        PairedDataset(ids, labels, twins),
+        batch_sampler=sampler,
+        collate_fn=paired_token_collator(pad),
+    )
+
+
 def feature_collate(items: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
     """A ``collate_fn`` stacking ``(pooled vector, label)`` items into ``pooled``/``labels``."""
     return {

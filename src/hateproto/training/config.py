@@ -102,6 +102,13 @@ class TrainingConfig(YamlConfig):
     max_grad_norm: float | None = Field(1.0, gt=0.0)
     bf16: bool = False
     class_weights: Literal["balanced", "none"] = "balanced"
+    consistency_weight: float = Field(
+        0.0,
+        ge=0.0,
+        description="full/lora: train every post that names a group beside a group-swapped "
+        "twin (same label) and add this weight times the squared difference of their logit "
+        "margins (counterfactual logit pairing); 0 = off",
+    )
     seed: int = 0
     select_metric: Literal["macro_f1", "accuracy", "loss"] = "macro_f1"
     bucket_size: int = Field(50, ge=1, description="batches per length-sorted bucket")

@@ -25,8 +25,9 @@ from torch import nn
 from hateproto.data import LabeledTexts
 from hateproto.evaluation import classification_metrics
 from hateproto.progress import progress_bar
-from hateproto.training.batching import feature_loader, token_loader
+from hateproto.training.batching import feature_loader, paired_token_loader, token_loader
 from hateproto.training.config import TrainingConfig
+from hateproto.training.consistency import consistency_penalty, group_swapped_twins
 from hateproto.training.data import check_training_data
 
 
@@ -185,6 +186,23 @@ class Trainer:
             features = clf.encode(data.texts, cache=True, show_progress=show)
             return feature_loader(features, data.labels, cfg.batch_size, cfg.seed)
         ids = clf.backbone.tokenize(data.texts, max_length=cfg.max_length)
+        if cfg.consistency_weight > 0:
+            twins = group_swapped_twins(data.texts, cfg.seed)
+            present = [i for i, t in enumerate(twins) if t is not None]
+            tokens = clf.backbone.tokenize([twins[i] for i in present], max_length=cfg.max_length)
+            twin_ids: list[list[int] | None] = [None] * len(twins)
+            for i, row in zip(present, tokens, strict=True):
+                twin_ids[i] = row
+            self.log.write("group-swapped twins", n=len(present), of=len(twins))
+            return paired_token_loader(
+                ids,
+                data.labels,
+                twin_ids,
+                clf.backbone.pad,
+                cfg.batch_size,
+                cfg.bucket_size,
+                cfg.seed,
+            )
         return token_loader(
             ids, data.labels, clf.backbone.pad, cfg.batch_size, cfg.bucket_size, cfg.seed
         )
@@ -287,11 +305,21 @@ class Trainer:
         with progress_bar(n_examples, f"epoch {epoch}/{cfg.epochs}", show, unit="ex") as advance:
             for step, batch in enumerate(loader, start=1):
                 labels = batch.pop("labels")
+                twin = batch.pop("twin", None)
                 sync = step % accum == 0 or step == n_batches
                 with acc.no_sync(model) if not sync else nullcontext():
                     with torch.autocast(acc.device.type, torch.bfloat16, enabled=cfg.bf16):
                         logits = model(**batch)
+                        twin_logits = None
+                        if twin is not None:
+                            rows = twin.pop("rows")
+                            twin_logits = model(**twin)
                     loss = loss_fn(logits.float(), labels)
+                    if twin_logits is not None:
+                        loss = loss + loss_fn(twin_logits.float(), labels[rows])
+                        loss = loss + cfg.consistency_weight * consistency_penalty(
+                            logits[rows].float(), twin_logits.float()
+                        )
                     acc.backward(loss / accum)
                 if sync:
                     if cfg.max_grad_norm:
