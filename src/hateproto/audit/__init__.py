@@ -1,5 +1,6 @@
-"""A functional audit of hate-speech detectors (issue 14): hateproto's own suite of templated
-test cases, the code to run it on any scorer, and its report.
+"""A functional audit of hate-speech detectors (issues 14 and 23): hateproto's own suite of
+templated test cases, the code to run it on any scorer, and its report, with CONAN's
+counter-speech scored in a row of its own (:mod:`.external`).
 
 The case texts are written for hateproto and released under CC-BY-4.0; see ``docs/audit.md``.
 Content warning: the suite contains hateful statements and slurs (in :mod:`.slurs`).
@@ -13,6 +14,13 @@ Example:
     1.0
 """
 
+from hateproto.audit.external import (
+    CONAN_SPLITS,
+    conan_counter,
+    conan_external,
+    conan_row_name,
+    sample_by_target,
+)
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup, group_keys
 from hateproto.audit.output import (
     check_output_path,
@@ -22,21 +30,27 @@ from hateproto.audit.output import (
     write_report_json,
 )
 from hateproto.audit.report import (
+    FUNCTIONALITY_GOALS,
     AuditGoals,
     AuditReport,
+    ExternalResult,
     FunctionalityResult,
     GoalResult,
     GroupResult,
     Scorer,
+    TargetRate,
     detector_scorer,
+    external_result,
     load_detector_scorer,
     macro_f1,
     run_audit,
     score_cases,
+    score_texts,
     summarise,
 )
 from hateproto.audit.suite import (
     CONTRAST_PAIRS,
+    FIRST_EDITION_TEMPLATES,
     FPR_FUNCTIONALITIES,
     FUNCTIONALITIES,
     IDENTITY_FUNCTIONALITIES,
@@ -50,9 +64,12 @@ from hateproto.audit.suite import (
 )
 
 __all__ = [
+    "CONAN_SPLITS",
     "CONTRAST_PAIRS",
+    "FIRST_EDITION_TEMPLATES",
     "FPR_FUNCTIONALITIES",
     "FUNCTIONALITIES",
+    "FUNCTIONALITY_GOALS",
     "GROUPS",
     "IDENTITY_FUNCTIONALITIES",
     "NON_PROTECTED",
@@ -62,22 +79,30 @@ __all__ = [
     "AuditCase",
     "AuditGoals",
     "AuditReport",
+    "ExternalResult",
     "Functionality",
     "FunctionalityResult",
     "GoalResult",
     "GroupResult",
     "Scorer",
     "TargetGroup",
+    "TargetRate",
     "build_suite",
     "check_output_path",
+    "conan_counter",
+    "conan_external",
+    "conan_row_name",
     "detector_scorer",
     "export_cases",
+    "external_result",
     "group_keys",
     "load_detector_scorer",
     "macro_f1",
     "print_report",
     "run_audit",
+    "sample_by_target",
     "score_cases",
+    "score_texts",
     "summarise",
     "template_splits",
     "write_figure",

@@ -19,7 +19,7 @@ from typing import IO
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.audit.report import AuditReport
+from hateproto.audit.report import AuditReport, ExternalResult
 from hateproto.audit.suite import AuditCase
 from hateproto.errors import DataError
 from hateproto.optional import require
@@ -91,16 +91,39 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def print_report(report: AuditReport, console: Console, goals_min: float = 0.6) -> None:
-    """Tables of accuracy per functionality and per group, then the goals."""
+def _minimums(report: AuditReport, floor: float | None = None) -> dict[str, float]:
+    """The accuracy every functionality of ``report`` must reach, read from its goals
+    (``floor``, when given, replaces the every-functionality minimum)."""
+    thresholds = {goal.name: goal.threshold for goal in report.goals}
+    if floor is None:
+        floor = thresholds.get("min_functionality_accuracy", 0.0)
+    return {
+        item.functionality: max(floor, thresholds.get(f"{item.functionality}_accuracy", 0.0))
+        for item in report.functionalities
+    }
+
+
+def print_report(report: AuditReport, console: Console, goals_min: float | None = None) -> None:
+    """Tables of accuracy per functionality and per group, the external rows (CONAN), then
+    the goals. Red rows are under their goal (``goals_min`` overrides the report's floor)."""
+    minimums = _minimums(report, goals_min)
     table = Table(title=f"Functional audit ({report.split}, {report.n_cases} cases)")
-    for name in ("functionality", "gold", "n", "accuracy %", "mean p(hate)"):
+    for name in ("functionality", "gold", "n", "accuracy %", "goal %", "mean p(hate)"):
         table.add_column(name, justify="left" if name == "functionality" else "right")
     for item in report.functionalities:
-        style = "red" if item.accuracy < goals_min else None
+        minimum = minimums[item.functionality]
+        style = "red" if item.accuracy < minimum else None
         gold = "hate" if item.label_gold else "not"
         mean = "-" if item.mean_hate_probability is None else f"{item.mean_hate_probability:.2f}"
-        table.add_row(item.functionality, gold, str(item.n), _pct(item.accuracy), mean, style=style)
+        table.add_row(
+            item.functionality,
+            gold,
+            str(item.n),
+            _pct(item.accuracy),
+            _pct(minimum),
+            mean,
+            style=style,
+        )
     console.print(table)
     groups = Table(title="Per target group")
     for name in ("group", "n", "accuracy %", "non-hateful n", "FPR %"):
@@ -118,6 +141,8 @@ def print_report(report: AuditReport, console: Console, goals_min: float = 0.6) 
         f"accuracy {_pct(report.accuracy)}%  macro-F1 {100 * report.macro_f1:.1f}  "
         f"FPR spread {_pct(report.fpr_spread)} points"
     )
+    for item in report.external:
+        _print_external(item, console)
     for goal in report.goals:
         mark = "[green]PASS[/]" if goal.passed else "[red]FAIL[/]"
         console.print(
@@ -127,6 +152,19 @@ def print_report(report: AuditReport, console: Console, goals_min: float = 0.6) 
     console.print(verdict)
 
 
+def _print_external(item: ExternalResult, console: Console) -> None:
+    """One external set (not part of the suite): its totals, then its FPR per target."""
+    table = Table(
+        title=f"Beyond the templates: {item.name} ({item.source}, {item.n} texts; "
+        f"passed {_pct(item.accuracy)}%, FPR {_pct(item.fpr)}%)"
+    )
+    for name in ("target", "non-hateful n", "false positives", "FPR %"):
+        table.add_column(name, justify="left" if name == "target" else "right")
+    for rate in item.targets:
+        table.add_row(rate.target, str(rate.n), str(rate.false_positives), _pct(rate.fpr))
+    console.print(table)
+
+
 def write_figure(report: AuditReport, path: Path) -> Path:
     """A PNG: accuracy per functionality (coloured by gold label) and FPR per group."""
     matplotlib = require("matplotlib", extra="plots", purpose="figures")
@@ -134,23 +172,30 @@ def write_figure(report: AuditReport, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     items = report.functionalities
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 7), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 7), gridspec_kw={"width_ratios": [3, 2]})
+    minimums = _minimums(report)
     colours = ["#c0392b" if item.label_gold else "#2e86c1" for item in items]
-    left.barh(
-        [f"{i.functionality} ({i.n})" for i in items], [i.accuracy for i in items], color=colours
+    names = [f"{i.functionality} ({i.n})" for i in items]
+    left.barh(names, [i.accuracy for i in items], color=colours)
+    left.scatter(
+        [minimums[i.functionality] for i in items], names, marker="|", s=200, color="black"
     )
-    left.axvline(0.6, color="black", linestyle="--", linewidth=1)
     left.invert_yaxis()
     left.set_xlim(0, 1)
-    left.set_xlabel("accuracy (red: hateful gold, blue: not hateful; dashed: 60% goal)")
+    left.set_xlabel("accuracy (red: hateful gold, blue: not hateful; black mark: its goal)")
     left.set_title(f"Accuracy per functionality ({report.split}, macro-F1 {report.macro_f1:.2f})")
     groups = [g for g in report.groups if g.fpr is not None]
-    right.barh([g.group for g in groups], [g.fpr for g in groups], color="#7f8c8d")
+    external = [e for e in report.external if e.fpr is not None]
+    right.barh(
+        [g.group for g in groups] + [f"{e.name} ({e.n})" for e in external],
+        [g.fpr for g in groups] + [e.fpr for e in external],
+        color=["#7f8c8d"] * len(groups) + ["#8e44ad"] * len(external),
+    )
     right.invert_yaxis()
     right.set_xlim(0, 1)
-    right.set_xlabel("false positive rate on non-hateful group mentions")
+    right.set_xlabel("false positive rate (purple: beyond the suite)")
     spread = "-" if report.fpr_spread is None else f"{100 * report.fpr_spread:.1f}"
-    right.set_title(f"FPR per target group (spread {spread} points)")
+    right.set_title(f"FPR per group (spread {spread} points)")
     fig.tight_layout()
 
     def save(handle: IO[bytes]) -> None:

@@ -8,10 +8,10 @@ an API client) only needs to be such a callable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 from pydantic import BaseModel
@@ -19,23 +19,52 @@ from pydantic import BaseModel
 from hateproto.audit.suite import (
     FPR_FUNCTIONALITIES,
     FUNCTIONALITIES,
-    IDENTITY_FUNCTIONALITIES,
     SUITE_VERSION,
     AuditCase,
 )
 from hateproto.errors import HateprotoError
 
+if TYPE_CHECKING:
+    from hateproto.data.types import LabeledTexts
+
 ScoreOutput = Union[np.ndarray, tuple[np.ndarray, Union[np.ndarray, None]]]  # noqa: UP007
 Scorer = Callable[[list[str]], ScoreOutput]
+
+#: Functionalities with a goal above the floor (issue 23): stance and identity mentions.
+FUNCTIONALITY_GOALS: dict[str, float] = {
+    "negated_hate": 0.80,
+    "counter_quote": 0.80,
+    "counter_reference": 0.80,
+    "identity_positive": 0.80,
+    "identity_neutral": 0.90,
+}
+#: The target group of external texts that name none.
+UNSPECIFIED_TARGET = "unspecified"
 
 
 @dataclass(frozen=True)
 class AuditGoals:
-    """The targets a detector is judged on (issue 14)."""
+    """The targets a detector is judged on (issues 14 and 23).
 
-    min_functionality_accuracy: float = 0.60
-    min_identity_accuracy: float = 0.80
+    Attributes:
+        min_functionality_accuracy: the floor for every functionality of the suite.
+        functionality_accuracy: higher minimums for some functionalities (name -> accuracy);
+            a mapping given here replaces :data:`FUNCTIONALITY_GOALS` as a whole.
+        max_fpr_spread: the most the per-group false positive rates may differ.
+        max_external_fpr: the highest false positive rate allowed on each external set
+            (CONAN counter-speech).
+    """
+
+    min_functionality_accuracy: float = 0.70
+    functionality_accuracy: Mapping[str, float] = field(
+        default_factory=lambda: dict(FUNCTIONALITY_GOALS)
+    )
     max_fpr_spread: float = 0.15
+    max_external_fpr: float = 0.15
+
+    def minimum(self, name: str) -> float:
+        """The accuracy functionality ``name`` must reach."""
+        return max(self.min_functionality_accuracy, self.functionality_accuracy.get(name, 0.0))
 
 
 class FunctionalityResult(BaseModel):
@@ -62,6 +91,38 @@ class GroupResult(BaseModel):
     fpr: float | None
 
 
+class TargetRate(BaseModel):
+    """The false positive rate of an external set on the texts aimed at one target."""
+
+    target: str
+    n: int
+    false_positives: int
+    fpr: float | None
+
+
+class ExternalResult(BaseModel):
+    """A labelled set scored beside the suite (CONAN counter-speech): reported in its own row,
+    never mixed into the suite's accuracy, macro-F1 or group rates."""
+
+    name: str
+    source: str
+    n: int
+    correct: int
+    accuracy: float
+    n_non_hateful: int
+    false_positives: int
+    fpr: float | None
+    mean_hate_probability: float | None = None
+    targets: list[TargetRate] = []
+
+    def target(self, key: str) -> TargetRate:
+        """The rate on target ``key`` (``KeyError`` when no text names it)."""
+        for item in self.targets:
+            if item.target == key:
+                return item
+        raise KeyError(key)
+
+
 class GoalResult(BaseModel):
     """One goal, the measured value and whether it is met."""
 
@@ -86,6 +147,7 @@ class AuditReport(BaseModel):
     goals: list[GoalResult]
     passed: bool
     detector: dict[str, Any] | None = None
+    external: list[ExternalResult] = []
 
     def functionality(self, name: str) -> FunctionalityResult:
         """The result of functionality ``name`` (``KeyError`` when it was not run)."""
@@ -100,6 +162,13 @@ class AuditReport(BaseModel):
             if item.group == key:
                 return item
         raise KeyError(key)
+
+    def external_result(self, name: str) -> ExternalResult:
+        """The row of external set ``name`` (``KeyError`` when it was not scored)."""
+        for item in self.external:
+            if item.name == name:
+                return item
+        raise KeyError(name)
 
 
 def detector_scorer(detector: Any) -> Scorer:
@@ -154,9 +223,19 @@ def score_cases(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Predictions (and probabilities, if the scorer gives them) for every case, in batches."""
+    return score_texts(scorer, [case.text for case in cases], batch_size, progress)
+
+
+def score_texts(
+    scorer: Scorer,
+    all_texts: Sequence[str],
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Predictions (and probabilities, if the scorer gives them) for every text, in batches."""
     labels, probas = [], []
-    for start in range(0, len(cases), batch_size):
-        texts = [case.text for case in cases[start : start + batch_size]]
+    for start in range(0, len(all_texts), batch_size):
+        texts = list(all_texts[start : start + batch_size])
         batch_labels, batch_proba = _normalise(scorer(texts), len(texts))
         labels.append(batch_labels)
         probas.append(batch_proba)
@@ -232,7 +311,10 @@ def _group_order(key: str) -> tuple[int, str]:
 
 
 def _goals(
-    functionalities: list[FunctionalityResult], spread: float | None, goals: AuditGoals
+    functionalities: list[FunctionalityResult],
+    spread: float | None,
+    external: Sequence[ExternalResult],
+    goals: AuditGoals,
 ) -> list[GoalResult]:
     worst = min((f.accuracy for f in functionalities), default=None)
     results = [
@@ -245,14 +327,15 @@ def _goals(
         )
     ]
     for item in functionalities:
-        if item.functionality in IDENTITY_FUNCTIONALITIES:
+        threshold = goals.functionality_accuracy.get(item.functionality)
+        if threshold is not None:
             results.append(
                 GoalResult(
                     name=f"{item.functionality}_accuracy",
-                    description=f"{item.functionality.replace('_', ' ')} mentions passed",
-                    threshold=goals.min_identity_accuracy,
+                    description=f"{item.functionality.replace('_', ' ')} cases passed",
+                    threshold=threshold,
                     value=item.accuracy,
-                    passed=item.accuracy >= goals.min_identity_accuracy,
+                    passed=item.accuracy >= threshold,
                 )
             )
     results.append(
@@ -264,7 +347,62 @@ def _goals(
             passed=spread is not None and spread <= goals.max_fpr_spread,
         )
     )
+    for item in external:
+        if item.fpr is not None:
+            results.append(
+                GoalResult(
+                    name=f"{item.name}_fpr",
+                    description=f"false positive rate on {item.name}",
+                    threshold=goals.max_external_fpr,
+                    value=item.fpr,
+                    passed=item.fpr <= goals.max_external_fpr,
+                )
+            )
     return results
+
+
+def _targets(data: LabeledTexts) -> list[str]:
+    """The target of every text of ``data`` (metadata ``target``; unspecified when absent)."""
+    if "target" not in data.metadata:
+        return [UNSPECIFIED_TARGET] * len(data)
+    return [
+        str(t) if isinstance(t, str) and t else UNSPECIFIED_TARGET for t in data.metadata["target"]
+    ]
+
+
+def external_result(
+    name: str,
+    data: LabeledTexts,
+    predicted: np.ndarray,
+    proba: np.ndarray | None = None,
+) -> ExternalResult:
+    """The row of an external set: ``n``, the share passed (``accuracy``), the false positive
+    rate on its non-hateful texts (``fpr``) and that rate per target (metadata ``target``)."""
+    if not len(data):
+        raise HateprotoError(f"the external set {name!r} has no texts")
+    predicted = np.asarray(predicted).astype(np.int64).reshape(-1)
+    if predicted.shape[0] != len(data):
+        raise HateprotoError(f"{name}: {predicted.shape[0]} predictions for {len(data)} texts")
+    negatives = data.labels == 0
+    false_pos = int((predicted[negatives] == 1).sum())
+    targets = np.array(_targets(data), dtype=object)
+    rates = []
+    for target in sorted(set(targets[negatives])):
+        rows = negatives & (targets == target)
+        n, wrong = int(rows.sum()), int(predicted[rows].sum())
+        rates.append(TargetRate(target=target, n=n, false_positives=wrong, fpr=wrong / n))
+    return ExternalResult(
+        name=name,
+        source=f"{data.name}/{data.split}",
+        n=len(data),
+        correct=int((predicted == data.labels).sum()),
+        accuracy=float((predicted == data.labels).mean()),
+        n_non_hateful=int(negatives.sum()),
+        false_positives=false_pos,
+        fpr=false_pos / int(negatives.sum()) if negatives.any() else None,
+        mean_hate_probability=None if proba is None else float(np.mean(proba)),
+        targets=rates,
+    )
 
 
 def summarise(
@@ -272,8 +410,10 @@ def summarise(
     predicted: np.ndarray,
     proba: np.ndarray | None = None,
     goals: AuditGoals | None = None,
+    external: Sequence[ExternalResult] = (),
 ) -> AuditReport:
-    """The report for ``predicted`` (0/1 per case, in the order of ``cases``)."""
+    """The report for ``predicted`` (0/1 per case, in the order of ``cases``); ``external``
+    rows (from :func:`external_result`) are reported beside the suite, with their own goal."""
     if not cases:
         raise HateprotoError("the audit has no cases to report on")
     predicted = np.asarray(predicted).astype(np.int64)
@@ -282,7 +422,7 @@ def summarise(
     groups = _group_results(cases, predicted)
     rates = [g.fpr for g in groups if g.fpr is not None]
     spread = round(float(max(rates) - min(rates)), 12) if rates else None
-    goal_results = _goals(functionalities, spread, goals or AuditGoals())
+    goal_results = _goals(functionalities, spread, external, goals or AuditGoals())
     splits = {case.split for case in cases}
     return AuditReport(
         suite_version=SUITE_VERSION,
@@ -295,6 +435,7 @@ def summarise(
         fpr_spread=spread,
         goals=goal_results,
         passed=all(g.passed for g in goal_results),
+        external=list(external),
     )
 
 
@@ -302,11 +443,17 @@ def run_audit(
     detector: Scorer | Any,
     cases: Sequence[AuditCase],
     *,
+    external: Mapping[str, LabeledTexts] | None = None,
     goals: AuditGoals | None = None,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
     """Score every case with ``detector`` (a scorer callable, or a ``Detector``) and report.
+
+    ``external`` maps a row name to a labelled set scored beside the suite (for example
+    ``{"conan_counter_test": conan_counter("test")}``): each set gets its own row in
+    ``report.external`` and a false-positive-rate goal, and changes none of the suite's
+    numbers.
 
     Example:
         >>> from hateproto.audit import build_suite, run_audit
@@ -314,5 +461,10 @@ def run_audit(
         >>> report.functionality("identity_neutral").accuracy
         1.0
     """
-    predicted, proba = score_cases(_as_scorer(detector), cases, batch_size, progress)
-    return summarise(cases, predicted, proba, goals)
+    scorer = _as_scorer(detector)
+    predicted, proba = score_cases(scorer, cases, batch_size, progress)
+    rows = []
+    for name, data in (external or {}).items():
+        labels, probabilities = score_texts(scorer, data.texts, batch_size, progress)
+        rows.append(external_result(name, data, labels, probabilities))
+    return summarise(cases, predicted, proba, goals, rows)

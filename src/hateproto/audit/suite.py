@@ -26,8 +26,18 @@ from hateproto.audit.templates_hate import FILLERS, HATE_TEMPLATES
 from hateproto.errors import ConfigError
 
 SUITE_SEED = 14
-SUITE_VERSION = "1.0"
+SUITE_VERSION = "2.0"
 SPLITS = ("dev", "test", "all")
+#: Templates per functionality in suite 1.0, for the functionalities that grew in 2.0 (issue 23;
+#: the others did not change). A functionality's first ``n`` templates are 1.0's; the templates
+#: added later are split after them, so every 1.0 template keeps its half.
+FIRST_EDITION_TEMPLATES: dict[str, int] = {
+    "abuse_nonprotected_group": 5,
+    "slur_reclaimed": 14,
+    "slur_homonym": 12,
+    "profanity_untargeted": 30,
+    "abuse_individual": 25,
+}
 SPELLING_PER_GROUP = 6
 SPELLING_SOURCES = (
     "derogation_direct",
@@ -239,15 +249,23 @@ def _drafts(seed: int) -> list[_Draft]:
     return drafts + _spelling(drafts, seed)
 
 
+def _edition(template_id: str) -> int:
+    """1 for a template of suite 1.0, 2 for one added later (:data:`FIRST_EDITION_TEMPLATES`)."""
+    name, index = template_id.rsplit(".", 1)
+    first = FIRST_EDITION_TEMPLATES.get(name)
+    return 2 if first is not None and index.isdigit() and int(index) >= first else 1
+
+
 def template_splits(template_ids: Iterable[str]) -> dict[str, str]:
     """``dev`` or ``test`` for every template id: within each functionality, templates are
-    ordered by the SHA-256 of their id and alternately assigned, so both halves are balanced."""
+    ordered by edition, then by the SHA-256 of their id, and alternately assigned, so both
+    halves are balanced and a template of suite 1.0 stays in the half it had there."""
     by_functionality: dict[str, list[str]] = {}
     for template_id in sorted(set(template_ids)):
         by_functionality.setdefault(template_id.rsplit(".", 1)[0], []).append(template_id)
     splits = {}
     for ids in by_functionality.values():
-        ordered = sorted(ids, key=lambda t: hashlib.sha256(t.encode()).hexdigest())
+        ordered = sorted(ids, key=lambda t: (_edition(t), hashlib.sha256(t.encode()).hexdigest()))
         for position, template_id in enumerate(ordered):
             splits[template_id] = SPLITS[position % 2]
     return splits

@@ -1,7 +1,11 @@
 """``hateproto audit``: run hateproto's functional test suite on a detector.
 
-hateproto audit --detector detectors/ihc --json audit.json --figure audit.png
+hateproto audit --detector detectors/ihc --split test --json audit.json --figure audit.png
+hateproto audit --detector detectors/ihc --split test --conan-max 300   # quicker CONAN row
 hateproto audit --export-cases cases.csv          # the suite, for any other system
+
+Beside the suite, the report has a row for CONAN's counter-speech (the split matching
+--split); it is skipped, with one line saying so, when the data is missing, or on --no-conan.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.errors import ConfigError
+from hateproto.errors import ConfigError, DataError
 from hateproto.optional import require
 
 
@@ -28,12 +32,25 @@ def register(app: typer.Typer) -> None:
             None, "--export-cases", help="Write the cases to this .csv or .jsonl file."
         ),
         batch_size: int | None = typer.Option(None, min=1, help="Texts per forward pass."),
+        conan: bool = typer.Option(
+            True,
+            "--conan/--no-conan",
+            help="Also score CONAN's counter-speech (a row of its own) when the data is there.",
+        ),
+        conan_max: int | None = typer.Option(
+            None, min=1, help="Score at most N CONAN texts (seeded, stratified by target)."
+        ),
+        data_dir: Path | None = typer.Option(
+            None, "--data-dir", help="Folder with the dataset releases (for CONAN)."
+        ),
     ) -> None:
-        """Accuracy per functionality and per target group, false positive rate per group,
-        and pass/fail against the audit goals. Tune on --split dev, report on --split test."""
+        """Accuracy per functionality and per target group, false positive rate per group and
+        on CONAN counter-speech, and pass/fail against the audit goals. Tune on --split dev,
+        report on --split test."""
         from hateproto.audit import (
             build_suite,
             check_output_path,
+            conan_external,
             export_cases,
             load_detector_scorer,
             print_report,
@@ -58,9 +75,16 @@ def register(app: typer.Typer) -> None:
             console.print(f"{len(cases):,} audit cases ({split}) written to {export}")
         if detector is None:
             return
+        external = {}
+        if conan:
+            try:
+                external = conan_external(split, data_dir, conan_max)
+            except DataError as exc:
+                message = f"CONAN counter-speech row skipped: {exc}"
+                console.print(message, markup=False, highlight=False, soft_wrap=True)
         overrides = {} if batch_size is None else {"batch_size": batch_size}
         scorer, described = load_detector_scorer(detector, **overrides)
-        report = run_audit(scorer, cases)
+        report = run_audit(scorer, cases, external=external)
         report.detector = described
         print_report(report, Console())
         if json_path is not None:
