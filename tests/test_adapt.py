@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tiny_detector import HATE, NOT_HATE, tiny_train
+from tiny_detector import HATE, NOT_HATE, rehash, tiny_train
 
 from hateproto.cli.main import main
 from hateproto.detector import Detector
 from hateproto.detector.adapt import adapt_detector, load_example_file, parse_weighted
-from hateproto.errors import DataError, MismatchError
+from hateproto.errors import DataError, MismatchError, ModelError
 from hateproto.prototypes.multi import MultiPrototypes, choose_k, spherical_kmeans
 
 POLICY = pd.DataFrame(
@@ -152,6 +152,9 @@ def test_examples_from_another_model_are_refused(detector_dir, policy_csv, tmp_p
     spec = json.loads((out / "examples.json").read_text())
     spec["fingerprint"] = "0" * 16
     (out / "examples.json").write_text(json.dumps(spec))
+    with pytest.raises(ModelError, match="examples.json has changed"):
+        Detector.from_pretrained(out)
+    rehash(out)
     with pytest.raises(MismatchError, match="stored examples were encoded by"):
         Detector.from_pretrained(out)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,8 +64,9 @@ def test_early_exit_needs_a_threshold(tiny_encoder_dir):
 
 def test_save_and_load_round_trip(detector, detector_dir):
     manifest = json.loads((detector_dir / "detector.json").read_text())
-    assert manifest["format_version"] == 1
-    assert manifest["model"]["reference"] == str(detector.model_reference)
+    assert manifest["format_version"] == 2
+    assert manifest["model"]["reference"] == "local:" + Path(detector.model_reference).name
+    assert manifest["model"]["source"] == "local" and str(detector_dir.parent) not in str(manifest)
     assert manifest["model"]["fingerprint"] == detector.backbone.fingerprint
     assert manifest["prototypes"] == "prototypes" and manifest["settings"]["decision_layer"] == 3
     loaded = Detector.from_pretrained(detector_dir)
@@ -142,7 +144,7 @@ def test_other_weights_are_refused(detector, detector_dir, tiny_decoder_dir):
     assert type(caught.value) is MismatchError  # not any other HateprotoError
     assert str(caught.value) == (
         f"{detector_dir}: the detector was built on weights with fingerprint {stored}, "
-        f"but {tiny_decoder_dir} has {other}"
+        f"but {tiny_decoder_dir} gives {other}; give the model it was built on"
     )
 
 

@@ -50,7 +50,7 @@ def test_classify_contract(client, detector):
 def test_health_info_and_docs(client):
     assert client.get("/healthz").json()["status"] == "ok"
     info = client.get("/v1/info").json()
-    assert info["model"]["kind"] == "backbone" and info["format_version"] == 1
+    assert info["model"]["kind"] == "backbone" and info["format_version"] == 2
     assert info["prototypes"]["layers"] == [1, 2, 3]
     assert info["thresholds"] is None and info["hateproto_version"]
     assert info["service"]["max_texts_per_request"] == 64 and "api_token" not in info["service"]

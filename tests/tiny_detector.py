@@ -42,3 +42,16 @@ def tiny_detector(model_dir: Path, **settings: object) -> Detector:
         decision_layer=None,
         settings=DetectorSettings(**settings),
     )
+
+
+def rehash(folder: Path) -> None:
+    """Record the current sha256 of every file of a detector folder in its ``detector.json``,
+    as a deliberate editor would: tests that damage one file on purpose call this so that
+    the file's own checks are reached, not only the manifest's."""
+    import json
+
+    from hateproto.detector.artifact import file_hashes
+
+    manifest = json.loads((folder / "detector.json").read_text())
+    manifest["files"] = file_hashes(folder)
+    (folder / "detector.json").write_text(json.dumps(manifest))

@@ -60,6 +60,7 @@ DETECTOR_FOLDER = FolderKind(
     frozenset(
         {
             "detector.json",
+            "model",
             "prototypes",
             "early_exit.json",
             "thresholds.json",

@@ -267,10 +267,62 @@ def build(
 app.command("adapt")(adapt)
 
 
+@app.command("export")
+def export(
+    folder: Path = typer.Argument(..., help="Detector folder (format 2)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Archive to write (.tar.gz)."),
+) -> None:
+    """Pack a detector folder into one .tar.gz, every file checked against its sha256."""
+    from hateproto.detector.transfer import export_detector
+
+    archive = export_detector(folder, out)
+    typer.echo(
+        f"Detector {folder} exported to {archive}; on the other machine: "
+        f"hateproto detector import {archive.name} --out DIR"
+    )
+
+
+@app.command("import")
+def import_(
+    archive: Path = typer.Argument(..., help="Archive written by `hateproto detector export`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Detector folder to write."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
+    ),
+) -> None:
+    """Unpack a detector archive into a folder, checking every file's sha256 (atomic)."""
+    from hateproto.detector.transfer import import_detector
+
+    folder = import_detector(archive, out, overwrite)
+    typer.echo(f"Detector imported to {folder}; check it with: hateproto detector info {folder}")
+
+
+@app.command("upgrade")
+def upgrade(
+    folder: Path = typer.Argument(..., help="Detector folder to rewrite in the current format."),
+    model: str | None = typer.Option(
+        None, help="The base model's folder, when the recorded one is not on this machine."
+    ),
+) -> None:
+    """Rewrite a detector folder as a self-contained format-2 folder (in place, atomically)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        detector = Detector.from_pretrained(folder, model=model)
+    replace_folder(folder, detector.save_pretrained)
+    typer.echo(f"Detector {folder} rewritten as a self-contained folder (format 2).")
+
+
 @app.command("info")
-def info(folder: Path = typer.Argument(..., help="Detector folder.")) -> None:
+def info(
+    folder: Path = typer.Argument(..., help="Detector folder."),
+    model: str | None = typer.Option(
+        None, help="The base model's folder, when the recorded one is not on this machine."
+    ),
+) -> None:
     """Print a detector's model, prototypes, thresholds and settings as JSON."""
-    typer.echo(json.dumps(Detector.from_pretrained(folder).info(), indent=2))
+    typer.echo(json.dumps(Detector.from_pretrained(folder, model=model).info(), indent=2))
 
 
 @app.command("explain")

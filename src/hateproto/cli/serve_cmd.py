@@ -17,7 +17,7 @@ import typer
 from hateproto.cli.options import COMPILE_HELP, DEVICE_HELP
 from hateproto.detector import DetectorSpec
 from hateproto.optional import require
-from hateproto.service.settings import ServiceSettings
+from hateproto.service.settings import LOOPBACK_HOSTS, ServiceSettings, is_loopback
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,11 @@ def register(app: typer.Typer) -> None:
     def serve(
         ctx: typer.Context,
         detector: Path | None = typer.Option(None, help="Detector folder."),
-        model: str | None = typer.Option(None, help="Model, instead of --detector."),
+        model: str | None = typer.Option(
+            None,
+            help="Model, instead of --detector; with --detector, the folder of its base model "
+            "when the detector was moved here (docs/artifacts.md).",
+        ),
         prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port to listen on."),
@@ -71,6 +75,8 @@ def register(app: typer.Typer) -> None:
         base = ServiceSettings.from_yaml(config) if config else ServiceSettings()
         given = {k: v for k, v in ctx.params.items() if k in ServiceSettings.model_fields}
         settings = base.with_options("serve options", **given)  # options named as the settings
+        if settings.allowed_hosts is None and is_loopback(host):
+            settings = settings.model_copy(update={"allowed_hosts": LOOPBACK_HOSTS})
         sock = bind_socket(host, port)  # a bad or busy port fails before the model loads
         try:
             if threads is not None:

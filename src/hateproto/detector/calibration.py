@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
 
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import ModelError
@@ -33,6 +34,54 @@ from hateproto.evaluation.calibration import (
 from hateproto.outputs import atomic_write_text
 
 CALIBRATION_FILE = "calibration.json"
+_PROBE = np.linspace(0.0, 1.0, 101)
+
+
+class _Platt(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    a: FiniteFloat
+    b: FiniteFloat
+
+
+class _Isotonic(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    x: list[FiniteFloat] = Field(min_length=1)
+    y: list[Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _knots(self) -> _Isotonic:
+        if len(self.x) != len(self.y):
+            raise ValueError(f"x has {len(self.x)} knots but y has {len(self.y)}")
+        if any(b < a for a, b in zip(self.x, self.x[1:], strict=False)):
+            raise ValueError("x must be non-decreasing")
+        return self
+
+
+class _Calibrator(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    method: Literal["platt", "isotonic"]
+    params: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _params(self) -> _Calibrator:
+        (_Platt if self.method == "platt" else _Isotonic).model_validate(self.params)
+        return self
+
+
+class CalibrationFile(BaseModel):
+    """The checked contents of ``calibration.json``: a Platt (finite ``a``, ``b``) or
+    isotonic (finite knots, ``y`` in 0..1) calibrator and a finite threshold in 0..1."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    calibrator: _Calibrator
+    threshold: Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+    dev: dict[str, Any] = Field(default_factory=dict)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+    )
 
 
 @dataclass
@@ -42,6 +91,21 @@ class DetectorCalibration:
     calibrator: ProbabilityCalibrator
     threshold: float
     dev: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.check("calibration")
+
+    def check(self, where: str) -> None:
+        """Refuse a calibration that cannot give sound decisions (a NaN, infinite or
+        out-of-range threshold or parameter): a :class:`ModelError` naming ``where``."""
+        value = {"calibrator": self.calibrator.to_dict(), "threshold": self.threshold}
+        try:
+            CalibrationFile.model_validate(value)
+        except ValidationError as exc:
+            raise ModelError(f"{where} is invalid: {_problems(exc)}") from None
+        probe = self.calibrator.transform(_PROBE)
+        if not np.all(np.isfinite(probe)) or probe.min() < 0 or probe.max() > 1:
+            raise ModelError(f"{where} is invalid: its calibrator gives values outside 0..1")
 
     def apply(self, raw_hate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(labels, proba [N, 2])`` from raw hate scores."""
@@ -60,16 +124,24 @@ class DetectorCalibration:
 
     @classmethod
     def load(cls, path: Path) -> DetectorCalibration:
-        """Read a ``calibration.json``."""
+        """Read and check a ``calibration.json`` (see :class:`CalibrationFile`); any problem
+        is a one-line :class:`ModelError` naming the file."""
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                ProbabilityCalibrator.from_dict(value["calibrator"]),
-                float(value["threshold"]),
-                dict(value.get("dev", {})),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"{path}: not a valid calibration file ({exc})") from None
+            value = CalibrationFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read the calibration ({exc.strerror})") from None
+        except (ValueError, RecursionError) as exc:
+            problem = _problems(exc) if isinstance(exc, ValidationError) else "not valid JSON"
+            raise ModelError(f"{path} is invalid: {problem}") from None
+        calibrator = ProbabilityCalibrator.from_dict(value.calibrator.model_dump())
+        calibration = cls.__new__(cls)
+        calibration.calibrator, calibration.threshold, calibration.dev = (
+            calibrator,
+            float(value.threshold),
+            value.dev,
+        )
+        calibration.check(str(path))
+        return calibration
 
 
 def calibrate_detector(

@@ -53,6 +53,20 @@ def save_prototypes(classifier: PrototypeClassifier, folder: str | Path) -> None
     classifier.save_pretrained(folder)
 
 
+def set_prototype_backbone(folder: Path, reference: str) -> None:
+    """Record ``reference`` (a portable model name) as the backbone of the prototypes saved in
+    ``folder``, instead of the path they were built from."""
+    import json
+
+    from hateproto.outputs import atomic_write_text
+    from hateproto.prototypes.files import SPEC_FILE
+
+    path = folder / SPEC_FILE
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    spec["backbone"] = reference
+    atomic_write_text(path, json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
+
+
 def load_prototypes(
     folder: str | Path, backbone: Backbone | None, device: str | None = None
 ) -> PrototypeClassifier:

@@ -16,10 +16,24 @@ from typing import Any
 import numpy as np
 import torch
 
+from hateproto.data.spelling import normalizer
+from hateproto.detector.artifact import (
+    MODEL_DIR,
+    file_hashes,
+    model_source,
+    remember_base,
+    write_classifier_copy,
+)
 from hateproto.detector.calibration import CALIBRATION_FILE, DetectorCalibration
-from hateproto.detector.components import THRESHOLDS_FILE, ExitThresholds, save_prototypes
+from hateproto.detector.components import (
+    THRESHOLDS_FILE,
+    ExitThresholds,
+    save_prototypes,
+    set_prototype_backbone,
+)
 from hateproto.detector.engines import EngineCache, build_engine
 from hateproto.detector.explanation import layer_explanations
+from hateproto.detector.inputs import content_problem
 from hateproto.detector.loading import (
     DetectorParts,
     load_model,
@@ -38,14 +52,25 @@ from hateproto.detector.scoring import (
 )
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, ModelError
-from hateproto.data.spelling import normalizer
 from hateproto.models.backbone import Backbone, validate_texts
-from hateproto.models.references import portable_reference
+from hateproto.models.references import portable_name
 from hateproto.prototypes import PrototypeClassifier
 
 __all__ = ["PROTOTYPES_DIR", "Detector", "Scores", "load_model"]
 
 PROTOTYPES_DIR = "prototypes"
+
+
+def scorable_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, after :func:`validate_texts` and
+    :func:`~hateproto.detector.inputs.content_problem` (a text with nothing visible, or an
+    unpaired surrogate, is refused with its index: any label for it would be noise)."""
+    texts = validate_texts(texts)
+    for index, text in enumerate(texts):
+        problem = content_problem(text)
+        if problem is not None:
+            raise ModelError(f"text {index} {problem.removeprefix('text ')}")
+    return texts
 
 
 class Detector:
@@ -86,6 +111,9 @@ class Detector:
         self.model_reference = model_reference or backbone.info.name_or_path
         self.calibration = calibration
         self.neighbours: ExampleBank | None = None
+        self.base_model: str | None = None
+        """The portable name of the base model recorded by the folder this detector was
+        loaded from (``None``: worked out from :attr:`model_reference`)."""
         self._engines = EngineCache()
         self._check_settings()
         if self.settings.compile and not backbone.is_compiled:
@@ -147,13 +175,17 @@ class Detector:
         )
         parts = parts_from_folder(folder, manifest, settings, model)
         detector = cls.from_parts(parts, settings, manifest.metadata)
+        detector.base_model = parts.base
         detector.neighbours = ExampleBank.load(folder, parts.backbone.fingerprint)
         return detector
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write this detector as a folder (``detector.json``, ``prototypes/``,
-        ``early_exit.json``, ``calibration.json``); the model itself is referenced, not copied.
-        Returns the folder.
+        """Write this detector as a self-contained folder (format 2, ``docs/artifacts.md``):
+        ``detector.json``, its fine-tuned classifier in ``model/`` (written from memory, so
+        the folder holds exactly what this detector runs, wherever its checkpoint came from),
+        ``prototypes/``, ``early_exit.json``, ``calibration.json``, stored examples, and the
+        sha256 of every file. Only the base model's weights are not copied: they are named
+        (alias, hub id or ``local:<folder name>``) with their fingerprint. Returns the folder.
 
         The folder is assembled beside its destination and swapped in atomically
         (:func:`hateproto.outputs.replace_folder`), so a reader sees the old detector or the
@@ -161,36 +193,79 @@ class Detector:
         """
         from hateproto.outputs import replace_folder
 
-        return replace_folder(folder, self._write_folder)
+        base = self._base_reference()
+        written = replace_folder(folder, lambda staging: self._write_folder(staging, base))
+        remember_base(base, self._local_base_folder(), self.backbone.fingerprint)
+        return written
 
-    def _write_folder(self, staging: Path) -> None:
+    def _write_folder(self, staging: Path, base: str | None) -> None:
         staging.mkdir(parents=True)
+        if self.classifier is not None:
+            write_classifier_copy(self.classifier, staging / MODEL_DIR, base)
         if self.prototypes is not None:
             save_prototypes(self.prototypes, staging / PROTOTYPES_DIR)
+            name = base or portable_name(self.model_reference)
+            set_prototype_backbone(staging / PROTOTYPES_DIR, name)
         if self.thresholds is not None:
             self.thresholds.save(staging)
         if self.calibration is not None:
             self.calibration.save(staging)
         if self.neighbours is not None:
             self.neighbours.save(staging)
-        self.manifest().write(staging)
+        manifest = self.manifest()
+        manifest.files = file_hashes(staging)
+        manifest.write(staging)
+
+    def _base_reference(self) -> str | None:
+        """The portable name of the base model this detector's folder must name, or ``None``
+        when the folder holds all the weights (a fully fine-tuned or LoRA classifier)."""
+        base = self._base_source()
+        if base is None:
+            return None
+        return self.base_model or portable_name(base)
+
+    def _base_source(self) -> str | None:
+        """The reference the base weights were loaded from (``None``: none is needed)."""
+        extra = self.backbone.info.extra
+        if self.classifier is not None:
+            if getattr(self.classifier.config, "mode", "full") in ("full", "lora"):
+                return None
+            return extra.get("base") if "checkpoint" in extra else self.model_reference
+        if "checkpoint" in extra:
+            raise ModelError(
+                f"{self.model_reference} is a hateproto checkpoint without a classifier head; "
+                "a detector folder can hold only a classifier checkpoint"
+            )
+        return self.model_reference
+
+    def _local_base_folder(self) -> str | None:
+        """The local folder the base model was loaded from, if it is one (for this machine's
+        index of local models, :mod:`hateproto.models.local_index`)."""
+        source = self._base_source()
+        path = Path(source).expanduser() if source else None
+        return str(path.resolve()) if path is not None and path.is_dir() else None
 
     def manifest(self) -> DetectorManifest:
-        """The ``detector.json`` contents describing this detector."""
+        """The ``detector.json`` contents describing this detector (without ``files``,
+        which :meth:`save_pretrained` adds)."""
         from hateproto.provenance import hateproto_version
 
         info = self.backbone.info
+        base = self._base_reference()
+        name = base or portable_name(str(getattr(self.classifier.config, "backbone", "model")))
         return DetectorManifest(
             format_version=FORMAT_VERSION,
             hateproto_version=hateproto_version(),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             model=ModelRecord(
-                reference=portable_reference(self.model_reference),
+                reference=name,
                 kind="classifier" if self.classifier is not None else "backbone",
                 fingerprint=self.backbone.fingerprint,
                 family=info.family,
                 num_layers=info.num_layers,
                 hidden_size=info.hidden_size,
+                source=model_source(base),
+                checkpoint=MODEL_DIR if self.classifier is not None else None,
             ),
             settings=self.settings,
             prototypes=PROTOTYPES_DIR if self.prototypes is not None else None,
@@ -280,7 +355,7 @@ class Detector:
         With a :attr:`calibration`, ``proba`` is the calibrated hate probability and the label
         compares it with the calibrated decision threshold.
         """
-        scores = self._raw_scores(self._normalized(validate_texts(texts)))
+        scores = self._raw_scores(self._normalized(scorable_texts(texts)))
         if self.calibration is not None:
             scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])
         return scores
@@ -327,7 +402,7 @@ class Detector:
                 "explain needs prototypes; this detector decides with a classifier head only "
                 "(build one with prototypes: `hateproto detector build`)"
             )
-        vectors = self._encode(self._normalized(validate_texts([text])))
+        vectors = self._encode(self._normalized(scorable_texts([text])))
         layers = layer_explanations(self.prototypes, vectors, self.exit_thresholds())
         neighbours = nearest_examples(self, vectors[0], k)
         return Explanation(text, self.predict_one(text), self.decision_layer, layers, neighbours)

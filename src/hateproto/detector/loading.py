@@ -6,10 +6,13 @@ from a model reference and folders (:func:`parts_from_model`) or from a detector
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hateproto.detector.artifact import remember_base, resolve_base, verify_files
 from hateproto.detector.calibration import DetectorCalibration
 from hateproto.detector.components import (
     ExitThresholds,
@@ -23,6 +26,7 @@ from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import MismatchError, ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.models.device import place
+from hateproto.models.references import substitute_model
 from hateproto.prototypes import PrototypeClassifier
 
 __all__ = ["DetectorParts", "load_model", "parts_from_folder", "parts_from_model"]
@@ -30,7 +34,8 @@ __all__ = ["DetectorParts", "load_model", "parts_from_folder", "parts_from_model
 
 @dataclass
 class DetectorParts:
-    """The loaded pieces of a detector; ``reference`` is the model reference they came from."""
+    """The loaded pieces of a detector; ``reference`` is the model reference they came from,
+    ``base`` the portable name of the base model a detector folder records (if any)."""
 
     backbone: Backbone
     reference: str
@@ -38,6 +43,7 @@ class DetectorParts:
     classifier: Any | None = None
     thresholds: ExitThresholds | None = None
     calibration: DetectorCalibration | None = None
+    base: str | None = None
 
 
 def load_model(
@@ -82,18 +88,21 @@ def parts_from_folder(
     folder: Path, manifest: DetectorManifest, settings: DetectorSettings, model: str | None
 ) -> DetectorParts:
     """The pieces a detector folder names in its ``manifest``, on the recorded model (or on
-    ``model``, which must have the recorded fingerprint)."""
-    reference = model or manifest.model.reference
-    with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
-    backbone, classifier = load_model(
-        reference, settings.dtype, with_head=with_head, device=settings.device
-    )
-    if backbone.fingerprint != manifest.model.fingerprint:
-        raise MismatchError(
-            f"{folder}: the detector was built on weights with fingerprint "
-            f"{manifest.model.fingerprint}, but {reference} has {backbone.fingerprint}"
-        )
-    parts = DetectorParts(backbone, reference, classifier=classifier)
+    ``model``, which must have the recorded fingerprint).
+
+    A format-2 folder is checked file by file against its sha256 list before anything is
+    loaded, and ``model`` stands for its base model only (the fine-tuned parts are inside);
+    a format-1 folder loads its model from the recorded reference, with a warning.
+    """
+    if manifest.files is None:
+        parts = _legacy_model(folder, manifest, settings, model)
+    else:
+        verify_files(folder, manifest.files)
+        parts = _contained_model(folder, manifest, settings, model)
+    _check_fingerprint(folder, manifest, parts, model)
+    if manifest.files is not None and model is not None:
+        remember_base(parts.base, model, manifest.model.fingerprint)
+    backbone = parts.backbone
     if manifest.prototypes:
         parts.prototypes = load_prototypes(folder / manifest.prototypes, backbone)
     if manifest.thresholds:
@@ -101,3 +110,60 @@ def parts_from_folder(
     if manifest.calibration:
         parts.calibration = DetectorCalibration.load(folder / manifest.calibration)
     return parts
+
+
+def _contained_model(
+    folder: Path, manifest: DetectorManifest, settings: DetectorSettings, model: str | None
+) -> DetectorParts:
+    """The model of a format-2 folder: its own checkpoint on the named base model."""
+    record = manifest.model
+    base = None
+    if record.source != "included":
+        base = resolve_base(folder, record.reference, record.fingerprint, model)
+    if record.checkpoint is None:
+        if base is None:
+            raise ModelError(f"{folder / 'detector.json'}: model.checkpoint is missing")
+        backbone, _ = load_model(base, settings.dtype, False, settings.device)
+        return DetectorParts(backbone, base, base=record.reference)
+    checkpoint = folder / record.checkpoint
+    substitute = (
+        substitute_model(record.reference, base) if base is not None else contextlib.nullcontext()
+    )
+    with substitute:
+        backbone, classifier = load_model(
+            str(checkpoint),
+            settings.dtype,
+            with_head=is_classifier_checkpoint(checkpoint),
+            device=settings.device,
+        )
+    return DetectorParts(backbone, str(checkpoint), classifier=classifier, base=record.reference)
+
+
+def _legacy_model(
+    folder: Path, manifest: DetectorManifest, settings: DetectorSettings, model: str | None
+) -> DetectorParts:
+    """The model of a format-1 folder, from the reference it records."""
+    warnings.warn(
+        f"{folder} is a format-1 detector folder: not self-contained (its model is read from "
+        f"{manifest.model.reference}, which a rebuild may have changed); rewrite it with "
+        f"`hateproto detector upgrade {folder}`",
+        UserWarning,
+        stacklevel=4,
+    )
+    reference = model or manifest.model.reference
+    with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
+    backbone, classifier = load_model(
+        reference, settings.dtype, with_head=with_head, device=settings.device
+    )
+    return DetectorParts(backbone, reference, classifier=classifier)
+
+
+def _check_fingerprint(
+    folder: Path, manifest: DetectorManifest, parts: DetectorParts, given: str | None
+) -> None:
+    if parts.backbone.fingerprint != manifest.model.fingerprint:
+        raise MismatchError(
+            f"{folder}: the detector was built on weights with fingerprint "
+            f"{manifest.model.fingerprint}, but {given or parts.reference} gives "
+            f"{parts.backbone.fingerprint}; give the model it was built on"
+        )

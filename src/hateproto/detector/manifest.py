@@ -1,11 +1,19 @@
 """``detector.json``: the versioned description of a detector folder.
 
-A detector folder holds::
+A detector folder (format 2, a self-contained artifact; see ``docs/artifacts.md``) holds::
 
-    detector.json        format_version, model reference and facts, settings, metadata
+    detector.json        format_version, base model name and fingerprint, settings, metadata,
+                         and ``files``: the sha256 of every other file
+    model/               the fine-tuned classifier checkpoint (optional; head weights, or a
+                         fully fine-tuned encoder)
     prototypes/          per-layer class prototypes (optional)
     early_exit.json      calibrated early-exit thresholds (optional)
     calibration.json     calibrated hate probability and decision threshold (optional)
+    examples.*           stored prototype examples (optional)
+
+Format 1 folders (no ``files``, the model referenced by absolute path, a classifier head
+outside the folder) still load, with a warning; ``hateproto detector upgrade DIR`` rewrites
+one as format 2.
 """
 
 from __future__ import annotations
@@ -20,15 +28,19 @@ from hateproto.errors import ModelError
 from hateproto.outputs import atomic_write_text, read_folder_json
 
 MANIFEST_FILE = "detector.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the detector folder layout written by this hateproto; readers accept <= this."""
 
 
 class ModelRecord(BaseModel):
     """Which model a detector runs and the facts that identify it.
 
-    ``reference`` is an alias (``minilm``), a hub id, or an absolute folder path;
-    ``fingerprint`` (see :attr:`Backbone.fingerprint`) guards against loading other weights.
+    ``reference`` names the base model: an alias (``minilm``), a hub id, or
+    ``local:<folder name>`` (format 1: an absolute folder path); ``source`` says how it is
+    found (``alias``, ``hub``, ``local``, or ``included``: the weights are in ``checkpoint``);
+    ``checkpoint`` is the subfolder holding the fine-tuned classifier, if any;
+    ``fingerprint`` (see :attr:`Backbone.fingerprint`, a hash of the configuration and the
+    weights) guards against loading other weights.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -39,6 +51,8 @@ class ModelRecord(BaseModel):
     family: str
     num_layers: int
     hidden_size: int
+    source: Literal["alias", "hub", "local", "included"] | None = None
+    checkpoint: str | None = None
 
 
 class DetectorManifest(BaseModel):
@@ -55,6 +69,12 @@ class DetectorManifest(BaseModel):
     thresholds: str | None = None
     calibration: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    files: dict[str, str] | None = None
+
+    @property
+    def self_contained(self) -> bool:
+        """Whether this is a format-2 folder (every file listed with its sha256)."""
+        return self.files is not None
 
     def write(self, folder: Path) -> None:
         """Write ``folder/detector.json`` atomically."""
@@ -76,9 +96,12 @@ class DetectorManifest(BaseModel):
                 f"(it reads versions 1..{FORMAT_VERSION}); upgrade hateproto"
             )
         try:
-            return cls.model_validate(raw)
+            manifest = cls.model_validate(raw)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
             )
             raise ModelError(f"{path} is invalid: {problems}") from None
+        if version >= 2 and manifest.files is None:
+            raise ModelError(f"{path} is invalid: format_version {version} needs 'files'")
+        return manifest

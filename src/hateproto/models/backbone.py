@@ -155,6 +155,8 @@ class Backbone:
         backbone.info.prefix = spec.get("prefix", backbone.info.prefix)
         backbone.info.default_layer_norm = spec.get("layer_norm", backbone.info.default_layer_norm)
         backbone.info.extra["checkpoint"] = str(path)
+        inside = reference != spec.get("backbone")  # the checkpoint's own subfolder
+        backbone.info.extra["base"] = None if inside or spec.get("adapter") else reference
         backbone._fingerprint = None
         return backbone
 

@@ -16,12 +16,23 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 from hateproto.errors import ModelError
 from hateproto.models.fetch import DEFAULT_MODELS, is_fetched, model_path
 from hateproto.models.info import BackboneInfo
+
+LOCAL_PREFIX = "local:"
+"""Portable references to a local model folder are ``local:<folder name>``: a name, not a path
+(see :func:`portable_name`); loading one needs :func:`substitute_model`."""
+
+_SUBSTITUTES: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "hateproto_model_substitutes", default=None
+)
 
 CHECKPOINT_FILE = "hateproto_backbone.json"
 """A folder holding this file is a hateproto checkpoint; see
@@ -40,8 +51,16 @@ def resolve_model_reference(name_or_path: str) -> tuple[str, str | None]:
     Raises :class:`ModelError` for a local-looking path that does not exist and for an alias
     that has not been fetched yet (naming the command that fetches it).
     """
+    substitute = (_SUBSTITUTES.get() or {}).get(name_or_path)
+    if substitute is not None:
+        name_or_path = substitute
     if name_or_path in DEFAULT_MODELS:
         return _fetched_alias(name_or_path), None
+    if name_or_path.startswith(LOCAL_PREFIX):
+        raise ModelError(
+            f"{name_or_path!r} names a local model folder of another machine; give its folder "
+            "on this one (--model FOLDER)"
+        )
     path = Path(name_or_path).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
@@ -93,3 +112,32 @@ def portable_reference(reference: str) -> str:
 def backbone_reference(backbone: HasBackboneInfo) -> str:
     """:func:`portable_reference` of the reference a backbone was loaded from."""
     return portable_reference(backbone.info.name_or_path)
+
+
+def portable_name(reference: str) -> str:
+    """The name a self-contained artifact records for a model: an alias or hub id as it is,
+    a local folder as ``local:<folder name>`` (never its path, which means nothing on
+    another machine).
+
+    Example:
+        >>> portable_name("minilm"), portable_name("/tmp")
+        ('minilm', 'local:tmp')
+    """
+    if reference in DEFAULT_MODELS or reference.startswith(LOCAL_PREFIX):
+        return reference
+    path = Path(reference).expanduser()
+    if path.exists():
+        return LOCAL_PREFIX + (path.resolve().name or "model")
+    return reference
+
+
+@contextlib.contextmanager
+def substitute_model(name: str, reference: str) -> Iterator[None]:
+    """While the block runs, :func:`resolve_model_reference` loads ``reference`` wherever
+    ``name`` is asked for (so a checkpoint that records ``local:bert`` loads on this machine's
+    copy of that model)."""
+    token = _SUBSTITUTES.set({**(_SUBSTITUTES.get() or {}), name: reference})
+    try:
+        yield
+    finally:
+        _SUBSTITUTES.reset(token)

@@ -11,27 +11,16 @@ import math
 
 import pandas as pd
 
+from hateproto.detector.inputs import content_problem, unicode_problem
+
+__all__ = ["content_problem", "text_problem", "unicode_problem"]
+
 
 def text_problem(text: object) -> str | None:
-    """Why ``text`` cannot be scored (missing, not a string, empty, not valid Unicode), or
-    ``None`` when it can."""
+    """Why ``text`` cannot be scored (missing, not a string, empty, no visible character,
+    not valid Unicode: :func:`hateproto.detector.inputs.content_problem`), or ``None``."""
     if isinstance(text, str):
-        if not text.strip():
-            return "text is empty"
-        return unicode_problem(text)
+        return content_problem(text)
     if text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)):
         return "text is missing"
     return f"text is {type(text).__name__}, not a string"
-
-
-def unicode_problem(text: str) -> str | None:
-    """A lone UTF-16 surrogate (from a JSON ``"\\udc80"`` escape) cannot be encoded, so no
-    tokenizer can read the text; say where it is."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return (
-            f"text has an unpaired surrogate (U+{ord(text[exc.start]):04X}) at character "
-            f"{exc.start}"
-        )
-    return None

@@ -43,10 +43,23 @@ from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
-from hateproto.service.perspective import detector_facts, perspective_router
+from hateproto.service.perspective import (
+    PerspectiveError,
+    detector_facts,
+    is_perspective_path,
+    payload_too_large,
+    perspective_router,
+)
 from hateproto.service.schemas import ClassifyRequest, ClassifyResponse, TextResult
 from hateproto.service.settings import ServiceSettings
-from hateproto.service.validation import RequestProblem, invalid_request, parse_texts
+from hateproto.service.validation import (
+    BodyProblem,
+    RequestProblem,
+    invalid_request,
+    parse_texts,
+    read_body,
+    too_large_message,
+)
 
 __all__ = ["ClassifyRequest", "ClassifyResponse", "TextResult", "create_app"]
 
@@ -108,6 +121,10 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     app.state.probe = probe
     app.state.settings = settings
     _install_middleware(app, settings)
+    if settings.allowed_hosts is not None and "*" not in settings.allowed_hosts:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     _install_error_handlers(app)
     _install_health(app, probe, batcher)
     auth = _auth_dependency(settings)
@@ -148,7 +165,7 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     async def classify(request: Request, _: None = Depends(auth)) -> ClassifyResponse:
         """Label, hate probability, margin and exit layer for each text."""
         started = time.perf_counter()
-        texts = parse_texts(await request.body(), settings)
+        texts = parse_texts(await _read_body(request, settings), settings)
         predictions = await _score(batcher, texts)
         results = [_text_result(p, index) for index, p in enumerate(predictions)]
         took = round((time.perf_counter() - started) * 1e3, 2)
@@ -161,6 +178,14 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         )
 
     return app
+
+
+async def _read_body(request: Request, settings: ServiceSettings) -> bytes:
+    """The body of a ``/v1/classify`` request within the size limit (413), if JSON (415)."""
+    try:
+        return await read_body(request, settings.max_body_bytes(), settings)
+    except BodyProblem as exc:
+        raise RequestProblem(exc.status, exc.message) from None
 
 
 async def _score(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
@@ -247,14 +272,11 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
         started = time.perf_counter()
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > max_body:
-            response = JSONResponse(
-                {
-                    "detail": f"request body of {int(length):,} bytes is too large; the limit "
-                    f"is {max_body:,} bytes ({settings.max_texts_per_request} texts of at most "
-                    f"{settings.max_chars_per_text:,} characters)"
-                },
-                status_code=413,
-            )
+            if is_perspective_path(request.url.path):
+                response = payload_too_large(max_body).response()
+            else:
+                message = too_large_message(int(length), max_body, settings)
+                response = JSONResponse({"detail": message}, status_code=413)
         else:
             try:
                 response = await call_next(request)
@@ -264,10 +286,11 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
                     exc_info=exc,
                     extra={"path": request.url.path, "request_id": request_id},
                 )
-                response = JSONResponse(
-                    {"detail": f"internal error; see the service log (request {request_id})"},
-                    status_code=500,
-                )
+                message = f"internal error; see the service log (request {request_id})"
+                if is_perspective_path(request.url.path):
+                    response = PerspectiveError(500, message).response()
+                else:
+                    response = JSONResponse({"detail": message}, status_code=500)
         response.headers["X-Request-ID"] = request_id
         log.info(
             "request",

@@ -16,12 +16,12 @@ lists it in ``attributes``); any other attribute gets Perspective's answer for a
   messages (``conversationai/perspectiveapi`` ``2-api/limits.md``);
 * auth: the service token as ``?key=`` (what Perspective clients send) or as a bearer token;
 * ``GET /$discovery/rest``: a discovery document for ``google-api-python-client``, whose
-  ``rootUrl`` is this server.
+  ``rootUrl`` is this server (``public_url``, else the bound address; never the ``Host``
+  header); it needs the key like ``comments:analyze``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import secrets
@@ -31,8 +31,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hateproto.scoring.texts import content_problem
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.settings import ServiceSettings
+from hateproto.service.validation import BodyProblem, parse_json, read_body
 
 #: Perspective's limit on the comment text, in UTF-8 bytes.
 MAX_COMMENT_BYTES = 20480
@@ -141,21 +143,45 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+def is_perspective_path(path: str) -> bool:
+    """Whether ``path`` is served by this module (its errors take Google's shape)."""
+    return path.startswith(("/v1alpha1/", "/$discovery/"))
+
+
+def payload_too_large(limit: int) -> PerspectiveError:
+    """Google's refusal of a body over ``limit`` bytes."""
+    return PerspectiveError(400, f"Request payload size exceeds the limit: {limit} bytes.")
+
+
+async def read_request_body(request: Request, settings: ServiceSettings) -> bytes:
+    """The body within the size limit, declared as JSON (or undeclared), else the refusal
+    in Google's shape (see :func:`hateproto.service.validation.read_body`)."""
+    limit = settings.max_body_bytes()
+    try:
+        return await read_body(request, limit, settings)
+    except BodyProblem as exc:
+        if exc.status == 413:
+            raise payload_too_large(limit) from None
+        raise PerspectiveError(400, f"Invalid JSON payload received. {exc.message}") from None
+
+
 def parse_request(raw: bytes, settings: ServiceSettings) -> AnalyzeCommentRequest:
     """The request body, checked in Perspective's order, or a :class:`PerspectiveError`."""
     try:
-        document = json.loads(raw.decode("utf-8"))
-        request = AnalyzeCommentRequest.model_validate(document)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PerspectiveError(400, f"Invalid JSON payload received. {exc}") from None
+        request = AnalyzeCommentRequest.model_validate(parse_json(raw))
+    except BodyProblem as exc:
+        raise PerspectiveError(400, f"Invalid JSON payload received. {exc.message}") from None
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
         raise PerspectiveError(
             400, f"Invalid JSON payload received. Invalid value at '{where}'"
         ) from None
     text = request.comment.text if request.comment else ""
-    if not text.strip():
+    problem = content_problem(text)
+    if problem == "text is empty":
         raise PerspectiveError(400, "Comment must be non-empty.")
+    if problem is not None:
+        raise PerspectiveError(400, f"Invalid comment text: {problem.removeprefix('text ')}.")
     if request.comment.type not in (None, "PLAIN_TEXT"):
         raise PerspectiveError(400, "Currently, only 'PLAIN_TEXT' comments are supported")
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -244,6 +270,28 @@ async def score_texts(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
     return await submit_or_raise(batcher, texts, PerspectiveError, bad_input_status=400)
 
 
+def check_span_count(count: int, settings: ServiceSettings) -> None:
+    """Refuse ``spanAnnotations`` on a comment with more sentences than one request may score
+    (the comment itself is scored too): they would bypass the per-request text limit."""
+    most = settings.max_texts_per_request - 1
+    if count > most:
+        raise PerspectiveError(
+            400,
+            f"spanAnnotations: the comment has {count} sentences; at most {most} can be scored "
+            "in one request (send it without spanAnnotations, or in parts)",
+        )
+
+
+def root_url(request: Request, settings: ServiceSettings) -> str:
+    """The service's own address for the discovery document: ``public_url`` if set, else the
+    address the server is bound to; never the client's ``Host`` header."""
+    if settings.public_url is not None:
+        return settings.public_url.rstrip("/") + "/"
+    host, port = request.scope.get("server") or ("127.0.0.1", 8000)
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{request.url.scheme}://{host}:{port}/"
+
+
 def detector_facts(info: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], float, bool]:
     """``(attributes, languages, threshold, calibrated)`` from a detector's ``info()``."""
     metadata = info.get("metadata") or {}
@@ -310,11 +358,12 @@ def perspective_router(
     async def analyze(request: Request) -> JSONResponse:
         try:
             check_key(request, settings)
-            body = parse_request(await request.body(), settings)
+            body = parse_request(await read_request_body(request, settings), settings)
             chosen = check_attributes(body, attributes, languages)
             assert body.comment is not None
             text = body.comment.text
             spans = sentence_spans(text) if body.span_annotations else []
+            check_span_count(len(spans), settings)
             predictions = await score_texts(batcher, [text] + [text[b:e] for b, e in spans])
             if not all(math.isfinite(p.hate_probability) for p in predictions):
                 raise PerspectiveError(500, "the model returned a non-finite score")
@@ -333,6 +382,10 @@ def perspective_router(
 
     @router.get("/$discovery/rest", include_in_schema=False)
     async def discovery(request: Request) -> JSONResponse:
-        return JSONResponse(discovery_document(str(request.base_url)))
+        try:
+            check_key(request, settings)
+        except PerspectiveError as exc:
+            return exc.response()
+        return JSONResponse(discovery_document(root_url(request, settings)))
 
     return router

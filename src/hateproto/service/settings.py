@@ -24,6 +24,22 @@ def _token_from_environment() -> SecretStr | None:
     return SecretStr(token)
 
 
+LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1", "[::1]"]
+"""``Host`` values a service listening on a loopback address accepts by default."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address to listen on) is a loopback address."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class ServiceSettings(YamlConfig):
     """How ``hateproto serve`` answers requests.
 
@@ -42,6 +58,11 @@ class ServiceSettings(YamlConfig):
             is reused by ``/readyz`` and ``/healthz``.
         readiness_timeout_s: a canary slower than this → not ready (503).
         log_level: ``debug``, ``info``, ``warning``...
+        public_url: the service's address as clients see it (e.g. behind a proxy), for the
+            Perspective discovery document; default: the address the server is bound to.
+        allowed_hosts: ``Host`` header values accepted (others get 400), against DNS
+            rebinding; ``None``: loopback names when ``serve`` listens on a loopback address,
+            else any.
 
     Example:
         >>> ServiceSettings(max_texts_per_request=8).max_texts_per_request
@@ -58,6 +79,8 @@ class ServiceSettings(YamlConfig):
     readiness_cache_s: float = Field(5.0, ge=0.0)
     readiness_timeout_s: float = Field(10.0, gt=0.0)
     log_level: str = "info"
+    public_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    allowed_hosts: list[str] | None = None
 
     @field_validator("api_token")
     @classmethod
