@@ -131,7 +131,9 @@ def test_perspective_returns_the_calibrated_probability(detector):
                 score = body["attributeScores"]["IDENTITY_ATTACK"]["summaryScore"]["value"]
                 assert score == pytest.approx(value, abs=1e-6)
                 assert body["hateproto"]["calibrated"] is True
-            spans = client.post(ANALYZE, json=_analyze(f"{TEXTS[0]}. {TEXTS[2]}.", spanAnnotations=True))
+            spans = client.post(
+                ANALYZE, json=_analyze(f"{TEXTS[0]}. {TEXTS[2]}.", spanAnnotations=True)
+            )
             span_scores = spans.json()["attributeScores"]["IDENTITY_ATTACK"]["spanScores"]
             assert [s["score"]["value"] for s in span_scores] == pytest.approx(
                 [p.hate_probability for p in detector.score([f"{TEXTS[0]}.", f"{TEXTS[2]}."])],
