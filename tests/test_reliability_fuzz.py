@@ -211,3 +211,54 @@ def test_triage_output_keeps_a_carriage_return_inside_its_row(tmp_path):
     write_table(frame, path)
     back = pd.read_csv(path)
     assert back["text"].tolist() == ["line one\rstill one", "two"]
+
+
+# ---------------------------------------------------------------------- Perspective endpoint
+ANALYZE = "/v1alpha1/comments:analyze"
+
+
+def _check_perspective(response) -> None:
+    assert response.status_code in (200, 400), (response.status_code, response.text)
+    body = response.json()
+    if response.status_code == 200:
+        score = body["attributeScores"].get("IDENTITY_ATTACK", {}).get("summaryScore")
+        assert score is None or 0 <= score["value"] <= 1
+    else:
+        error = body["error"]
+        assert error["code"] == 400 and error["status"] == "INVALID_ARGUMENT" and error["message"]
+
+
+@FUZZ
+@given(text=st.one_of(ANY_TEXT, JSON_SCALAR), spans=st.booleans(), threshold=JSON_SCALAR)
+def test_any_comment_is_answered_in_googles_shape_never_500(client, text, spans, threshold):
+    body = {
+        "comment": {"text": text},
+        "requestedAttributes": {"IDENTITY_ATTACK": {"scoreThreshold": threshold}},
+        "spanAnnotations": spans,
+    }
+    response = client.post(ANALYZE, content=json.dumps(body).encode())
+    _check_perspective(response)
+
+
+@FUZZ
+@given(body=JSON_VALUE)
+def test_any_json_body_to_perspective_is_answered_never_500(client, body):
+    _check_perspective(client.post(ANALYZE, content=json.dumps(body).encode()))
+
+
+@FUZZ
+@given(body=st.binary(max_size=200))
+def test_any_bytes_to_perspective_are_answered_never_500(client, body):
+    _check_perspective(client.post(ANALYZE, content=body))
+
+
+@FUZZ
+@given(
+    text=st.text(st.sampled_from("ab .!?\n\u200b"), max_size=400),
+    attributes=st.dictionaries(
+        st.sampled_from(["IDENTITY_ATTACK", "TOXICITY", "x"]), st.just({}), max_size=3
+    ),
+)
+def test_span_requests_of_any_shape_stay_within_limits(client, text, attributes):
+    body = {"comment": {"text": text}, "requestedAttributes": attributes, "spanAnnotations": True}
+    _check_perspective(client.post(ANALYZE, json=body))

@@ -267,15 +267,31 @@ def replace_folder(folder: str | Path, write: Callable[[Path], object]) -> Path:
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
-    """Put ``staging`` at ``folder``; afterwards ``staging`` holds the old folder, if any."""
-    if not folder.exists():
-        os.rename(staging, folder)
-    elif not _exchange(staging, folder):
+    """Put ``staging`` at ``folder``; afterwards ``staging`` holds the old folder, if any.
+
+    Two processes may create the same new folder at once: the one whose rename comes second
+    finds it there (``Directory not empty``) and swaps with it instead, so both succeed and
+    the last one's folder stays."""
+    if not folder.exists() and _rename_if_absent(staging, folder):
+        _sync_folder(folder.parent)
+        return
+    if not _exchange(staging, folder):
         old = folder.parent / f".{folder.name}.old-{os.getpid()}"
         os.rename(folder, old)
         os.rename(staging, folder)  # a crash before this line: recover_folder restores `old`
         os.rename(old, staging)
     _sync_folder(folder.parent)
+
+
+def _rename_if_absent(staging: Path, folder: Path) -> bool:
+    """Rename ``staging`` to ``folder``; False (nothing moved) if ``folder`` appeared."""
+    try:
+        os.rename(staging, folder)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and folder.is_dir():
+            return False
+        raise
+    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:

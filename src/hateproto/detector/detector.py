@@ -177,6 +177,9 @@ class Detector:
         detector = cls.from_parts(parts, settings, manifest.metadata)
         detector.base_model = parts.base
         detector.neighbours = ExampleBank.load(folder, parts.backbone.fingerprint)
+        if detector.neighbours is not None:
+            layers = detector.prototypes.layers if detector.prototypes is not None else []
+            detector.neighbours.check_fits(layers, parts.backbone.hidden_size, folder)
         return detector
 
     def save_pretrained(self, folder: str | Path) -> Path:

@@ -23,7 +23,7 @@ from hateproto.detector.components import (
 from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.settings import DetectorSettings
 from hateproto.early_exit.loading import is_classifier_checkpoint
-from hateproto.errors import MismatchError, ModelError
+from hateproto.errors import HateprotoError, MismatchError, ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.models.device import place
 from hateproto.models.references import substitute_model
@@ -129,14 +129,43 @@ def _contained_model(
     substitute = (
         substitute_model(record.reference, base) if base is not None else contextlib.nullcontext()
     )
-    with substitute:
+    with substitute, damaged_checkpoint(checkpoint):
         backbone, classifier = load_model(
             str(checkpoint),
             settings.dtype,
             with_head=is_classifier_checkpoint(checkpoint),
             device=settings.device,
         )
+    modules = [getattr(classifier, "head", None)]
+    if record.source == "included":
+        modules.append(backbone.model)
+    _check_finite(checkpoint, [m for m in modules if m is not None])
     return DetectorParts(backbone, str(checkpoint), classifier=classifier, base=record.reference)
+
+
+def _check_finite(folder: Path, modules: list[Any]) -> None:
+    """Refuse weights holding NaN or infinity (they would answer NaN for every text)."""
+    import torch
+
+    for module in modules:
+        for name, tensor in module.state_dict().items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise ModelError(f"{folder}: the weights {name} hold NaN or infinite values")
+
+
+@contextlib.contextmanager
+def damaged_checkpoint(folder: Path) -> Any:
+    """Turn any failure while loading a detector's own classifier copy into one line naming
+    it: its files passed their sha256 check, so a failure means they were edited."""
+    try:
+        yield
+    except HateprotoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a deliberately edited file, any library error
+        reason = " ".join(str(exc).split())[:200]
+        raise ModelError(
+            f"{folder}: the classifier checkpoint is damaged ({type(exc).__name__}: {reason})"
+        ) from None
 
 
 def _legacy_model(

@@ -18,10 +18,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from safetensors.torch import load_file, save_file
 
 from hateproto.data.types import LABEL_NAMES, LabeledTexts
@@ -32,6 +33,27 @@ from hateproto.outputs import atomic_write_text
 EXAMPLES_TENSORS = "examples.safetensors"
 EXAMPLES_SPEC = "examples.json"
 FORMAT_VERSION = 1
+
+
+class _ExampleRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: str
+    label: Literal[0, 1]
+    sha256: str
+    source: int = Field(ge=0)
+    text: str | None = None
+
+
+class ExamplesSpec(BaseModel):
+    """The checked contents of ``examples.json``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    format_version: Literal[1]
+    layer: int = Field(ge=0)
+    fingerprint: str
+    stored_texts: int = Field(0, ge=0)
+    tensor_sha256: str
+    examples: list[_ExampleRow]
 
 
 @dataclass(frozen=True)
@@ -158,32 +180,56 @@ class ExampleBank:
         if not spec_path.exists() and not tensor_path.exists():
             return None
         try:
-            spec = json.loads(spec_path.read_text(encoding="utf-8"))
-            if spec.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"format_version {spec.get('format_version')!r} is unknown")
-            if _sha256(tensor_path) != spec["tensor_sha256"]:
+            spec = ExamplesSpec.model_validate(json.loads(spec_path.read_text(encoding="utf-8")))
+            if _sha256(tensor_path) != spec.tensor_sha256:
                 raise ValueError(f"{EXAMPLES_TENSORS} does not match its sha256")
             vectors = load_file(str(tensor_path))["vectors"]
-            rows = spec["examples"]
-            if vectors.shape[0] != len(rows):
-                raise ValueError(f"{vectors.shape[0]} vectors but {len(rows)} examples")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            if vectors.ndim != 2 or vectors.shape[0] != len(spec.examples):
+                raise ValueError(
+                    f"vectors of shape {tuple(vectors.shape)} for {len(spec.examples)} examples"
+                )
+            if not bool(torch.isfinite(vectors).all()):
+                raise ValueError("the vectors hold NaN or infinite values")
+        except ValidationError as exc:
+            problem = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]
+            )
+            raise ModelError(f"{spec_path} is invalid: {problem}") from None
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ModelError(f"{folder}: stored examples are unreadable ({exc})") from None
-        if spec["fingerprint"] != fingerprint:
+        except Exception as exc:  # noqa: BLE001 - safetensors' own error type for a damaged file
+            raise ModelError(
+                f"{tensor_path}: not a readable safetensors file ({type(exc).__name__})"
+            ) from None
+        if spec.fingerprint != fingerprint:
             raise MismatchError(
-                f"{folder}: the stored examples were encoded by weights {spec['fingerprint']}, "
+                f"{folder}: the stored examples were encoded by weights {spec.fingerprint}, "
                 f"but the detector's model has {fingerprint}"
             )
+        rows = spec.examples
         return cls(
-            layer=int(spec["layer"]),
-            fingerprint=spec["fingerprint"],
+            layer=spec.layer,
+            fingerprint=spec.fingerprint,
             vectors=vectors,
-            labels=np.array([row["label"] for row in rows], dtype=np.int64),
-            ids=[row["id"] for row in rows],
-            hashes=[row["sha256"] for row in rows],
-            sources=[int(row["source"]) for row in rows],
-            texts=[row.get("text") for row in rows],
+            labels=np.array([row.label for row in rows], dtype=np.int64),
+            ids=[row.id for row in rows],
+            hashes=[row.sha256 for row in rows],
+            sources=[row.source for row in rows],
+            texts=[row.text for row in rows],
         )
+
+    def check_fits(self, layers: list[int], hidden_size: int, where: Path) -> None:
+        """Refuse a bank whose layer has no prototypes or whose vectors have another width."""
+        if self.layer not in layers:
+            raise ModelError(
+                f"{where / EXAMPLES_SPEC}: layer {self.layer} has no prototypes (they exist for "
+                f"layers {layers})"
+            )
+        if self.vectors.shape[1] != hidden_size:
+            raise ModelError(
+                f"{where / EXAMPLES_TENSORS}: vectors of width {self.vectors.shape[1]}, but the "
+                f"model's is {hidden_size}"
+            )
 
 
 def nearest_examples(detector: Any, vectors: torch.Tensor, k: int) -> list[Neighbour]:

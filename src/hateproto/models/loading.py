@@ -59,9 +59,22 @@ def read_checkpoint_spec(folder: str | Path) -> dict[str, Any] | None:
     if not spec_path.is_file():
         return None
     try:
-        return json.loads(spec_path.read_text())
-    except json.JSONDecodeError as exc:
+        spec = json.loads(spec_path.read_text())
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ModelError(f"{spec_path} is not valid JSON: {exc}") from None
+    if not isinstance(spec, dict):
+        raise ModelError(f"{spec_path} is invalid: expected an object, found {type(spec).__name__}")
+    for key, optional in (
+        ("backbone", False),
+        ("adapter", True),
+        ("pooling", True),
+        ("prefix", True),
+        ("layer_norm", True),
+    ):
+        value = spec.get(key)
+        if not isinstance(value, str) and not (optional and value is None):
+            raise ModelError(f"{spec_path} is invalid: {key!r} must be a string")
+    return spec
 
 
 def checkpoint_backbone(folder: str | Path, spec: dict[str, Any]) -> str:
@@ -125,8 +138,8 @@ def load_transformer(path: str, gguf_file: str | None, dtype: str, with_lm_head:
         )
     except ModelError:
         raise
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelError(f"could not load model {path!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any library's failure on a damaged folder
+        raise ModelError(f"could not load model {path!r}: {load_failure(exc)}") from None
     if gguf_file:
         drop_gguf_quantizer(model)
     ensure_pad_token(tokenizer, path)
@@ -150,6 +163,22 @@ def _from_pretrained(
     lm = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
     model = lm.get_decoder() if hasattr(lm, "get_decoder") else lm.base_model
     return config, tokenizer, family, model, lm
+
+
+def load_failure(exc: BaseException) -> str:
+    """A one-line reason for a failed model load, safe to show: a pickled weights file is
+    named as such (never with torch's advice to pass ``weights_only=False``, which would run
+    the file's code), a damaged safetensors file as damaged."""
+    text = " ".join(str(exc).split())
+    kind = type(exc).__name__
+    if "weights_only" in text or "pickle" in text.lower() or "Unpickl" in kind:
+        return (
+            "its weights file is a pickle that cannot be loaded safely (hateproto never runs "
+            "code from a model file); use a model saved as safetensors"
+        )
+    if "Safetensor" in kind or "safetensors" in text.lower():
+        return f"a safetensors weights file is damaged or truncated ({kind})"
+    return f"{text[:300]} ({kind})" if text else kind
 
 
 def ensure_pad_token(tokenizer: Any, path: str) -> None:
