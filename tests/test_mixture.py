@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from hateproto.data.augment import counterfactual_augment, swap_groups
 from hateproto.data.groups import IDENTITY_TERMS, canonical_group, find_identity_terms
-from hateproto.data.mixture import _key, load_mixture, normalise_text, parse_sources
+from hateproto.data.keys import normalise_text
+from hateproto.data.keys import text_key as _key
+from hateproto.data.mixture import load_mixture, parse_sources
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import DataError
 

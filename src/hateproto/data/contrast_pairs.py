@@ -122,7 +122,7 @@ FILLERS: dict[str, tuple[str, ...]] = {
         "This is bigotry, plain and simple.", "How is this allowed?", "Shame on them.",
         "I reported it.", "Nobody should have to read that.", "Unbelievable behaviour.",
         "We have to call this out.", "So ashamed of people sometimes.",
-        "That kind of talk gets people killed.",
+        "Talk like that gets people killed.",
     ),
 }  # fmt: skip
 
@@ -139,7 +139,7 @@ TEMPLATES: dict[str, tuple[int, tuple[str, ...]]] = {
             "{G} are {dehum} and should be treated like it.",
             "Honestly {g} are nothing but {dehum}.",
             "{G} should be {harm}.",
-            "Every last one of the {g} deserves to be {harm}.",
+            "Each and every one of those {g} deserves to be {harm}.",
             "I want to see {g} {harm}.",
             "{G} do not belong here. Send them all away.",
             "We would be better off without {g} in this country.",
@@ -149,7 +149,7 @@ TEMPLATES: dict[str, tuple[int, tuple[str, ...]]] = {
             "Keep {g} away from our schools, they are {dehum}.",
             "{swear} {g}, I hate every one of them.",
             "I can't stand {g}. They make me sick.",
-            "Is it just me or are {g} {insult}?",
+            "Am I the only one who finds {g} {insult}?",
             "{G} breed like {dehum}.",
             "Get these {swear} {g} out of my country.",
             "Someone needs to deal with the {g} problem once and for all.",

@@ -33,13 +33,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import canonical_split
+from hateproto.data.keys import normalise_text as _key
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import DataError
 from hateproto.paths import resolve_data_dir
@@ -65,11 +65,6 @@ _TARGETS = {
     "disabled": "disabled",
     "poc": "black",
 }
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def _key(text: str) -> str:
-    return _NON_WORD.sub(" ", text.lower()).strip()
 
 
 def _split_of(key: str) -> str:

@@ -5,9 +5,9 @@ A *source* is a benchmark name (loaded under the ``general`` protocol, see
 ``"ihc,sbic:0.5,toxigen:2,posts.csv"``. :func:`load_mixture` returns one training set, one dev
 set, and the test set of every source, such that
 
-* no text (compared after :func:`normalise_text`) of any source's dev or test split, nor of
-  any benchmark test split under its own protocols (what reports quote), is in the training
-  set, and no test text is in the dev set;
+* no text (compared after :func:`hateproto.data.keys.normalise_text`) of any source's dev
+  or test split, nor of any benchmark test split under its own protocols (what reports
+  quote), is in the training set, and no test text is in the dev set;
 * duplicates inside the training set are kept once; copies with conflicting labels are
   dropped;
 * a source of weight ``w`` contributes ``round(w * n)`` training rows (``w < 1``: a seeded
@@ -18,13 +18,10 @@ Every row carries metadata ``source``, ``target`` and ``group`` (:func:`canonica
 Example:
     >>> parse_sources("ihc,sbic:0.5")
     [Source(name='ihc', weight=1.0), Source(name='sbic', weight=0.5)]
-    >>> normalise_text("  @user Hello,   WORLD!! http://x.y/z ")
-    'hello world'
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +35,7 @@ from hateproto.data.contrast_pairs import generate_contrast_pairs
 from hateproto.data.contrast_sources import CONTRAST_SOURCES, load_contrast_source
 from hateproto.data.general import GENERAL_DATASETS, load_general
 from hateproto.data.groups import canonical_group
+from hateproto.data.keys import text_key as _key
 from hateproto.data.sampling import stratified_indices
 from hateproto.data.tables import load_table
 from hateproto.data.types import LabeledTexts
@@ -89,22 +87,6 @@ def parse_sources(spec: str | list[str]) -> list[Source]:
 
 def _has_weight(item: str) -> bool:
     return re.fullmatch(r".+:[0-9.eE+-]+", item) is not None and not Path(item).exists()
-
-
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"@\w+")
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def normalise_text(text: str) -> str:
-    """The form in which texts are compared across sources: lower case, no URLs or
-    @-mentions, punctuation and runs of spaces collapsed."""
-    text = _MENTION.sub(" ", _URL.sub(" ", text.lower()))
-    return _NON_WORD.sub(" ", text).strip()
-
-
-def _key(text: str) -> str:
-    return hashlib.sha1(normalise_text(text).encode("utf-8")).hexdigest()
 
 
 @dataclass

@@ -40,11 +40,13 @@ def _unleet(match: re.Match[str]) -> str:
     def readable(i: int) -> bool:
         return 0 <= i < len(word) and (word[i].isalpha() or word[i] in _LEET)
 
+    letters = sum(c.isalpha() for c in word)
     out = []
     for i, c in enumerate(word):
         inside = readable(i - 1) and readable(i + 1)
         leading = i == 0 and c in "$@" and readable(i + 1)
-        out.append(_LEET[c] if c in _LEET and (inside or leading) else c)
+        final = i == len(word) - 1 and letters >= 3 and readable(i - 1) and readable(i - 2)
+        out.append(_LEET[c] if c in _LEET and (inside or leading or final) else c)
     return "".join(out)
 
 
@@ -82,6 +84,10 @@ def obfuscate(text: str, rng: random.Random) -> str:
     start, end, w = word.start(), word.end(), word.group(0)
     trick = rng.choice(("swap", "drop", "double", "leet", "spaced", "join"))
     i = rng.randrange(1, len(w) - 1)
+    if trick == "leet" and not set(w.lower()) & set(_REVERSE_LEET):
+        trick = "double"
+    if trick == "swap" and w[i] == w[i + 1]:
+        trick = "drop"
     if trick == "swap":
         new = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
     elif trick == "drop":
@@ -92,8 +98,12 @@ def obfuscate(text: str, rng: random.Random) -> str:
         new = "".join(_REVERSE_LEET.get(c, c) for c in w)
     elif trick == "spaced":
         new = " ".join(w)
-    else:
+    else:  # run the word into its neighbour
         new = w
         if start > 0 and text[start - 1] == " ":
             start -= 1
+        elif end < len(text) and text[end] == " ":
+            end += 1
+        else:
+            new = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
     return text[:start] + new + text[end:]

@@ -29,18 +29,24 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from hateproto.config import YamlConfig
 from hateproto.data.augment import counterfactual_augment
-from hateproto.data.mixture import Mixture, load_mixture, parse_sources
+from hateproto.data.mixture import Mixture, concat, load_mixture, parse_sources
+from hateproto.data.spelling import normalizer, obfuscate
+from hateproto.data.types import LabeledTexts
 from hateproto.detector.build import build_detector
 from hateproto.detector.calibration import calibrate_detector
 from hateproto.detector.detector import Detector
@@ -71,7 +77,21 @@ class GeneralRecipe(YamlConfig):
     )
     mode: Literal["probe", "full"] = "probe"
     dtype: Literal["float32", "bfloat16"] = "bfloat16"
-    counterfactual_copies: int = Field(1, ge=0)
+    counterfactual_copies: int = Field(
+        1, ge=0, description="group-swapped copies per post (none when consistency_weight > 0)"
+    )
+    consistency_weight: float = Field(
+        0.0,
+        ge=0.0,
+        description="full: group-swapped twins in the same batch, their logit margins pulled "
+        "together with this weight (hateproto.training.consistency); replaces the copies",
+    )
+    normalize: Literal["none", "deobfuscate"] = Field(
+        "none", description="text normalisation for training and, recorded, at inference"
+    )
+    spelling_augment: float = Field(
+        0.0, ge=0.0, le=1.0, description="share of training posts added again, obfuscated"
+    )
     regularization: list[float] = Field(
         default_factory=lambda: [0.3, 1.0, 3.0], description="probe: C values tried on dev"
     )
@@ -117,9 +137,30 @@ def _training_config(recipe: GeneralRecipe) -> TrainingConfig:
         learning_rate=recipe.learning_rate,
         max_length=recipe.max_length,
         pool_layers=recipe.pool_layers,
+        consistency_weight=recipe.consistency_weight if recipe.mode == "full" else 0.0,
         seed=recipe.seed,
         show_progress=False,
     )
+
+
+def prepare_texts(data: LabeledTexts, recipe: GeneralRecipe, augment: bool) -> LabeledTexts:
+    """``data`` as the recipe trains on it: with ``augment``, a share ``spelling_augment`` of
+    its posts added again with one word obfuscated (:func:`hateproto.data.spelling.obfuscate`,
+    same label); then every text normalised as the detector will normalise it."""
+    if augment and recipe.spelling_augment > 0:
+        rng = random.Random(recipe.seed)
+        rows = sorted(rng.sample(range(len(data)), round(recipe.spelling_augment * len(data))))
+        noisy = LabeledTexts(
+            [obfuscate(data.texts[i], rng) for i in rows],
+            data.labels[rows],
+            data.name,
+            data.protocol,
+            data.split,
+            data.metadata.iloc[rows] if len(data.metadata) else pd.DataFrame(),
+        )
+        data = concat([data, noisy], data.name, data.split)
+    prepare = normalizer(recipe.normalize)
+    return replace(data, texts=[prepare(text) for text in data.texts])
 
 
 def fit_probe(
@@ -166,7 +207,10 @@ def train_general_model(
     """The recipe's classifier, trained on the (augmented) mixture; returns it and facts."""
     config = _training_config(recipe)
     classifier = HateClassifier.from_config(config)
-    train = counterfactual_augment(mixture.train, recipe.counterfactual_copies, recipe.seed)
+    copies = 0 if config.consistency_weight > 0 else recipe.counterfactual_copies
+    train = counterfactual_augment(mixture.train, copies, recipe.seed)
+    train = prepare_texts(train, recipe, augment=True)
+    dev = prepare_texts(mixture.dev, recipe, augment=False)
     start = time.perf_counter()
     facts: dict[str, Any] = {"n_train": len(train), "n_dev": len(mixture.dev)}
     if recipe.mode == "probe":
@@ -176,8 +220,8 @@ def train_general_model(
             store,
             train.texts,
             train.labels,
-            mixture.dev.texts,
-            mixture.dev.labels,
+            dev.texts,
+            dev.labels,
             recipe.regularization,
             recipe.seed,
         )
@@ -188,7 +232,7 @@ def train_general_model(
             from hateproto.training.data import stratified_subsample
 
             train = stratified_subsample(train, recipe.max_train_examples, recipe.seed)
-        result = Trainer(config).fit(classifier, train, mixture.dev)
+        result = Trainer(config).fit(classifier, train, dev)
         facts.update(best_epoch=result.best_epoch, dev_metrics=result.dev_metrics)
     facts["train_seconds"] = time.perf_counter() - start
     classifier.run_info = {"recipe": recipe.model_dump(mode="json"), **facts}
@@ -213,14 +257,18 @@ def build_general_detector(
     facts: dict[str, Any] = {}
     if checkpoint is None:
         classifier, facts = train_general_model(recipe, mixture, echo)
-        checkpoint = home_dir() / "checkpoints" / f"recipe-{recipe.key()}"
+        # a new folder per build: a rebuild never changes what an older detector reads
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        checkpoint = home_dir() / "checkpoints" / f"recipe-{recipe.key()}-{stamp}-{os.getpid()}"
         classifier.save_pretrained(checkpoint)
         echo(f"model saved to {checkpoint}")
-    settings = DetectorSettings(dtype=recipe.dtype, max_length=recipe.max_length)
+    settings = DetectorSettings(
+        dtype=recipe.dtype, max_length=recipe.max_length, normalize=recipe.normalize
+    )
     echo(f"prototypes from {recipe.per_class} training posts per class, every layer")
     detector = build_detector(
         str(checkpoint),
-        mixture.train,
+        prepare_texts(mixture.train, recipe, augment=False),
         per_class=recipe.per_class,
         seed=recipe.seed,
         decision_layer=None,
