@@ -1,14 +1,20 @@
-"""Soak test of ``hateproto serve``: 16 clients for 10 minutes, 1% malformed requests.
+"""Soak test of ``hateproto serve``: 16 clients for 10 minutes, 2% malformed requests, on
+both endpoints (``/v1/classify`` and the Perspective ``comments:analyze``).
 
 Not part of CI. Starts the service in a subprocess on a free loopback port (127.0.0.1 only),
 waits for ``/readyz``, then runs ``--clients`` concurrent clients in a closed loop for
-``--duration`` seconds. Each request is, with probability ``--malformed``, one of seven kinds
-of malformed request (invalid JSON, a lone surrogate, an empty text, a non-string text, a body
-that is not UTF-8, too many texts, a text too long), else one valid text. Every minute it
-records the valid requests' p50/p99 latency, the errors by kind (a valid request that did not
-get 200, a malformed one that did not get its 413/422, any connection error), the server's
-RSS, ``/readyz`` failures and the machine's load average; at the end it stops the server with
-SIGTERM and checks the graceful shutdown.
+``--duration`` seconds. Each request is, with probability ``--malformed``, one of the
+malformed kinds of :data:`MALFORMED` (issue 13's: invalid JSON, a lone surrogate, an empty
+text, a non-string text, a body that is not UTF-8, too many texts, a text too long; and issue
+28's, on both endpoints: a post with nothing visible, JSON nested 100,000 deep, a 5,000-digit
+integer, a ``text/plain`` body, a chunked body over the size limit, a lone surrogate and 1,000
+span annotations on the Perspective endpoint), else a valid request (one in
+``--perspective`` of them to the Perspective endpoint, half of those with span annotations).
+Every minute it records the valid requests' p50/p99 latency, the errors by kind (a valid
+request that did not get 200, a malformed one that did not get its 4xx, any connection
+error), 5xx answers, the server's RSS, ``/readyz`` failures and the machine's load average;
+at the end it stops the server with SIGTERM and checks the graceful shutdown. The totals
+give the unexpected 5xx count and the RSS growth from the first to the last minute.
 
 The detector: ``--detector DIR`` if given, else one built once under
 ``$HATEPROTO_HOME/detectors/`` with ``hateproto detector build --model minilm --dataset sample
@@ -48,16 +54,65 @@ from service_load import (  # noqa: E402
 
 from hateproto.provenance import provenance  # noqa: E402
 
-#: kind → (body bytes, the status the service must answer).
-MALFORMED: dict[str, tuple[bytes, int]] = {
-    "invalid_json": (b'{"texts": ["a post",', 422),
-    "lone_surrogate": (b'{"texts": ["a post", "bad \\udc80"]}', 422),
-    "empty_text": (b'{"texts": ["   "]}', 422),
-    "not_a_string": (b'{"texts": [1, 2]}', 422),
-    "not_utf8": (b'{"texts": ["caf\xe9"]}', 422),
-    "too_many_texts": (json.dumps({"texts": ["x"] * 65}).encode(), 413),
-    "text_too_long": (json.dumps({"texts": ["x" * 10_001]}).encode(), 413),
+CLASSIFY = "/v1/classify"
+ANALYZE = "/v1alpha1/comments:analyze"
+JSON = {"content-type": "application/json"}
+PLAIN = {"content-type": "text/plain"}
+DEEP = b"[" * 100_000 + b"]" * 100_000
+HUGE_INT = b"9" * 5_000
+CHUNKED = "chunked"  # the body is sent in 64 KiB chunks without a Content-Length
+OVER_LIMIT = 8 * 2**20  # above the default limit (64 texts x 10,000 characters)
+
+
+def _analyze(text: str, **extra: Any) -> bytes:
+    body = {"comment": {"text": text}, "requestedAttributes": {"IDENTITY_ATTACK": {}}, **extra}
+    return json.dumps(body).encode()
+
+
+#: kind → (path, body bytes or CHUNKED, headers, the status the service must answer).
+MALFORMED: dict[str, tuple[str, bytes | str, dict[str, str], int]] = {
+    "invalid_json": (CLASSIFY, b'{"texts": ["a post",', JSON, 422),
+    "lone_surrogate": (CLASSIFY, b'{"texts": ["a post", "bad \\udc80"]}', JSON, 422),
+    "empty_text": (CLASSIFY, b'{"texts": ["   "]}', JSON, 422),
+    "not_a_string": (CLASSIFY, b'{"texts": [1, 2]}', JSON, 422),
+    "not_utf8": (CLASSIFY, b'{"texts": ["caf\xe9"]}', JSON, 422),
+    "too_many_texts": (CLASSIFY, json.dumps({"texts": ["x"] * 65}).encode(), JSON, 413),
+    "text_too_long": (CLASSIFY, json.dumps({"texts": ["x" * 10_001]}).encode(), JSON, 413),
+    "invisible_text": (CLASSIFY, json.dumps({"texts": ["\u200b\u2060\ufeff"]}).encode(), JSON, 422),
+    "deep_nesting": (CLASSIFY, b'{"texts": ' + DEEP + b"}", JSON, 422),
+    "huge_integer": (CLASSIFY, b'{"texts": [' + HUGE_INT + b"]}", JSON, 422),
+    "text_plain": (CLASSIFY, b'{"texts": ["a post"]}', PLAIN, 415),
+    "chunked_too_large": (CLASSIFY, CHUNKED, JSON, 413),
+    "p_lone_surrogate": (
+        ANALYZE,
+        b'{"comment": {"text": "a \\udc80"}, "requestedAttributes": {"IDENTITY_ATTACK": {}}}',
+        JSON,
+        400,
+    ),
+    "p_invisible_text": (ANALYZE, _analyze("\u200b\u00ad\u180e"), JSON, 400),
+    "p_deep_nesting": (ANALYZE, DEEP, JSON, 400),
+    "p_huge_integer": (
+        ANALYZE,
+        b'{"comment": {"text": "hi"}, "requestedAttributes": {"IDENTITY_ATTACK": '
+        + b'{"scoreThreshold": '
+        + HUGE_INT
+        + b"}}}",
+        JSON,
+        400,
+    ),
+    "p_spans_1000": (ANALYZE, _analyze("a. " * 1000, spanAnnotations=True), JSON, 400),
+    "p_text_plain": (ANALYZE, _analyze("a post"), PLAIN, 400),
+    "p_invalid_json": (ANALYZE, b'{"comment": ', JSON, 400),
+    "p_chunked_too_large": (ANALYZE, CHUNKED, JSON, 400),
 }
+
+
+async def _chunks() -> Any:
+    """A JSON body of :data:`OVER_LIMIT` bytes, streamed (no Content-Length)."""
+    yield b'{"texts": ["'
+    for _ in range(OVER_LIMIT // 65536):
+        yield b"a" * 65536
+    yield b'"]}'
 
 
 def prepare_detector(given: str | None) -> tuple[Path, str]:
@@ -69,7 +124,7 @@ def prepare_detector(given: str | None) -> tuple[Path, str]:
         return Path(given), f"detector folder {given}"
     if not is_fetched("minilm"):
         raise SystemExit("fetch MiniLM first: hateproto models fetch minilm (or pass --detector)")
-    folder = home_dir() / "detectors" / "soak-minilm-sample"
+    folder = home_dir() / "detectors" / "soak-minilm-sample-v2"
     if not (folder / "detector.json").is_file():
         from hateproto.cli.main import main
 
@@ -92,6 +147,7 @@ class Recorder:
         self.rss: dict[int, list[float]] = collections.defaultdict(list)
         self.load: dict[int, tuple[float, ...]] = {}
         self.not_ready: dict[int, int] = collections.defaultdict(int)
+        self.server_errors: dict[int, int] = collections.defaultdict(int)
 
     def minute(self) -> int:
         return int((time.perf_counter() - self.started) // 60)
@@ -113,6 +169,7 @@ class Recorder:
             "rss_mb_last": round(rss[-1], 1) if rss else None,
             "rss_mb_max": round(max(rss), 1) if rss else None,
             "readyz_failures": self.not_ready.get(m, 0),
+            "status_5xx": self.server_errors.get(m, 0),
             "loadavg": self.load.get(m),
         }
 
@@ -125,15 +182,30 @@ async def client(
     deadline = rec.started + args.duration
     while time.perf_counter() < deadline:
         kind = rng.choice(sorted(MALFORMED)) if rng.random() < args.malformed else "valid"
-        if kind == "valid":
-            body, expected = json.dumps({"texts": [rng.choice(texts)]}).encode(), 200
+        if kind == "valid" and rng.random() < args.perspective:
+            spans = rng.random() < 0.5
+            path, body, headers, expected = (
+                ANALYZE,
+                _analyze(rng.choice(texts), spanAnnotations=spans),
+                JSON,
+                200,
+            )
+        elif kind == "valid":
+            path, body, headers, expected = (
+                CLASSIFY,
+                json.dumps({"texts": [rng.choice(texts)]}).encode(),
+                JSON,
+                200,
+            )
         else:
-            body, expected = MALFORMED[kind]
+            path, body, headers, expected = MALFORMED[kind]
         begin = time.perf_counter()
-        headers = {"content-type": "application/json"}
         try:
-            response = await http.post(f"{url}/v1/classify", content=body, headers=headers)
+            content = _chunks() if body == CHUNKED else body
+            response = await http.post(f"{url}{path}", content=content, headers=headers)
             outcome = None if response.status_code == expected else f"status {response.status_code}"
+            if response.status_code >= 500:
+                rec.server_errors[rec.minute()] += 1
         except httpx.HTTPError as exc:
             outcome = type(exc).__name__
         minute = rec.minute()
@@ -195,7 +267,19 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "errors_by_kind": dict(errors),
         "malformed_by_outcome": dict(malformed),
         "readyz_failures": sum(r["readyz_failures"] for r in rows),
+        "unexpected_5xx": sum(r["status_5xx"] for r in rows),
+        "rss_mb_first_minute": rows[0]["rss_mb_last"] if rows else None,
+        "rss_mb_last_minute": rows[-1]["rss_mb_last"] if rows else None,
+        "rss_growth_pct": _growth(rows),
     }
+
+
+def _growth(rows: list[dict[str, Any]]) -> float | None:
+    """RSS growth from the end of the first minute to the end of the last, in percent."""
+    first, last = (rows[0]["rss_mb_last"], rows[-1]["rss_mb_last"]) if rows else (None, None)
+    if not first or last is None:
+        return None
+    return round(100 * (last - first) / first, 1)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,7 +303,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "clients": args.clients,
         "malformed_fraction": args.malformed,
-        "malformed_kinds": {k: v[1] for k, v in MALFORMED.items()},
+        "malformed_kinds": {k: f"{v[0]} -> {v[3]}" for k, v in MALFORMED.items()},
+        "perspective_fraction_of_valid": args.perspective,
         "detector": what,
         "texts": f"{len(texts)} {source}, one valid text per request",
         "server_threads": args.threads,
@@ -242,7 +327,10 @@ def main() -> None:
     parser.add_argument("--detector", help="Detector folder (default: build one, see above).")
     parser.add_argument("--duration", type=float, default=600.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--malformed", type=float, default=0.01)
+    parser.add_argument("--malformed", type=float, default=0.02)
+    parser.add_argument(
+        "--perspective", type=float, default=0.2, help="Share of valid requests to Perspective."
+    )
     parser.add_argument("--threads", type=int, default=1, help="Torch threads of the server.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--startup-timeout", type=float, default=300.0)

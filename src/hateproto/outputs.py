@@ -128,6 +128,37 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+# ---------------------------------------------------------------------- errors
+def naming(exc: OSError, path: Path, internal: Path | None = None) -> OSError:
+    """``exc`` naming the user's ``path`` (a write's own error often names no file, or the
+    hidden temporary ``internal`` one beside it)."""
+    named = exc.filename
+    if named is None or (internal is not None and str(internal) in str(named)):
+        named = str(path)
+    return OSError(exc.errno, exc.strerror or str(exc), str(named))
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail now, naming ``path``, if a file or folder cannot be written there (read-only
+    file system, no permission, disk full): before minutes of work, not after. A small
+    probe file is written beside ``path`` (in its nearest existing parent) and removed."""
+    path = Path(path).expanduser()
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    probe = parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}.probe"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"\0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write here ({exc.strerror})", str(path)) from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+
+
 # ---------------------------------------------------------------------- files
 def same_file(a: str | Path, b: str | Path) -> bool:
     """True when ``a`` and ``b`` name the same file (same path, link or hard link)."""
@@ -155,6 +186,7 @@ def check_output_file(
                 f"{option} {output} is the input file {source}: writing it would destroy the "
                 "input; choose another output file"
             )
+    check_writable(output)
     return output
 
 
@@ -164,16 +196,18 @@ def atomic_output_file(path: str | Path) -> Iterator[Path]:
     work); on success it gets the umask's mode and is renamed to ``path``; on failure it is
     removed. A temporary file a killed process left is removed by the next write."""
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(path)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}{path.suffix}"
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(path)
         yield tmp
         make_public(tmp)
         os.replace(tmp, path)
         _sync_folder(path.parent)
+    except OSError as exc:
+        raise naming(exc, path, tmp) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
 
 
@@ -218,6 +252,7 @@ def check_output_folder(
             )
     if folder.is_dir() and not overwrite:
         _check_replaceable(folder, kind, option)
+    check_writable(folder)
     return folder
 
 
@@ -251,15 +286,17 @@ def replace_folder(folder: str | Path, write: Callable[[Path], object]) -> Path:
     folder = Path(folder).expanduser()
     if folder.is_symlink():
         folder = folder.resolve()
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    recover_folder(folder)
     staging = folder.parent / f".{folder.name}.tmp-{os.getpid()}-{secrets.token_hex(3)}"
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        recover_folder(folder)
         write(staging)
         if not staging.is_dir():
             raise DataError(f"nothing was written for {folder}")
         make_public(staging)
         _swap_in(staging, folder)
+    except OSError as exc:
+        raise naming(exc, folder, staging) from None
     finally:
         if staging.exists():  # a failed write, or (after an exchange) the old contents
             shutil.rmtree(staging, ignore_errors=True)

@@ -20,6 +20,7 @@ from hateproto.detector import DetectorSpec
 from hateproto.errors import DataError
 from hateproto.outputs import check_output_file
 from hateproto.scoring import ClassifySummary, TableReader, classify_file
+from hateproto.scoring.classify import MAX_CHARS
 
 
 def _spec(
@@ -86,6 +87,9 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run."),
         on_error: str = typer.Option("fail", help="Bad rows (empty/non-string text): skip|fail."),
+        max_chars: int = typer.Option(
+            MAX_CHARS, min=1, help="Longer texts are bad rows, never tokenized (local engine)."
+        ),
         early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
         delta: float | None = typer.Option(
             None, help="Early-exit margin threshold (default: the detector's calibrated ones)."
@@ -137,6 +141,7 @@ def register(app: typer.Typer) -> None:
                 output_path,
                 resume=resume,
                 log=lambda message: console.print(f"[yellow]{message}[/]"),
+                max_chars=max_chars,
                 **options,
             )
         _report(summary, console, as_json)

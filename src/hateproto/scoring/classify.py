@@ -39,6 +39,9 @@ from hateproto.scoring.writers import ChunkWriter, open_writer
 OnError = Literal["skip", "fail"]
 PREDICTION_COLUMNS: tuple[str, ...] = ("label", "hate_probability", "margin", "exit_layer")
 SIDECAR_VERSION = 1
+MAX_CHARS = 100_000
+"""Default longest text ``classify`` scores (about 25 pages; the model reads only its
+first ``max_length`` tokens anyway)."""
 _EXAMPLES_KEPT = 5
 
 
@@ -81,6 +84,7 @@ class ClassifyJob:
     keep_columns: Sequence[str] | None = None
     prefix: str = ""
     scorer_key: str = ""
+    max_chars: int | None = None
 
     def sidecar(self) -> Path:
         """``OUTPUT.progress.json``: the progress of an unfinished run."""
@@ -123,6 +127,7 @@ def classify_file(
     prefix: str = "",
     show_progress: bool = True,
     log: Callable[[str], None] = lambda message: None,
+    max_chars: int | None = MAX_CHARS,
 ) -> ClassifySummary:
     """Score every row of ``input_path`` and write ``output_path`` (formats from suffixes).
 
@@ -136,6 +141,8 @@ def classify_file(
         keep_columns: input columns to copy to the output (default: all).
         prefix: prefix of the prediction columns (``pred_`` → ``pred_label``...).
         log: receives one-line notes (resuming, starting over).
+        max_chars: a longer text is a bad row (never tokenized: one huge cell would take
+            minutes and gigabytes); ``None``: no limit.
     """
     score = getattr(scorer, "score_arrays", scorer)
     key = scorer_key(scorer.info()) if hasattr(scorer, "info") else ""
@@ -148,6 +155,7 @@ def classify_file(
         keep_columns,
         prefix,
         key,
+        max_chars,
     )
     if on_error not in ("skip", "fail"):
         raise DataError(f"on_error must be 'skip' or 'fail', not {on_error!r}")
@@ -165,6 +173,15 @@ def classify_file(
         if summary.rows_read == 0:  # a header-only input: the output still gets its columns
             writer.write(add_predictions(pd.DataFrame(columns=columns), None, job.prefix))
             log(f"{job.input} has no data rows: {job.output} is written without rows")
+    except OSError as exc:  # disk full, read-only...: keep what is done for --resume
+        if not job.sidecar().is_file():
+            writer.discard()
+            raise
+        writer.close()
+        raise DataError(
+            f"{job.output}: cannot write ({exc.strerror or exc}); the {summary.rows_read:,} rows "
+            "done so far are kept: fix the problem and run again with --resume"
+        ) from None
     except BaseException as exc:
         if not isinstance(exc, KeyboardInterrupt):
             writer.discard()
@@ -262,7 +279,7 @@ def score_chunk(
 ) -> pd.DataFrame:
     """The output rows of one chunk: kept input columns plus the prediction columns."""
     frame = chunk.frame.reindex(columns=list(dict.fromkeys([*columns, job.text_column])))
-    reasons = row_problems(frame[job.text_column].tolist(), chunk.errors)
+    reasons = row_problems(frame[job.text_column].tolist(), chunk.errors, job.max_chars)
     if reasons:
         record_bad_rows(reasons, chunk.start, job, summary)
     good = np.array([i not in reasons for i in range(len(frame))], dtype=bool)
@@ -296,7 +313,9 @@ def add_predictions(frame: pd.DataFrame, scores: Any | None, prefix: str = "") -
     return out
 
 
-def row_problems(texts: list[object], known: dict[int, str] | None = None) -> dict[int, str]:
+def row_problems(
+    texts: list[object], known: dict[int, str] | None = None, max_chars: int | None = None
+) -> dict[int, str]:
     """Position → reason for every text that cannot be scored (missing, empty, not a string).
 
     Example:
@@ -307,7 +326,7 @@ def row_problems(texts: list[object], known: dict[int, str] | None = None) -> di
     for position, text in enumerate(texts):
         if position in problems:
             continue
-        problem = text_problem(text)
+        problem = text_problem(text, max_chars)
         if problem is not None:
             problems[position] = problem
     return dict(sorted(problems.items()))

@@ -31,6 +31,7 @@ from hateproto.errors import DataError, HateprotoError
 from hateproto.optional import require
 from hateproto.progress import progress_bar
 from hateproto.scoring.classify import (
+    MAX_CHARS,
     PREDICTION_COLUMNS,
     ClassifyJob,
     ClassifySummary,
@@ -60,7 +61,7 @@ class _DetectorActor:
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         n = len(batch)
         texts = batch[self.text_column].tolist() if self.text_column in batch else [None] * n
-        problems = row_problems(texts)
+        problems = row_problems(texts, max_chars=MAX_CHARS)
         good = [i for i in range(n) if i not in problems]
         values: dict[str, list[Any]] = {name: [None] * n for name in PREDICTION_COLUMNS}
         if good:

@@ -21,6 +21,9 @@ import pandas as pd
 from hateproto.data.tables import table_format
 from hateproto.errors import DataError
 
+MAX_COLUMNS = 10_000
+"""A table with more columns is refused before any row is read."""
+
 
 @dataclass
 class Chunk:
@@ -58,6 +61,11 @@ class TableReader:
         if self.path.stat().st_size == 0:
             raise DataError(f"{self.path}: the file is empty")
         self.columns = self._columns()
+        if len(self.columns) > MAX_COLUMNS:
+            raise DataError(
+                f"{self.path}: {len(self.columns):,} columns; at most {MAX_COLUMNS:,} are read "
+                "(keep only the columns you need)"
+            )
         if text_column not in self.columns:
             raise DataError(
                 f"{self.path}: no column {text_column!r}; the file has columns: "

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from abc import ABC, abstractmethod
@@ -51,6 +52,14 @@ class ChunkWriter(ABC):
     @abstractmethod
     def discard(self) -> None:
         """Remove temporary data without producing an output."""
+
+    def close(self) -> None:
+        """Stop writing but keep the temporary data (a failed run that ``--resume`` can
+        continue from its last recorded state)."""
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
 
     @property
     @abstractmethod
