@@ -268,18 +268,21 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "malformed_by_outcome": dict(malformed),
         "readyz_failures": sum(r["readyz_failures"] for r in rows),
         "unexpected_5xx": sum(r["status_5xx"] for r in rows),
-        "rss_mb_first_minute": rows[0]["rss_mb_last"] if rows else None,
-        "rss_mb_last_minute": rows[-1]["rss_mb_last"] if rows else None,
+        "rss_mb_first_minute": next((r["rss_mb_last"] for r in rows if r["rss_mb_last"]), None),
+        "rss_mb_last_minute": next(
+            (r["rss_mb_last"] for r in reversed(rows) if r["rss_mb_last"]), None
+        ),
         "rss_growth_pct": _growth(rows),
     }
 
 
 def _growth(rows: list[dict[str, Any]]) -> float | None:
-    """RSS growth from the end of the first minute to the end of the last, in percent."""
-    first, last = (rows[0]["rss_mb_last"], rows[-1]["rss_mb_last"]) if rows else (None, None)
-    if not first or last is None:
+    """RSS growth from the end of the first minute to the end of the last minute that has a
+    sample (the final partial minute, after the deadline, has none), in percent."""
+    sampled = [r["rss_mb_last"] for r in rows if r["rss_mb_last"]]
+    if len(sampled) < 2:
         return None
-    return round(100 * (last - first) / first, 1)
+    return round(100 * (sampled[-1] - sampled[0]) / sampled[0], 1)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
