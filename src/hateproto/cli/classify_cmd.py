@@ -70,7 +70,11 @@ def register(app: typer.Typer) -> None:
         input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV/TSV/JSONL/parquet."),
         output_path: Path = typer.Argument(..., metavar="OUTPUT", help="Its format from suffix."),
         detector: Path | None = typer.Option(None, help="Detector folder."),
-        model: str | None = typer.Option(None, help="Model, instead of --detector."),
+        model: str | None = typer.Option(
+            None,
+            help="Model, instead of --detector; with --detector, the folder of its base model "
+            "when the detector was moved here (docs/artifacts.md).",
+        ),
         prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
         text_column: str = typer.Option("text", help="Input column with the texts."),
         keep_columns: list[str] | None = typer.Option(
