@@ -182,3 +182,14 @@ def test_consistency_training_pulls_twins_together(tiny_encoder_dir: Path) -> No
         p = clf.predict_proba(probe)[:, 1]
         gaps[weight] = abs(p[0] - p[1]) + abs(p[2] - p[3])
     assert gaps[10.0] < gaps[0.0]
+
+
+def test_the_recipe_key_follows_the_data_files_content(tmp_path: Path) -> None:
+    from hateproto.detector.recipe import GeneralRecipe
+
+    path = tmp_path / "posts.csv"
+    path.write_text("text,label\nthey are vermin,1\nhello,0\n")
+    recipe = GeneralRecipe(data=str(path))
+    before = recipe.key()
+    path.write_text("text,label\nthey are vermin,0\nhello,0\n")
+    assert recipe.key() != before

@@ -79,8 +79,9 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "audit": CommandEntry(
         "audit_cmd",
-        "Accuracy per functionality and per target group, false positive rate per group, "
-        "and pass/fail against the audit goals. Tune on --split dev, report on --split test.",
+        "Accuracy per functionality and per target group, false positive rate per group and "
+        "on CONAN counter-speech, and pass/fail against the audit goals. Tune on --split dev, "
+        "report on --split test.",
     ),
     "train": CommandEntry(
         "train_cmd", "Fine-tune a hate classifier and save it as a checkpoint folder."

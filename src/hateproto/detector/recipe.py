@@ -121,9 +121,23 @@ class GeneralRecipe(YamlConfig):
         return cls.from_dict({**yaml.safe_load(text), **overrides}, source=f"{name}.yaml")
 
     def key(self) -> str:
-        """A short hash of the settings that determine the trained model."""
+        """A short hash of the settings that determine the trained model, and of the content
+        (not the path) of every data file among its sources."""
         fields = self.model_dump(exclude={"target_precision", "target_recall", "calibration"})
+        files = [s.name for s in parse_sources(self.data) if s.is_file]
+        fields["file_contents"] = [_file_digest(Path(name)) for name in files]
         return hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()[:12]
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a data file's bytes (``missing`` when it does not exist)."""
+    if not path.is_file():
+        return "missing"
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _training_config(recipe: GeneralRecipe) -> TrainingConfig:
