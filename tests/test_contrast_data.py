@@ -193,3 +193,28 @@ def test_the_recipe_key_follows_the_data_files_content(tmp_path: Path) -> None:
     before = recipe.key()
     path.write_text("text,label\nthey are vermin,0\nhello,0\n")
     assert recipe.key() != before
+
+
+def test_projected_probe_ignores_the_group_direction_and_keeps_its_head_linear() -> None:
+    """Features = content + group direction: after projection, posts that differ only in
+    the group get the same score, and the projected weights on raw features equal the
+    weights fitted on projected features."""
+    from sklearn.linear_model import LogisticRegression
+
+    from hateproto.training.consistency import group_subspace, project_out
+
+    rng = np.random.default_rng(0)
+    content, groups = rng.normal(size=(400, 8)), rng.normal(size=(4, 8))
+    group = rng.integers(0, 4, 400)
+    labels = (content[:, 0] + 2.0 * (group == 0) > 0.5).astype(int)  # group 0 over-flagged
+    x = content + groups[group]
+    twin = content + groups[(group + 1) % 4]
+    basis = group_subspace(x, twin, k=3)
+    assert basis.shape == (3, 8)
+    assert np.allclose(project_out(x - twin, basis), 0, atol=1e-5)
+    model = LogisticRegression().fit(project_out(x, basis), labels)
+    raw_weights = project_out(model.coef_, basis)
+    assert np.allclose(project_out(x, basis) @ model.coef_[0], x @ raw_weights[0], atol=1e-4)
+    assert np.allclose(x @ raw_weights[0], twin @ raw_weights[0], atol=1e-4)
+    unprojected = LogisticRegression().fit(x, labels).coef_[0]
+    assert not np.allclose(x @ unprojected, twin @ unprojected, atol=1e-2)

@@ -180,3 +180,21 @@ def test_a_bad_recipe_config_is_a_clear_error(tmp_path: Path, capsys, text: str,
     assert main([*args, "--out", str(out)]) == 2
     assert problem in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_contrast_options_reach_the_detector(recipe: GeneralRecipe) -> None:
+    """Issue 23's options: the group-identity projection is fitted, the spelling
+    normalisation is recorded and applied at inference."""
+    options = {"group_projection": 2, "normalize": "deobfuscate", "spelling_augment": 0.2}
+    detector = build_general_detector(recipe.model_copy(update=options), echo=lambda _: None)
+    assert detector.metadata["training"]["group_projection"] == 2
+    assert detector.settings.normalize == "deobfuscate"
+    plain, leet = detector.predict_proba(["they are vermin", "they are v3rm1n"])
+    assert np.allclose(plain, leet)
+
+
+def test_full_mode_with_group_consistency_pairs_twins(recipe: GeneralRecipe) -> None:
+    options = {"mode": "full", "epochs": 1, "consistency_weight": 1.0, "max_train_examples": 60}
+    detector = build_general_detector(recipe.model_copy(update=options), echo=lambda _: None)
+    assert detector.classifier.config.consistency_weight == 1.0
+    assert detector.calibration is not None

@@ -55,6 +55,7 @@ from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
 from hateproto.paths import home_dir
 from hateproto.training import HateClassifier, Trainer, TrainingConfig
+from hateproto.training.consistency import group_subspace, group_swapped_twins, project_out
 from hateproto.training.features import FeatureStore
 
 Echo = Callable[[str], None]
@@ -91,6 +92,12 @@ class GeneralRecipe(YamlConfig):
     )
     spelling_augment: float = Field(
         0.0, ge=0.0, le=1.0, description="share of training posts added again, obfuscated"
+    )
+    group_projection: int = Field(
+        0,
+        ge=0,
+        description="probe: project out this many feature directions that change when only "
+        "the named group changes (hateproto.training.consistency.group_subspace); 0 = off",
     )
     regularization: list[float] = Field(
         default_factory=lambda: [0.3, 1.0, 3.0], description="probe: C values tried on dev"
@@ -185,12 +192,16 @@ def fit_probe(
     dev_labels: np.ndarray,
     regularization: list[float],
     seed: int = 0,
+    basis: np.ndarray | None = None,
 ) -> tuple[Any, dict[str, float]]:
     """Logistic regression on stored features, ``C`` chosen by dev macro-F1 (balanced
-    classes). Returns the fitted model and ``{C: dev macro-F1}``."""
+    classes), optionally with the directions ``basis`` projected out of the features (and so
+    of its weights). Returns the fitted model and ``{C: dev macro-F1}``."""
     from sklearn.linear_model import LogisticRegression
 
     x_train, x_dev = store.vectors(train_texts), store.vectors(dev_texts)
+    if basis is not None:
+        x_train, x_dev = project_out(x_train, basis), project_out(x_dev, basis)
     scores, models = {}, {}
     for c in regularization:
         model = LogisticRegression(
@@ -199,7 +210,24 @@ def fit_probe(
         scores[c] = classification_metrics(dev_labels, model.predict(x_dev))["macro_f1"]
         models[c] = model
     best = max(scores, key=lambda c: scores[c])
+    if basis is not None:  # w.(x - B^T B x) = (w - B^T B w).x: the same head on raw features
+        models[best].coef_ = project_out(models[best].coef_, basis)
     return models[best], {str(c): float(v) for c, v in scores.items()}
+
+
+def group_basis(store: FeatureStore, train: LabeledTexts, recipe: GeneralRecipe) -> np.ndarray:
+    """The ``group_projection`` feature directions of group identity, from up to 6,000
+    training posts that name a group and their group-swapped twins (two twins each)."""
+    prepare = normalizer(recipe.normalize)
+    texts, twins = [], []
+    for draw in range(2):
+        swapped = group_swapped_twins(train.texts, recipe.seed + draw)
+        pairs = [(t, s) for t, s in zip(train.texts, swapped, strict=True) if s is not None]
+        rng = random.Random(recipe.seed + draw)
+        for text, twin in rng.sample(pairs, min(3000, len(pairs))):
+            texts.append(prepare(text))
+            twins.append(prepare(twin))
+    return group_subspace(store.vectors(texts), store.vectors(twins), recipe.group_projection)
 
 
 def load_probe_weights(classifier: HateClassifier, model: Any) -> None:
@@ -230,6 +258,7 @@ def train_general_model(
     if recipe.mode == "probe":
         store = FeatureStore(classifier)
         echo(f"encoding {len(train):,} training and {len(mixture.dev):,} dev posts")
+        basis = group_basis(store, mixture.train, recipe) if recipe.group_projection else None
         model, per_c = fit_probe(
             store,
             train.texts,
@@ -238,7 +267,9 @@ def train_general_model(
             dev.labels,
             recipe.regularization,
             recipe.seed,
+            basis,
         )
+        facts["group_projection"] = 0 if basis is None else len(basis)
         load_probe_weights(classifier, model)
         facts.update(dev_macro_f1_per_C=per_c, chosen_C=float(model.C))
     else:

@@ -35,3 +35,27 @@ def consistency_penalty(logits: torch.Tensor, twin_logits: torch.Tensor) -> torc
     margin = logits[:, 1] - logits[:, 0]
     twin_margin = twin_logits[:, 1] - twin_logits[:, 0]
     return ((margin - twin_margin) ** 2).mean()
+
+
+def group_subspace(vectors: np.ndarray, twin_vectors: np.ndarray, k: int) -> np.ndarray:
+    """An orthonormal basis ``[k, D]`` of the directions along which features move when only
+    the named group changes: the top ``k`` right singular vectors of the differences between
+    posts and their group-swapped twins (rows of ``vectors`` and ``twin_vectors``).
+
+    A linear probe fitted on features with this subspace projected out cannot use which group
+    is named (to first order), and its weights, projected the same way, apply to the raw
+    features unchanged: see :func:`project_out`.
+    """
+    diffs = np.asarray(vectors, np.float64) - np.asarray(twin_vectors, np.float64)
+    if k < 1 or len(diffs) == 0:
+        return np.zeros((0, diffs.shape[1] if diffs.ndim == 2 else 0))
+    _, _, vt = np.linalg.svd(diffs, full_matrices=False)
+    return vt[: min(k, len(vt))].astype(np.float32)
+
+
+def project_out(matrix: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """``matrix`` (rows are vectors) with its components along ``basis`` (orthonormal rows)
+    removed: ``X - (X B^T) B``."""
+    if len(basis) == 0:
+        return matrix
+    return matrix - (matrix @ basis.T) @ basis
