@@ -42,6 +42,11 @@ def recipe(tiny_encoder_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         max_dev_per_source=50,
         counterfactual_copies=1,
         pool_layers=None,  # the last layer; the multi-layer default has its own test
+        probe_head="logistic",  # issue 23's options have their own tests
+        group_projection=0,
+        normalize="none",
+        spelling_augment=0.0,
+        target_recall=None,
     )
 
 
@@ -197,4 +202,13 @@ def test_full_mode_with_group_consistency_pairs_twins(recipe: GeneralRecipe) -> 
     options = {"mode": "full", "epochs": 1, "consistency_weight": 1.0, "max_train_examples": 60}
     detector = build_general_detector(recipe.model_copy(update=options), echo=lambda _: None)
     assert detector.classifier.config.consistency_weight == 1.0
+    assert detector.calibration is not None
+
+
+def test_mlp_probe_head_is_trained_on_stored_features(recipe: GeneralRecipe) -> None:
+    options = {"probe_head": "mlp", "probe_hidden": 8, "probe_epochs": 2, "group_projection": 2}
+    detector = build_general_detector(recipe.model_copy(update=options), echo=lambda _: None)
+    training = detector.metadata["training"]
+    assert len(training["dev_macro_f1_per_epoch"]) == 2
+    assert detector.classifier.head.dense.out_features == 8
     assert detector.calibration is not None

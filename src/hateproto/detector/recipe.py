@@ -56,7 +56,9 @@ from hateproto.evaluation import classification_metrics
 from hateproto.paths import home_dir
 from hateproto.training import HateClassifier, Trainer, TrainingConfig
 from hateproto.training.consistency import group_subspace, group_swapped_twins, project_out
+from hateproto.training.feature_head import fit_head_on_features
 from hateproto.training.features import FeatureStore
+from hateproto.training.heads import build_head
 
 Echo = Callable[[str], None]
 
@@ -69,7 +71,7 @@ class GeneralRecipe(YamlConfig):
 
     model: str = Field("minilm", description="alias, Hugging Face id or folder")
     data: str = Field(
-        "ihc,olid,hatexplain,sbic:0.5,dynahate,toxigen:2",
+        "ihc,olid,hatexplain,sbic:0.5,dynahate,toxigen:2,conan,davidson:0.3,contrast_pairs:4",
         description="sources with sampling weights (see hateproto.data.mixture)",
     )
     data_dir: str | None = None
@@ -88,13 +90,20 @@ class GeneralRecipe(YamlConfig):
         "together with this weight (hateproto.training.consistency); replaces the copies",
     )
     normalize: Literal["none", "deobfuscate"] = Field(
-        "none", description="text normalisation for training and, recorded, at inference"
+        "deobfuscate", description="text normalisation for training and, recorded, at inference"
     )
     spelling_augment: float = Field(
-        0.0, ge=0.0, le=1.0, description="share of training posts added again, obfuscated"
+        0.03, ge=0.0, le=1.0, description="share of training posts added again, obfuscated"
     )
+    probe_head: Literal["logistic", "mlp"] = Field(
+        "mlp",
+        description="probe: logistic regression (C from regularization) or a two-layer head "
+        "trained on the stored features (hateproto.training.feature_head)",
+    )
+    probe_hidden: int = Field(256, ge=1, description="probe_head mlp: hidden units")
+    probe_epochs: int = Field(10, ge=1, description="probe_head mlp: epochs (best dev kept)")
     group_projection: int = Field(
-        0,
+        16,
         ge=0,
         description="probe: project out this many feature directions that change when only "
         "the named group changes (hateproto.training.consistency.group_subspace); 0 = off",
@@ -114,7 +123,7 @@ class GeneralRecipe(YamlConfig):
     per_class: int = Field(500, ge=1, description="prototype examples per class")
     calibration: Literal["platt", "isotonic"] = "platt"
     target_precision: float | None = Field(None, gt=0, le=1)
-    target_recall: float | None = Field(None, gt=0, le=1)
+    target_recall: float | None = Field(0.79, gt=0, le=1)
     seed: int = 0
 
     @classmethod
@@ -151,7 +160,8 @@ def _training_config(recipe: GeneralRecipe) -> TrainingConfig:
     return TrainingConfig(
         backbone=recipe.model,
         mode=recipe.mode,
-        head="linear",
+        head="mlp" if recipe.mode == "probe" and recipe.probe_head == "mlp" else "linear",
+        mlp_hidden_size=recipe.probe_hidden,
         dtype=recipe.dtype,
         bf16=recipe.dtype == "bfloat16" and recipe.mode == "full",
         epochs=recipe.epochs,
@@ -230,6 +240,33 @@ def group_basis(store: FeatureStore, train: LabeledTexts, recipe: GeneralRecipe)
     return group_subspace(store.vectors(texts), store.vectors(twins), recipe.group_projection)
 
 
+def fit_mlp_probe(
+    classifier: HateClassifier,
+    store: FeatureStore,
+    train: LabeledTexts,
+    dev: LabeledTexts,
+    recipe: GeneralRecipe,
+    basis: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """Train the classifier's two-layer head on stored features (``basis`` projected out of
+    them, then folded into its first layer so that it applies to raw features)."""
+    import torch
+
+    x_train, x_dev = store.vectors(train.texts), store.vectors(dev.texts)
+    if basis is not None:
+        x_train, x_dev = project_out(x_train, basis), project_out(x_dev, basis)
+    head = build_head("mlp", x_train.shape[1], hidden_size=recipe.probe_hidden)
+    facts = fit_head_on_features(
+        head, x_train, train.labels, x_dev, dev.labels, recipe.probe_epochs, seed=recipe.seed
+    )
+    if basis is not None:
+        weight = head.dense.weight.detach().numpy()
+        with torch.no_grad():
+            head.dense.weight.copy_(torch.from_numpy(project_out(weight, basis)))
+    classifier.head.load_state_dict(head.state_dict())
+    return facts
+
+
 def load_probe_weights(classifier: HateClassifier, model: Any) -> None:
     """Copy a binary scikit-learn linear model into the classifier's linear head, exactly:
     ``softmax([-z/2, z/2]) = [1 - sigmoid(z), sigmoid(z)]`` with ``z = w.x + b``."""
@@ -259,19 +296,22 @@ def train_general_model(
         store = FeatureStore(classifier)
         echo(f"encoding {len(train):,} training and {len(mixture.dev):,} dev posts")
         basis = group_basis(store, mixture.train, recipe) if recipe.group_projection else None
-        model, per_c = fit_probe(
-            store,
-            train.texts,
-            train.labels,
-            dev.texts,
-            dev.labels,
-            recipe.regularization,
-            recipe.seed,
-            basis,
-        )
         facts["group_projection"] = 0 if basis is None else len(basis)
-        load_probe_weights(classifier, model)
-        facts.update(dev_macro_f1_per_C=per_c, chosen_C=float(model.C))
+        if recipe.probe_head == "mlp":
+            facts.update(fit_mlp_probe(classifier, store, train, dev, recipe, basis))
+        else:
+            model, per_c = fit_probe(
+                store,
+                train.texts,
+                train.labels,
+                dev.texts,
+                dev.labels,
+                recipe.regularization,
+                recipe.seed,
+                basis,
+            )
+            load_probe_weights(classifier, model)
+            facts.update(dev_macro_f1_per_C=per_c, chosen_C=float(model.C))
     else:
         if recipe.max_train_examples is not None and len(train) > recipe.max_train_examples:
             from hateproto.training.data import stratified_subsample
