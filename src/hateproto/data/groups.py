@@ -48,11 +48,13 @@ IDENTITY_TERMS: dict[str, tuple[str, ...]] = {
     "women": ("women", "girls", "ladies", "females"),
     "jewish": ("jews", "jewish people"),
     "muslim": ("muslims", "arabs", "muslim people"),
-    "lgbtq": ("gay people", "gays", "lesbians", "trans people", "queer people"),
+    "lgbtq": ("gay people", "gays", "gay men", "lesbians", "queer people", "bisexual people"),
+    "trans": ("trans people", "trans women", "trans men", "transgender people"),
     "asian": ("asians", "asian people", "chinese people"),
     "latino": ("latinos", "mexicans", "hispanics"),
-    "immigrant": ("immigrants", "refugees", "migrants"),
-    "disabled": ("disabled people", "people with disabilities"),
+    "immigrant": ("immigrants", "refugees", "migrants", "asylum seekers"),
+    "disabled": ("disabled people", "people with disabilities", "autistic people"),
+    "roma": ("roma people", "gypsies"),
     "white": ("white people", "whites"),
 }
 """Plural nouns that name a group in running text (used to swap groups in augmentation)."""

@@ -123,7 +123,7 @@ class GeneralRecipe(YamlConfig):
     per_class: int = Field(500, ge=1, description="prototype examples per class")
     calibration: Literal["platt", "isotonic"] = "platt"
     target_precision: float | None = Field(None, gt=0, le=1)
-    target_recall: float | None = Field(0.79, gt=0, le=1)
+    target_recall: float | None = Field(0.69, gt=0, le=1)
     seed: int = 0
 
     @classmethod
