@@ -65,11 +65,14 @@ def dev_row(name: str, folder: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--detector", action="append", required=True, help="NAME=FOLDER")
+    parser.add_argument("--detector", action="append", default=[], help="NAME=FOLDER")
     parser.add_argument("--out", default="benchmarks/results/dev-choice.json")
     args = parser.parse_args()
     out = Path(args.out)
     rows = json.loads(out.read_text())["rows"] if out.exists() else []
+    if not args.detector:  # rewrite the Markdown table only
+        atomic_write_text(out.with_suffix(".md"), markdown(rows))
+        return
     for item in args.detector:
         name, _, folder = item.partition("=")
         row = dev_row(name, folder)
@@ -79,6 +82,37 @@ def main() -> None:
         print(name, json.dumps(summary), flush=True)
         print("  audit dev:", {k: round(v, 2) for k, v in row["audit_dev"].items()}, flush=True)
         print("  group FPR:", {k: round(v, 2) for k, v in fpr_sorted(row).items()}, flush=True)
+    atomic_write_text(out.with_suffix(".md"), markdown(rows))
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """One line per candidate: the dev figures the choice was made on (points)."""
+    funcs = ("negated_hate", "counter_quote", "counter_reference", "identity_positive")
+    head = (
+        "| candidate | benchmark dev mean | audit dev macro-F1 | hate caught | non-hate passed "
+        "| " + " | ".join(funcs) + " | group FPR spread | CONAN dev counter FPR |"
+    )
+    lines = [
+        "# Dev figures of the general-recipe candidates (issue 23)",
+        "",
+        "Written by `benchmarks/dev_choice.py` from `dev-choice.json`; dev splits and the "
+        "audit's dev half only.",
+        "",
+        head,
+        "|---" * (head.count("|") - 1) + "|",
+    ]
+    for r in rows:
+        cells = [
+            r["dev_mean"],
+            r["audit_dev_macro_f1"],
+            r["audit_dev_hate_caught"],
+            r["audit_dev_nonhate_passed"],
+            *(r["audit_dev"][f] for f in funcs),
+            r["audit_dev_fpr_spread"],
+            r["conan_dev_counter_fpr"],
+        ]
+        lines.append(f"| {r['detector']} | " + " | ".join(f"{100 * c:.1f}" for c in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def fpr_sorted(row: dict[str, Any]) -> dict[str, float]:

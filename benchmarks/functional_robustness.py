@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from hateproto.audit import build_suite
-from hateproto.audit.suite import FPR_FUNCTIONALITIES
+from hateproto.audit.suite import FPR_FUNCTIONALITIES, functionality
 from hateproto.data.contrast_sources import load_conan
 from hateproto.data.mixture import load_mixture, parse_sources
 from hateproto.data.types import LabeledTexts
@@ -93,13 +93,13 @@ def audit_rows(name: str, label: Labeller) -> list[dict[str, Any]]:
         cases = build_suite(split)
         predicted = label([c.text for c in cases])
         functionalities = sorted({c.functionality for c in cases})
-        for functionality in functionalities:
+        for func in functionalities:
             hits = [
                 int(p == c.label_gold)
                 for c, p in zip(cases, predicted, strict=True)
-                if c.functionality == functionality
+                if c.functionality == func
             ]
-            rows.append(_functionality_row(name, f"audit-{split}", functionality, hits))
+            rows.append(_functionality_row(name, f"audit-{split}", func, hits))
         by_group: dict[str, list[int]] = {}
         for case, p in zip(cases, predicted, strict=True):
             if case.functionality in FPR_FUNCTIONALITIES and case.target_group:
@@ -198,6 +198,7 @@ def report(rows: list[dict[str, Any]]) -> str:
                 n = str(hit[0]["n"]) if hit else n
             lines.append(f"| {func} | {n} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += caught_and_passed(rows, names)
     lines += [
         "## False-positive rate per group (%), and the spread (max - min)",
         "",
@@ -222,6 +223,33 @@ def report(rows: list[dict[str, Any]]) -> str:
             detail = ", ".join(f"{g} {100 * r['fpr']:.0f}" for g, r in groups.items())
             lines.append(f"| {split} | {name} | {spread:.1f} | {detail} |")
     return "\n".join(lines) + "\n"  # fmt: skip
+
+
+def caught_and_passed(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """Markdown lines: hateful cases caught and non-hateful cases passed per audit half."""
+    lines = [
+        "## Hateful cases caught and non-hateful cases passed (%)",
+        "",
+        "| split | detector | hateful caught | non-hateful passed | n hateful | n non-hateful |",
+        "|---|---|---|---|---|---|",
+    ]
+    for split in ("audit-dev", "audit-test"):
+        for name in names:
+            mine = [
+                r
+                for r in rows
+                if r["detector"] == name and r.get("split") == split and "functionality" in r
+            ]
+            share = {}
+            for gold in (1, 0):
+                group = [r for r in mine if functionality(r["functionality"]).label_gold == gold]
+                n = sum(r["n"] for r in group)
+                share[gold] = (sum(r["accuracy"] * r["n"] for r in group) / max(n, 1), n)
+            lines.append(
+                f"| {split} | {name} | {100 * share[1][0]:.1f} | {100 * share[0][0]:.1f} "
+                f"| {share[1][1]} | {share[0][1]} |"
+            )
+    return [*lines, ""]
 
 
 def main() -> None:
