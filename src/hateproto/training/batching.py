@@ -125,24 +125,6 @@ class PairedDataset(ListDataset):
         return self.items[index], int(self.labels[index]), self.twins[index]
 
 
-def paired_token_loader(
-    ids: Sequence[Sequence[int]],
-    labels: Sequence[int],
-    twins: Sequence[list[int] | None],
-    pad: Callable[[list[list[int]]], dict[str, torch.Tensor]],
-    batch_size: int,
-    bucket_size: int = 50,
-    seed: int = 0,
-) -> DataLoader:
-    """:func:`token_loader` whose batches also carry each row's twin (``batch["twin"]``)."""
-    sampler = BucketBatchSampler([len(x) for x in ids], batch_size, bucket_size, seed)
-    return DataLoader(
-        PairedDataset(ids, labels, twins),
-        batch_sampler=sampler,
-        collate_fn=paired_token_collator(pad),
-    )
-
-
 def feature_collate(items: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
     """A ``collate_fn`` stacking ``(pooled vector, label)`` items into ``pooled``/``labels``."""
     return {
@@ -158,12 +140,16 @@ def token_loader(
     batch_size: int,
     bucket_size: int = 50,
     seed: int = 0,
+    twins: Sequence[list[int] | None] | None = None,
 ) -> DataLoader:
-    """A ``DataLoader`` of length-bucketed, dynamically padded token batches."""
+    """A ``DataLoader`` of length-bucketed, dynamically padded token batches; with ``twins``
+    (token ids or ``None`` per row), batches also carry each row's twin (``batch["twin"]``)."""
     sampler = BucketBatchSampler([len(x) for x in ids], batch_size, bucket_size, seed)
-    return DataLoader(
-        ListDataset(ids, labels), batch_sampler=sampler, collate_fn=token_collator(pad)
-    )
+    if twins is None:
+        dataset, collate = ListDataset(ids, labels), token_collator(pad)
+    else:
+        dataset, collate = PairedDataset(ids, labels, twins), paired_token_collator(pad)
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate)
 
 
 def feature_loader(

@@ -25,7 +25,7 @@ from torch import nn
 from hateproto.data import LabeledTexts
 from hateproto.evaluation import classification_metrics
 from hateproto.progress import progress_bar
-from hateproto.training.batching import feature_loader, paired_token_loader, token_loader
+from hateproto.training.batching import feature_loader, token_loader
 from hateproto.training.config import TrainingConfig
 from hateproto.training.consistency import consistency_penalty, group_swapped_twins
 from hateproto.training.data import check_training_data
@@ -186,26 +186,21 @@ class Trainer:
             features = clf.encode(data.texts, cache=True, show_progress=show)
             return feature_loader(features, data.labels, cfg.batch_size, cfg.seed)
         ids = clf.backbone.tokenize(data.texts, max_length=cfg.max_length)
-        if cfg.consistency_weight > 0:
-            twins = group_swapped_twins(data.texts, cfg.seed)
-            present = [i for i, t in enumerate(twins) if t is not None]
-            tokens = clf.backbone.tokenize([twins[i] for i in present], max_length=cfg.max_length)
-            twin_ids: list[list[int] | None] = [None] * len(twins)
-            for i, row in zip(present, tokens, strict=True):
-                twin_ids[i] = row
-            self.log.write("group-swapped twins", n=len(present), of=len(twins))
-            return paired_token_loader(
-                ids,
-                data.labels,
-                twin_ids,
-                clf.backbone.pad,
-                cfg.batch_size,
-                cfg.bucket_size,
-                cfg.seed,
-            )
+        twins = self._twin_ids(clf, data.texts) if cfg.consistency_weight > 0 else None
         return token_loader(
-            ids, data.labels, clf.backbone.pad, cfg.batch_size, cfg.bucket_size, cfg.seed
+            ids, data.labels, clf.backbone.pad, cfg.batch_size, cfg.bucket_size, cfg.seed, twins
         )
+
+    def _twin_ids(self, clf: TrainableClassifier, texts: list[str]) -> list[list[int] | None]:
+        """Token ids of each text's group-swapped twin (``None`` where it names no group)."""
+        twins = group_swapped_twins(texts, self.config.seed)
+        present = [i for i, t in enumerate(twins) if t is not None]
+        tokens = clf.backbone.tokenize([twins[i] for i in present], self.config.max_length)
+        twin_ids: list[list[int] | None] = [None] * len(twins)
+        for i, row in zip(present, tokens, strict=True):
+            twin_ids[i] = row
+        self.log.write("group-swapped twins", n=len(present), of=len(twins))
+        return twin_ids
 
     def evaluate(
         self, clf: TrainableClassifier, data: LabeledTexts, weights: torch.Tensor | None = None
