@@ -218,3 +218,20 @@ def test_projected_probe_ignores_the_group_direction_and_keeps_its_head_linear()
     assert np.allclose(x @ raw_weights[0], twin @ raw_weights[0], atol=1e-4)
     unprojected = LogisticRegression().fit(x, labels).coef_[0]
     assert not np.allclose(x @ unprojected, twin @ unprojected, atol=1e-2)
+
+
+@pytest.mark.parametrize("field", ["head", "label_names", "training_config"])
+def test_a_checkpoint_with_a_field_of_the_wrong_type_is_one_clear_error(
+    tmp_path: Path, field: str
+) -> None:
+    import json
+
+    from hateproto.errors import ModelError
+    from hateproto.training.checkpoint import CLASSIFIER_FILE, FORMAT_VERSION, read_classifier_meta
+
+    meta = {"format_version": FORMAT_VERSION, "head": {"num_labels": 2}, "pooling": "mean",
+            "label_names": ["not_hate", "hate"], "mode": "full", "training_config": {}}  # fmt: skip
+    meta[field] = 5
+    (tmp_path / CLASSIFIER_FILE).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="wrong type"):
+        read_classifier_meta(tmp_path)

@@ -127,6 +127,10 @@ def read_classifier_meta(folder: Path) -> dict[str, Any]:
     missing = [k for k in required if k not in meta]
     if missing:
         raise ModelError(f"{path} lacks the key(s) {missing}")
+    expected_types = {"head": dict, "label_names": list, "training_config": dict, "mode": str}
+    wrong = [k for k, kind in expected_types.items() if not isinstance(meta[k], kind)]
+    if wrong:
+        raise ModelError(f"{path}: key(s) {wrong} have the wrong type (damaged file?)")
     if len(meta["label_names"]) != meta["head"].get("num_labels"):
         raise MismatchError(
             f"{path}: {len(meta['label_names'])} label names {meta['label_names']} but the head "
