@@ -74,7 +74,10 @@ def main() -> None:
         print(f"{name}: macro-F1 {metrics['macro_f1']:.4f}", flush=True)
     scores = [r["macro_f1"] for r in rows]
     if scores:
-        print(f"mean over {len(scores)}: {sum(scores) / len(scores):.4f}")
+        mean = sum(scores) / len(scores)
+        summary = {"rows": rows, "mean_macro_f1": mean, "n_held_out": len(scores)}
+        atomic_write_text(out, json.dumps(summary, indent=1) + "\n")
+        print(f"mean over {len(scores)}: {mean:.4f}")
 
 
 if __name__ == "__main__":
