@@ -84,15 +84,7 @@ def main() -> None:
         start, load = time.perf_counter(), os.getloadavg()[0]
         store.vectors(train.texts + dev.texts)
         seconds = time.perf_counter() - start
-        fitted, per_c = fit_probe(
-            store,
-            train.texts,
-            train.labels,
-            dev.texts,
-            dev.labels,
-            recipe.regularization,
-            recipe.seed,
-        )
+        fitted, per_c = fit_probe(store, train, dev, recipe.regularization, recipe.seed)
         rows.append(
             {
                 "model": candidate,

@@ -78,7 +78,7 @@ def _check_choice(name: str, protocol: str) -> None:
         )
 
 
-def _data_root(data_dir: str | Path | None) -> Path:
+def data_root(data_dir: str | Path | None) -> Path:
     """Resolve the data directory or explain how to give one."""
     root = resolve_data_dir(data_dir)
     if root is None:
@@ -123,5 +123,5 @@ def load_benchmark(
     """
     _check_choice(name, protocol)
     split = canonical_split(split)
-    root = _data_root(data_dir)
+    root = data_root(data_dir)
     return LOADERS[(protocol, name)](root, split, seed)

@@ -26,7 +26,7 @@ Each row's group can be swapped for another with the same label (group-swap twin
 
 **Disjoint from the audit.** The templates, fillers and non-protected targets here are
 written apart from :mod:`hateproto.audit` (the functional audit must stay a test, never
-training data); ``tests/test_contrast_pairs.py`` checks that no generated text equals an
+training data); ``tests/test_contrast_data.py`` checks that no generated text equals an
 audit case and that the fillers share no word with the audit's.
 
 **Splits by template**: within each kind, templates are assigned to ``train`` (80%) or ``dev``
@@ -40,13 +40,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import random
 
 import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import canonical_split
+from hateproto.data.keys import hash_fraction
 from hateproto.data.types import LabeledTexts
 
 #: Protected groups: plural forms (one drawn per row) and a singular with its article.
@@ -294,8 +294,7 @@ SPLITS = ("train", "dev")
 
 def template_split(kind: str, index: int) -> str:
     """``train`` (80%) or ``dev`` (20%) for template ``index`` of ``kind``, by hash."""
-    draw = int(hashlib.sha256(f"{kind}.{index}".encode()).hexdigest()[:8], 16) / 16**8
-    return "dev" if draw < 0.2 else "train"
+    return "dev" if hash_fraction(f"{kind}.{index}") < 0.2 else "train"
 
 
 def _capitalised(text: str) -> str:

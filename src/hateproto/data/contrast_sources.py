@@ -32,19 +32,24 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hateproto.data.benchmarks import canonical_split
+from hateproto.data.benchmarks import canonical_split, data_root
+from hateproto.data.keys import hash_fraction, split_of
 from hateproto.data.keys import normalise_text as _key
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import DataError
-from hateproto.paths import resolve_data_dir
 
-CONAN_SOURCES: tuple[str, ...] = ("conan", "conan_counter", "conan_hate")
+#: CONAN source names and the roles each keeps.
+CONAN_ROLES: dict[str, tuple[str, ...]] = {
+    "conan": ("hate", "counter"),
+    "conan_counter": ("counter",),
+    "conan_hate": ("hate",),
+}
+CONAN_SOURCES: tuple[str, ...] = tuple(CONAN_ROLES)
 CONTRAST_SOURCES: tuple[str, ...] = (*CONAN_SOURCES, "davidson")
 """Source names :func:`load_contrast_source` knows."""
 
@@ -68,15 +73,7 @@ _TARGETS = {
 
 
 def _split_of(key: str) -> str:
-    draw = int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) / 16**8
-    return "train" if draw < 0.8 else "dev" if draw < 0.9 else "test"
-
-
-def _root(data_dir: str | Path | None, folder: str) -> Path:
-    root = resolve_data_dir(data_dir)
-    if root is None:
-        raise DataError("no data directory: pass --data-dir DIR or set HATEPROTO_DATA")
-    return root / folder
+    return split_of(hash_fraction(key))
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -90,7 +87,7 @@ def conan_pairs(data_dir: str | Path | None = None, language: str = "en") -> pd.
     ``role`` is ``hate`` or ``counter``; rows sharing ``link`` answer each other."""
     if language not in _LANGUAGE_PREFIX:
         raise DataError(f"CONAN: unknown language {language!r}; known: en, fr, it")
-    root = _root(data_dir, "conan")
+    root = data_root(data_dir) / "conan"
     rows: list[tuple[str, str, str | None, str, str]] = []
     conan = _read_csv(root / _CONAN_FILES["conan"])
     conan = conan[conan["cn_id"].str.startswith(_LANGUAGE_PREFIX[language])]
@@ -168,7 +165,7 @@ def load_davidson(split: str = "train", data_dir: str | Path | None = None) -> L
     """One split of Davidson et al. (2017): hate speech -> 1; offensive language and neither
     -> 0 (untargeted offence is not an identity attack). Metadata ``category``."""
     split = canonical_split(split)
-    frame = _read_csv(_root(data_dir, "davidson") / "labeled_data.csv")
+    frame = _read_csv(data_root(data_dir) / "davidson" / "labeled_data.csv")
     names = {0: "hate", 1: "offensive", 2: "neither"}
     frame = frame.assign(category=frame["class"].map(names))
     frame = frame[frame["tweet"].map(lambda t: _split_of("davidson:" + _key(t))) == split]
@@ -190,7 +187,6 @@ def load_contrast_source(
     """A split of one of :data:`CONTRAST_SOURCES` by name."""
     if name == "davidson":
         return load_davidson(split, data_dir)
-    roles = {"conan": ("hate", "counter"), "conan_counter": ("counter",), "conan_hate": ("hate",)}
-    if name not in roles:
+    if name not in CONAN_ROLES:
         raise DataError(f"unknown source {name!r}; known: {', '.join(CONTRAST_SOURCES)}")
-    return load_conan(split, data_dir, roles[name])
+    return load_conan(split, data_dir, CONAN_ROLES[name])

@@ -35,10 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hateproto.data.benchmarks import BENCHMARKS, canonical_split, load_benchmark
+from hateproto.data.benchmarks import BENCHMARKS, canonical_split, data_root, load_benchmark
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import DataError
-from hateproto.paths import resolve_data_dir
 
 GENERAL_DATASETS: tuple[str, ...] = BENCHMARKS
 """Every benchmark has a ``general`` version."""
@@ -106,9 +105,7 @@ def _olid(split: str, data_dir: str | Path | None, seed: int) -> LabeledTexts:
 
 def _olid_test_categories(data_dir: str | Path | None) -> list[str | None]:
     """Subtask B/C labels of the official OLID test set, in the order of ``testset-levela``."""
-    root = resolve_data_dir(data_dir)
-    if root is None:
-        raise DataError("no data directory: pass --data-dir or set HATEPROTO_DATA")
+    root = data_root(data_dir)
     paths = {
         name: root / "olid" / name
         for name in ("testset-levela.tsv", "labels-levelb.csv", "labels-levelc.csv")

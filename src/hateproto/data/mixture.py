@@ -35,6 +35,7 @@ from hateproto.data.contrast_pairs import generate_contrast_pairs
 from hateproto.data.contrast_sources import CONTRAST_SOURCES, load_contrast_source
 from hateproto.data.general import GENERAL_DATASETS, load_general
 from hateproto.data.groups import canonical_group
+from hateproto.data.keys import split_of
 from hateproto.data.keys import text_key as _key
 from hateproto.data.sampling import stratified_indices
 from hateproto.data.tables import load_table
@@ -152,14 +153,8 @@ def _split_table(table: LabeledTexts, seed: int) -> dict[str, LabeledTexts]:
     unique = sorted(set(keys))
     rng = np.random.default_rng(seed)
     draw = dict(zip(unique, rng.random(len(unique)), strict=True))
-    which = np.array(
-        ["train" if draw[k] < 0.8 else "dev" if draw[k] < 0.9 else "test" for k in keys]
-    )
+    which = np.array([split_of(draw[k]) for k in keys])
     return {s: select_rows(table, np.flatnonzero(which == s), s) for s in ("train", "dev", "test")}
-
-
-def _split_of(draw: float) -> str:
-    return "train" if draw < 0.8 else "dev" if draw < 0.9 else "test"
 
 
 def select_rows(data: LabeledTexts, rows: np.ndarray, split: str | None = None) -> LabeledTexts:

@@ -194,12 +194,24 @@ def prepare_texts(data: LabeledTexts, recipe: GeneralRecipe, augment: bool) -> L
     return replace(data, texts=[prepare(text) for text in data.texts])
 
 
+def probe_features(
+    store: FeatureStore,
+    train: LabeledTexts,
+    dev: LabeledTexts,
+    basis: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stored features of the training and dev texts, with the directions ``basis`` (if any)
+    projected out."""
+    x_train, x_dev = store.vectors(train.texts), store.vectors(dev.texts)
+    if basis is None:
+        return x_train, x_dev
+    return project_out(x_train, basis), project_out(x_dev, basis)
+
+
 def fit_probe(
     store: FeatureStore,
-    train_texts: list[str],
-    train_labels: np.ndarray,
-    dev_texts: list[str],
-    dev_labels: np.ndarray,
+    train: LabeledTexts,
+    dev: LabeledTexts,
     regularization: list[float],
     seed: int = 0,
     basis: np.ndarray | None = None,
@@ -209,15 +221,13 @@ def fit_probe(
     of its weights). Returns the fitted model and ``{C: dev macro-F1}``."""
     from sklearn.linear_model import LogisticRegression
 
-    x_train, x_dev = store.vectors(train_texts), store.vectors(dev_texts)
-    if basis is not None:
-        x_train, x_dev = project_out(x_train, basis), project_out(x_dev, basis)
+    x_train, x_dev = probe_features(store, train, dev, basis)
     scores, models = {}, {}
     for c in regularization:
         model = LogisticRegression(
             C=c, max_iter=2000, class_weight="balanced", random_state=seed
-        ).fit(x_train, train_labels)
-        scores[c] = classification_metrics(dev_labels, model.predict(x_dev))["macro_f1"]
+        ).fit(x_train, train.labels)
+        scores[c] = classification_metrics(dev.labels, model.predict(x_dev))["macro_f1"]
         models[c] = model
     best = max(scores, key=lambda c: scores[c])
     if basis is not None:  # w.(x - B^T B x) = (w - B^T B w).x: the same head on raw features
@@ -252,9 +262,7 @@ def fit_mlp_probe(
     them, then folded into its first layer so that it applies to raw features)."""
     import torch
 
-    x_train, x_dev = store.vectors(train.texts), store.vectors(dev.texts)
-    if basis is not None:
-        x_train, x_dev = project_out(x_train, basis), project_out(x_dev, basis)
+    x_train, x_dev = probe_features(store, train, dev, basis)
     head = build_head("mlp", x_train.shape[1], hidden_size=recipe.probe_hidden)
     facts = fit_head_on_features(
         head, x_train, train.labels, x_dev, dev.labels, recipe.probe_epochs, seed=recipe.seed
@@ -300,16 +308,7 @@ def train_general_model(
         if recipe.probe_head == "mlp":
             facts.update(fit_mlp_probe(classifier, store, train, dev, recipe, basis))
         else:
-            model, per_c = fit_probe(
-                store,
-                train.texts,
-                train.labels,
-                dev.texts,
-                dev.labels,
-                recipe.regularization,
-                recipe.seed,
-                basis,
-            )
+            model, per_c = fit_probe(store, train, dev, recipe.regularization, recipe.seed, basis)
             load_probe_weights(classifier, model)
             facts.update(dev_macro_f1_per_C=per_c, chosen_C=float(model.C))
     else:
