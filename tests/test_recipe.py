@@ -173,7 +173,12 @@ def test_recipe_with_several_layers_pools_them(recipe: GeneralRecipe) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "problem"), [("mode: [\n", "not valid YAML"), ("- a\n", "mapping")]
+    ("text", "problem"),
+    [
+        ("mode: [\n", "not valid YAML"),
+        ("- a\n", "mapping"),
+        ("normalize: bogus\n", "recipe.yaml (on quickstart.yaml): normalize"),
+    ],
 )
 def test_a_bad_recipe_config_is_a_clear_error(tmp_path: Path, capsys, text: str, problem: str):
     from hateproto.cli.main import main

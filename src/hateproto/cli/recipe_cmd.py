@@ -40,7 +40,8 @@ def build_from_recipe(
         if not recipe_config.is_file():
             raise ConfigError(f"--recipe-config {recipe_config}: file not found")
         overrides = {**read_yaml_mapping(recipe_config), **overrides}
-    settings = GeneralRecipe.default(recipe, **overrides)
+    source = None if recipe_config is None else str(recipe_config)
+    settings = GeneralRecipe.default(recipe, source, **overrides)
     detector = build_general_detector(
         settings, checkpoint, echo=lambda message: console.print(message, highlight=False)
     )

@@ -127,14 +127,18 @@ class GeneralRecipe(YamlConfig):
     seed: int = 0
 
     @classmethod
-    def default(cls, name: str = "general", **overrides: Any) -> GeneralRecipe:
-        """The packaged recipe ``configs/<name>.yaml`` with ``overrides`` applied."""
+    def default(
+        cls, name: str = "general", overrides_from: str | None = None, **overrides: Any
+    ) -> GeneralRecipe:
+        """The packaged recipe ``configs/<name>.yaml`` with ``overrides`` applied (read from
+        the file ``overrides_from``, which errors then name)."""
         if name not in RECIPES:
             raise ConfigError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
         text = resources.files("hateproto.configs").joinpath(f"{name}.yaml").read_text()
         import yaml
 
-        return cls.from_dict({**yaml.safe_load(text), **overrides}, source=f"{name}.yaml")
+        source = f"{name}.yaml" if overrides_from is None else f"{overrides_from} (on {name}.yaml)"
+        return cls.from_dict({**yaml.safe_load(text), **overrides}, source=source)
 
     def key(self) -> str:
         """A short hash of the settings that determine the trained model, and of the content
