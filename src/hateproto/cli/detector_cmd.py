@@ -166,8 +166,9 @@ def build(
     threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
     recipe: str | None = typer.Option(
         None,
-        help="'general': train the general detector on all six benchmarks (about 40 minutes on "
-        "a 2-core CPU; see docs/general-detector.md); 'quickstart': the README's IHC probe "
+        help="'general': the general detector on six benchmarks and contrast data (about 26 "
+        "minutes on a 2-core CPU from an empty feature cache; benchmarks/general-detector.md); "
+        "'quickstart': the README's IHC probe "
         "(about 2 minutes). Ignores the prototype options above.",
     ),
     recipe_config: Path | None = typer.Option(

@@ -149,7 +149,7 @@ def _report(summary: dict[str, Any], console: Console) -> None:
         )
         console.print(
             "A detector trained on all six benchmarks, for hate no single benchmark covers: "
-            "hateproto detector build --recipe general --out detectors/general (about 40 min)."
+            "hateproto detector build --recipe general --out detectors/general (about 26 min)."
         )
     console.print(f"[bold]Wall time: {summary['wall_time_s']:.1f} s[/]")
 
