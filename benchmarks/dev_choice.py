@@ -34,6 +34,7 @@ def dev_row(name: str, folder: str) -> dict[str, Any]:
     detector = Detector.from_pretrained(Path(folder).expanduser())
     label = lambda texts: detector.score_arrays(texts).labels  # noqa: E731
     row: dict[str, Any] = {"detector": name, "folder": folder}
+    row["train_seconds"] = detector.metadata.get("training", {}).get("train_seconds")
     dev = load_mixture(parse_sources(",".join(BENCHMARKS)), max_dev_per_source=2000).dev
     source = dev.metadata["source"].to_numpy()
     predicted = label(dev.texts)
