@@ -33,6 +33,7 @@ LAYERS = {
     "outputs": 0,
     "progress": 0,
     "lazy": 0,
+    "dtypes": 0,
     "data": 1,
     "evaluation": 1,
     "models": 2,
