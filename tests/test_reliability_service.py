@@ -13,7 +13,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from hateproto.detector.results import Prediction
+from hateproto.detector.results import DetectorFacts, Prediction
 from hateproto.errors import ConfigError, HateprotoError
 from hateproto.service import MicroBatcher, ServiceSettings, create_app
 
@@ -39,6 +39,9 @@ class FakeDetector:
 
     def info(self) -> dict:
         return {"model": {"reference": "fake"}}
+
+    def facts(self) -> DetectorFacts:
+        return DetectorFacts(model="fake")
 
 
 def _client(detector, **settings) -> TestClient:

@@ -27,7 +27,7 @@ import numpy as np
 from hateproto.data.sampling import stratified_indices
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.detector import Detector
-from hateproto.detector.scoring import Scores
+from hateproto.detector.results import Scores
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import ConfigError
 from hateproto.evaluation.metrics import classification_metrics

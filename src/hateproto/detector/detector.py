@@ -7,7 +7,6 @@ what ``hateproto classify`` and ``hateproto serve`` load.
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,35 +16,25 @@ import numpy as np
 import torch
 
 from hateproto.data.spelling import normalizer
-from hateproto.detector.artifact import (
-    MODEL_DIR,
-    file_hashes,
-    model_source,
-    remember_base,
-    write_classifier_copy,
-)
-from hateproto.detector.calibration import CALIBRATION_FILE, DetectorCalibration
-from hateproto.detector.components import (
-    THRESHOLDS_FILE,
-    ExitThresholds,
-    save_prototypes,
-    set_prototype_backbone,
-)
+from hateproto.detector.calibration import DetectorCalibration
+from hateproto.detector.components import ExitThresholds
 from hateproto.detector.engines import EngineCache, build_engine
 from hateproto.detector.explanation import layer_explanations
 from hateproto.detector.inputs import content_problem
-from hateproto.detector.loading import (
-    DetectorParts,
-    load_model,
-    parts_from_folder,
-    parts_from_model,
-)
-from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
+from hateproto.detector.loading import DetectorParts, parts_from_folder, parts_from_model
+from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.neighbours import ExampleBank, nearest_examples
 from hateproto.detector.policy import policy_info
-from hateproto.detector.results import Explanation, Prediction
-from hateproto.detector.scoring import (
+from hateproto.detector.results import (
+    DEFAULT_ATTRIBUTES,
+    DEFAULT_LANGUAGES,
+    DEFAULT_THRESHOLD,
+    DetectorFacts,
+    Explanation,
+    Prediction,
     Scores,
+)
+from hateproto.detector.scoring import (
     score_at_last_layer,
     score_with_head,
     scores_from_engine,
@@ -53,12 +42,9 @@ from hateproto.detector.scoring import (
 from hateproto.detector.settings import DetectorSettings
 from hateproto.errors import HateprotoError, ModelError
 from hateproto.models.backbone import Backbone, validate_texts
-from hateproto.models.references import portable_name
 from hateproto.prototypes import PrototypeClassifier
 
-__all__ = ["PROTOTYPES_DIR", "Detector", "Scores", "load_model"]
-
-PROTOTYPES_DIR = "prototypes"
+__all__ = ["Detector", "scorable_texts"]
 
 
 def scorable_texts(texts: Sequence[str]) -> list[str]:
@@ -183,99 +169,19 @@ class Detector:
         return detector
 
     def save_pretrained(self, folder: str | Path) -> Path:
-        """Write this detector as a self-contained folder (format 2, ``docs/artifacts.md``):
-        ``detector.json``, its fine-tuned classifier in ``model/`` (written from memory, so
-        the folder holds exactly what this detector runs, wherever its checkpoint came from),
-        ``prototypes/``, ``early_exit.json``, ``calibration.json``, stored examples, and the
-        sha256 of every file. Only the base model's weights are not copied: they are named
-        (alias, hub id or ``local:<folder name>``) with their fingerprint. Returns the folder.
-
-        The folder is assembled beside its destination and swapped in atomically
-        (:func:`hateproto.outputs.replace_folder`), so a reader sees the old detector or the
-        new one, complete, never a mix.
+        """Write this detector as a self-contained folder (format 2, ``docs/artifacts.md``),
+        atomically; returns the folder. See :func:`hateproto.detector.writing.write_detector`.
         """
-        from hateproto.outputs import replace_folder
+        from hateproto.detector.writing import write_detector
 
-        base = self._base_reference()
-        written = replace_folder(folder, lambda staging: self._write_folder(staging, base))
-        remember_base(base, self._local_base_folder(), self.backbone.fingerprint)
-        return written
-
-    def _write_folder(self, staging: Path, base: str | None) -> None:
-        staging.mkdir(parents=True)
-        if self.classifier is not None:
-            write_classifier_copy(self.classifier, staging / MODEL_DIR, base)
-        if self.prototypes is not None:
-            save_prototypes(self.prototypes, staging / PROTOTYPES_DIR)
-            name = base or portable_name(self.model_reference)
-            set_prototype_backbone(staging / PROTOTYPES_DIR, name)
-        if self.thresholds is not None:
-            self.thresholds.save(staging)
-        if self.calibration is not None:
-            self.calibration.save(staging)
-        if self.neighbours is not None:
-            self.neighbours.save(staging)
-        manifest = self.manifest()
-        manifest.files = file_hashes(staging)
-        manifest.write(staging)
-
-    def _base_reference(self) -> str | None:
-        """The portable name of the base model this detector's folder must name, or ``None``
-        when the folder holds all the weights (a fully fine-tuned or LoRA classifier)."""
-        base = self._base_source()
-        if base is None:
-            return None
-        return self.base_model or portable_name(base)
-
-    def _base_source(self) -> str | None:
-        """The reference the base weights were loaded from (``None``: none is needed)."""
-        extra = self.backbone.info.extra
-        if self.classifier is not None:
-            if getattr(self.classifier.config, "mode", "full") in ("full", "lora"):
-                return None
-            return extra.get("base") if "checkpoint" in extra else self.model_reference
-        if "checkpoint" in extra:
-            raise ModelError(
-                f"{self.model_reference} is a hateproto checkpoint without a classifier head; "
-                "a detector folder can hold only a classifier checkpoint"
-            )
-        return self.model_reference
-
-    def _local_base_folder(self) -> str | None:
-        """The local folder the base model was loaded from, if it is one (for this machine's
-        index of local models, :mod:`hateproto.models.local_index`)."""
-        source = self._base_source()
-        path = Path(source).expanduser() if source else None
-        return str(path.resolve()) if path is not None and path.is_dir() else None
+        return write_detector(self, folder)
 
     def manifest(self) -> DetectorManifest:
         """The ``detector.json`` contents describing this detector (without ``files``,
         which :meth:`save_pretrained` adds)."""
-        from hateproto.provenance import hateproto_version
+        from hateproto.detector.writing import detector_manifest
 
-        info = self.backbone.info
-        base = self._base_reference()
-        name = base or portable_name(str(getattr(self.classifier.config, "backbone", "model")))
-        return DetectorManifest(
-            format_version=FORMAT_VERSION,
-            hateproto_version=hateproto_version(),
-            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            model=ModelRecord(
-                reference=name,
-                kind="classifier" if self.classifier is not None else "backbone",
-                fingerprint=self.backbone.fingerprint,
-                family=info.family,
-                num_layers=info.num_layers,
-                hidden_size=info.hidden_size,
-                source=model_source(base),
-                checkpoint=MODEL_DIR if self.classifier is not None else None,
-            ),
-            settings=self.settings,
-            prototypes=PROTOTYPES_DIR if self.prototypes is not None else None,
-            thresholds=THRESHOLDS_FILE if self.thresholds is not None else None,
-            calibration=CALIBRATION_FILE if self.calibration is not None else None,
-            metadata=self.metadata,
-        )
+        return detector_manifest(self)
 
     # ------------------------------------------------------------------ facts
     @property
@@ -319,6 +225,21 @@ class Detector:
             return {layer: self.settings.delta for layer in self.prototypes.layers if layer < last}
         return self.thresholds.finite() if self.thresholds is not None else None
 
+    @property
+    def threshold(self) -> float:
+        """The decision threshold on ``hate_probability`` (the calibrated one, if any)."""
+        return DEFAULT_THRESHOLD if self.calibration is None else self.calibration.threshold
+
+    def facts(self) -> DetectorFacts:
+        """What the service tells clients about this detector (:class:`DetectorFacts`)."""
+        return DetectorFacts(
+            model=self.manifest().model.reference,
+            threshold=self.threshold,
+            calibrated=self.calibration is not None,
+            attributes=tuple(self.metadata.get("attributes", DEFAULT_ATTRIBUTES)),
+            languages=tuple(self.metadata.get("languages", DEFAULT_LANGUAGES)),
+        )
+
     def info(self) -> dict[str, Any]:
         """A JSON-ready summary: model, prototypes, thresholds, settings, versions."""
         manifest = self.manifest()
@@ -348,7 +269,7 @@ class Detector:
             },
             "settings": self.settings.model_dump(),
             "metadata": self.metadata,
-            **policy_info(self.metadata, self.calibration),
+            **policy_info(self.metadata, self.threshold, self.calibration),
         }
 
     # ------------------------------------------------------------------ decisions

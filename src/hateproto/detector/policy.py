@@ -13,7 +13,7 @@
     history          one line per version: mode and the sources it added
 
 Example:
-    >>> policy_info({"policy": {"version": 2, "sources": []}}, None)["version"]
+    >>> policy_info({"policy": {"version": 2, "sources": []}}, 0.5, None)["version"]
     2
 """
 
@@ -91,7 +91,9 @@ def current_policy(metadata: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def policy_info(metadata: dict[str, Any], calibration: Any | None) -> dict[str, Any]:
+def policy_info(
+    metadata: dict[str, Any], threshold: float, calibration: Any | None
+) -> dict[str, Any]:
     """What ``Detector.info()`` (and so ``/v1/info``) says about the policy: version, sources,
     decision threshold and calibration error."""
     policy = current_policy(metadata)
@@ -102,6 +104,6 @@ def policy_info(metadata: dict[str, Any], calibration: Any | None) -> dict[str, 
             "parent_version": policy.get("parent_version"),
             "sources": policy.get("sources", []),
         },
-        "decision_threshold": 0.5 if calibration is None else calibration.threshold,
+        "decision_threshold": threshold,
         "calibration_error": None if calibration is None else calibration.dev.get("ece"),
     }

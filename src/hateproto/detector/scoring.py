@@ -1,4 +1,4 @@
-"""How a detector turns texts into arrays of decisions: :class:`Scores` and the three ways
+"""How a detector turns texts into arrays of decisions (:class:`~.results.Scores`): the three ways
 to compute them without the layer-by-layer engine (a classifier head, the last layer's
 prototypes after one plain forward pass) or from the engine's result.
 
@@ -11,45 +11,21 @@ Scoring itself is the classifiers' job: the prototypes path calls
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hateproto.detector.results import Prediction
+from hateproto.detector.results import Scores
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.classifier import cosine_similarities, similarity_margin
 
 __all__ = [
-    "Scores",
     "as_binary_proba",
     "score_at_last_layer",
     "score_with_head",
     "scores_from_engine",
 ]
-
-
-@dataclass
-class Scores:
-    """Decisions on a batch as arrays (the fast path behind :meth:`Detector.score`).
-
-    ``proba`` is ``[N, 2]`` (columns not_hate, hate); the others are ``[N]``.
-    """
-
-    labels: np.ndarray
-    proba: np.ndarray
-    margins: np.ndarray
-    exit_layers: np.ndarray
-
-    def predictions(self) -> list[Prediction]:
-        """One :class:`Prediction` per row."""
-        return [
-            Prediction.from_scores(label, proba[1], margin, layer)
-            for label, proba, margin, layer in zip(
-                self.labels, self.proba, self.margins, self.exit_layers, strict=True
-            )
-        ]
 
 
 def as_binary_proba(proba: np.ndarray, classes: np.ndarray) -> np.ndarray:

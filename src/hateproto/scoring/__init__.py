@@ -2,7 +2,6 @@
 Ray Data engine for archives larger than one machine (:mod:`.ray_engine`)."""
 
 from hateproto.scoring.classify import (
-    PREDICTION_COLUMNS,
     ClassifySummary,
     classify_file,
     row_problems,
@@ -11,7 +10,6 @@ from hateproto.scoring.readers import Chunk, TableReader
 from hateproto.scoring.writers import ChunkWriter, open_writer
 
 __all__ = [
-    "PREDICTION_COLUMNS",
     "Chunk",
     "ChunkWriter",
     "ClassifySummary",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hateproto.data.tables import table_format
+from hateproto.detector.results import BASE_COLUMNS, Scores
 from hateproto.errors import DataError
 from hateproto.outputs import atomic_write_text, check_output_file, remove_stale_temporaries
 from hateproto.progress import progress_bar
@@ -37,7 +38,6 @@ from hateproto.scoring.texts import text_problem
 from hateproto.scoring.writers import ChunkWriter, open_writer
 
 OnError = Literal["skip", "fail"]
-PREDICTION_COLUMNS: tuple[str, ...] = ("label", "hate_probability", "margin", "exit_layer")
 SIDECAR_VERSION = 1
 MAX_CHARS = 100_000
 """Default longest text ``classify`` scores (about 25 pages; the model reads only its
@@ -201,7 +201,7 @@ def output_columns(input_columns: list[str], job: ClassifyJob) -> list[str]:
             f"{job.input}: no column {missing[0]!r} to keep; the file has columns: "
             f"{', '.join(input_columns)}"
         )
-    clashes = [job.prefix + c for c in PREDICTION_COLUMNS if job.prefix + c in keep]
+    clashes = [job.prefix + c for c in BASE_COLUMNS if job.prefix + c in keep]
     if clashes:
         raise DataError(
             f"{job.input} already has a column {clashes[0]!r}; name the prediction columns "
@@ -288,28 +288,13 @@ def score_chunk(
     return add_predictions(out, score(texts) if texts else None, job.prefix)
 
 
-def add_predictions(frame: pd.DataFrame, scores: Any | None, prefix: str = "") -> pd.DataFrame:
-    """``frame`` with the prediction columns appended (``scores`` from ``score_arrays``)."""
-    from hateproto.data.types import LABEL_NAMES
-
-    n = len(frame)
-    if scores is None:
-        values: dict[str, Iterable] = {
-            "label": pd.Series([], dtype=object),
-            "hate_probability": np.zeros(0),
-            "margin": np.zeros(0),
-            "exit_layer": np.zeros(0, dtype=np.int64),
-        }
-    else:
-        values = {
-            "label": [LABEL_NAMES[int(label)] for label in scores.labels],
-            "hate_probability": np.round(np.asarray(scores.proba)[:, 1], 6),
-            "margin": np.round(np.asarray(scores.margins, dtype=np.float64), 6),
-            "exit_layer": np.asarray(scores.exit_layers, dtype=np.int64),
-        }
+def add_predictions(frame: pd.DataFrame, scores: Scores | None, prefix: str = "") -> pd.DataFrame:
+    """``frame`` with one column per prediction field appended (:meth:`Scores.columns`;
+    ``scores`` ``None``: the base columns, empty)."""
+    values = scores.columns() if scores is not None else dict.fromkeys(BASE_COLUMNS)
     out = frame.copy()
-    for name in PREDICTION_COLUMNS:
-        out[prefix + name] = values[name] if n else pd.Series([], dtype=object)
+    for name, column in values.items():
+        out[prefix + name] = column if len(frame) else pd.Series([], dtype=object)
     return out
 
 

@@ -26,17 +26,16 @@ from typing import Any
 
 import pandas as pd
 
+from hateproto.detector.results import BASE_COLUMNS
 from hateproto.detector.spec import DetectorSpec
 from hateproto.errors import DataError, HateprotoError
 from hateproto.optional import require
 from hateproto.progress import progress_bar
 from hateproto.scoring.classify import (
     MAX_CHARS,
-    PREDICTION_COLUMNS,
     ClassifyJob,
     ClassifySummary,
     OnError,
-    add_predictions,
     output_columns,
     record_bad_rows,
     row_problems,
@@ -63,18 +62,16 @@ class _DetectorActor:
         texts = batch[self.text_column].tolist() if self.text_column in batch else [None] * n
         problems = row_problems(texts, max_chars=MAX_CHARS)
         good = [i for i in range(n) if i not in problems]
-        values: dict[str, list[Any]] = {name: [None] * n for name in PREDICTION_COLUMNS}
+        values: dict[str, list[Any]] = {name: [None] * n for name in BASE_COLUMNS}
         if good:
-            scored = add_predictions(
-                pd.DataFrame(index=range(len(good))),
-                self.detector.score_arrays([texts[i] for i in good]),
-            )
-            for name in PREDICTION_COLUMNS:
-                for row, value in zip(good, scored[name].tolist(), strict=True):
+            scores = self.detector.score_arrays([texts[i] for i in good])
+            for name, column in scores.columns().items():
+                values.setdefault(name, [None] * n)
+                for row, value in zip(good, list(column), strict=True):
                     values[name][row] = value
         out = batch.copy()
-        for name in PREDICTION_COLUMNS:
-            out[self.prefix + name] = values[name]
+        for name, column in values.items():
+            out[self.prefix + name] = column
         out[self.prefix + ERROR_COLUMN] = [problems.get(i) for i in range(n)]
         return out
 
@@ -189,7 +186,12 @@ def classify_with_ray(
                 if bad:
                     record_bad_rows(bad, summary.rows_read, job, summary)
                 good = batch.loc[errors.isna()].reset_index(drop=True)
-                out = good[[*columns, *(prefix + c for c in PREDICTION_COLUMNS)]]
+                scored_columns = [
+                    c
+                    for c in good.columns
+                    if c not in reader.columns and c != prefix + ERROR_COLUMN
+                ]
+                out = good[[*columns, *scored_columns]]
                 writer.write(out.astype({prefix + "exit_layer": "int64"}))
                 summary.rows_read += len(batch)
                 summary.rows_scored += len(out)

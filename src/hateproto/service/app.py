@@ -39,18 +39,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hateproto.detector.results import Prediction
 from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
 from hateproto.service.perspective import (
     PerspectiveError,
-    detector_facts,
     is_perspective_path,
     payload_too_large,
     perspective_router,
 )
-from hateproto.service.schemas import ClassifyRequest, ClassifyResponse, TextResult
+from hateproto.service.schemas import ClassifyRequest, ClassifyResponse
 from hateproto.service.settings import ServiceSettings
 from hateproto.service.validation import (
     BodyProblem,
@@ -61,7 +61,7 @@ from hateproto.service.validation import (
     too_large_message,
 )
 
-__all__ = ["ClassifyRequest", "ClassifyResponse", "TextResult", "create_app"]
+__all__ = ["ClassifyRequest", "ClassifyResponse", "create_app"]
 
 log = logging.getLogger("hateproto.service")
 
@@ -79,7 +79,8 @@ _CLASSIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAPI:
     """Build the service around ``detector`` (a :class:`~hateproto.detector.Detector`, or any
-    object with ``score(texts) -> list[Prediction]`` and ``info() -> dict``)."""
+    object with ``score(texts) -> list[Prediction]``, ``info() -> dict`` and
+    ``facts() -> DetectorFacts``)."""
     from hateproto.provenance import hateproto_version
 
     __version__ = hateproto_version()
@@ -94,7 +95,8 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     )
     probe = ReadinessProbe(batcher, settings.readiness_cache_s, settings.readiness_timeout_s)
     info = detector.info()
-    model_name = str(info.get("model", {}).get("reference", "unknown"))
+    facts = detector.facts()
+    model_name = facts.model
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,8 +130,7 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     _install_error_handlers(app)
     _install_health(app, probe, batcher)
     auth = _auth_dependency(settings)
-    app.include_router(perspective_router(batcher, settings, info))
-    _, _, threshold, calibrated = detector_facts(info)
+    app.include_router(perspective_router(batcher, settings, facts))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -152,6 +153,7 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     @app.post(
         "/v1/classify",
         response_model=ClassifyResponse,
+        response_model_exclude_none=True,
         tags=["moderation"],
         summary="Classify texts",
         responses=_CLASSIFY_RESPONSES,
@@ -167,14 +169,14 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         started = time.perf_counter()
         texts = parse_texts(await _read_body(request, settings), settings)
         predictions = await _score(batcher, texts)
-        results = [_text_result(p, index) for index, p in enumerate(predictions)]
+        results = [_checked(p, index) for index, p in enumerate(predictions)]
         took = round((time.perf_counter() - started) * 1e3, 2)
         return ClassifyResponse(
             results=results,
             model=model_name,
             took_ms=took,
-            threshold=threshold,
-            calibrated=calibrated,
+            threshold=facts.threshold,
+            calibrated=facts.calibrated,
         )
 
     return app
@@ -199,12 +201,11 @@ def _http_error(status: int, message: str) -> Exception:
     return RequestProblem(status, message) if status < 500 else HTTPException(status, message)
 
 
-def _text_result(prediction: Any, index: int) -> TextResult:
-    """A checked :class:`TextResult` (a NaN score is a model failure, not a decision)."""
-    values = prediction.to_dict()
-    if not all(math.isfinite(values[k]) for k in ("hate_probability", "margin")):
+def _checked(prediction: Prediction, index: int) -> Prediction:
+    """``prediction`` once its scores are finite (a NaN is a model failure, not a decision)."""
+    if not all(math.isfinite(v) for v in (prediction.hate_probability, prediction.margin)):
         raise HTTPException(500, f"the model returned a non-finite score for text {index}")
-    return TextResult(**{k: values[k] for k in TextResult.model_fields})
+    return prediction
 
 
 def _install_health(app: FastAPI, probe: ReadinessProbe, batcher: MicroBatcher) -> None:

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hateproto.detector.results import DetectorFacts
 from hateproto.scoring.texts import content_problem
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.settings import ServiceSettings
@@ -38,9 +39,6 @@ from hateproto.service.validation import BodyProblem, parse_json, read_body
 
 #: Perspective's limit on the comment text, in UTF-8 bytes.
 MAX_COMMENT_BYTES = 20480
-#: Attributes the hate probability stands for unless the detector's metadata says otherwise.
-DEFAULT_ATTRIBUTES = ("IDENTITY_ATTACK",)
-DEFAULT_LANGUAGES = ("en",)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 
@@ -292,16 +290,6 @@ def root_url(request: Request, settings: ServiceSettings) -> str:
     return f"{request.url.scheme}://{host}:{port}/"
 
 
-def detector_facts(info: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], float, bool]:
-    """``(attributes, languages, threshold, calibrated)`` from a detector's ``info()``."""
-    metadata = info.get("metadata") or {}
-    attributes = tuple(str(a).upper() for a in metadata.get("attributes", DEFAULT_ATTRIBUTES))
-    languages = tuple(str(code).lower() for code in metadata.get("languages", DEFAULT_LANGUAGES))
-    calibration = info.get("calibration") or {}
-    threshold = float(calibration.get("threshold", 0.5))
-    return attributes, languages, threshold, bool(calibration)
-
-
 def discovery_document(root_url: str) -> dict[str, Any]:
     """A minimal Google discovery document for ``commentanalyzer v1alpha1`` served here."""
     return {
@@ -343,12 +331,12 @@ def discovery_document(root_url: str) -> dict[str, Any]:
 
 
 def perspective_router(
-    batcher: MicroBatcher, settings: ServiceSettings, info: dict[str, Any]
+    batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts
 ) -> APIRouter:
     """The ``comments:analyze`` and discovery routes around the service's batcher."""
     router = APIRouter(tags=["perspective"])
-    attributes, languages, threshold, calibrated = detector_facts(info)
-    model = str(info.get("model", {}).get("reference", "unknown"))
+    attributes = tuple(a.upper() for a in facts.attributes)
+    languages = tuple(code.lower() for code in facts.languages)
 
     @router.post(
         "/v1alpha1/comments:analyze",
@@ -373,9 +361,9 @@ def perspective_router(
         extras = HateprotoExtras(
             label=first.label,
             hate_probability=first.hate_probability,
-            threshold=threshold,
-            calibrated=calibrated,
-            model=model,
+            threshold=facts.threshold,
+            calibrated=facts.calibrated,
+            model=facts.model,
         )
         probabilities = [p.hate_probability for p in predictions]
         return JSONResponse(build_response(body, spans, probabilities, chosen, extras))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field, StrictStr
+
+from hateproto.detector.results import DEFAULT_THRESHOLD, Prediction
 
 
 class ClassifyRequest(BaseModel):
@@ -15,22 +15,13 @@ class ClassifyRequest(BaseModel):
     )
 
 
-class TextResult(BaseModel):
-    """The decision on one text."""
-
-    label: Literal["hate", "not_hate"]
-    hate_probability: float = Field(..., ge=0.0, le=1.0)
-    margin: float = Field(..., description="Top-1 minus top-2 similarity at the exit layer.")
-    exit_layer: int = Field(..., description="Layer the decision was taken at (1..L).")
-
-
 class ClassifyResponse(BaseModel):
     """One result per text, in request order."""
 
-    results: list[TextResult]
+    results: list[Prediction]
     model: str
     took_ms: float
     threshold: float = Field(
-        0.5, description="The detector's decision threshold on hate_probability."
+        DEFAULT_THRESHOLD, description="The detector's decision threshold on hate_probability."
     )
     calibrated: bool = Field(False, description="Whether hate_probability is calibrated.")

@@ -1,0 +1,131 @@
+"""Write a :class:`~hateproto.detector.Detector` as a self-contained folder (format 2,
+``docs/artifacts.md``): the one writer of detector folders.
+
+``detector.json`` (:class:`~.manifest.DetectorManifest`), the fine-tuned classifier in
+``model/`` (written from memory, so the folder holds exactly what the detector runs, wherever
+its checkpoint came from), ``prototypes/``, ``early_exit.json``, ``calibration.json``, stored
+examples, and the sha256 of every file. Only the base model's weights are not copied: they are
+named (alias, hub id or ``local:<folder name>``) with their fingerprint.
+
+The folder is assembled beside its destination and swapped in atomically
+(:func:`hateproto.outputs.replace_folder`), so a reader sees the old detector or the new one,
+complete, never a mix. :mod:`.loading` reads what this writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hateproto.detector.artifact import (
+    MODEL_DIR,
+    file_hashes,
+    model_source,
+    remember_base,
+    write_classifier_copy,
+)
+from hateproto.detector.calibration import CALIBRATION_FILE
+from hateproto.detector.components import THRESHOLDS_FILE, save_prototypes, set_prototype_backbone
+from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
+from hateproto.errors import ModelError
+from hateproto.models.references import portable_name
+
+if TYPE_CHECKING:
+    from hateproto.detector.detector import Detector
+
+__all__ = ["PROTOTYPES_DIR", "base_reference", "detector_manifest", "write_detector"]
+
+PROTOTYPES_DIR = "prototypes"
+
+
+def write_detector(detector: Detector, folder: str | Path) -> Path:
+    """Write ``detector`` into ``folder`` atomically; returns the folder."""
+    from hateproto.outputs import replace_folder
+
+    base = base_reference(detector)
+    written = replace_folder(folder, lambda staging: _write_parts(detector, staging, base))
+    remember_base(base, _local_base_folder(detector), detector.backbone.fingerprint)
+    return written
+
+
+def _write_parts(detector: Detector, staging: Path, base: str | None) -> None:
+    staging.mkdir(parents=True)
+    if detector.classifier is not None:
+        write_classifier_copy(detector.classifier, staging / MODEL_DIR, base)
+    if detector.prototypes is not None:
+        save_prototypes(detector.prototypes, staging / PROTOTYPES_DIR)
+        name = base or portable_name(detector.model_reference)
+        set_prototype_backbone(staging / PROTOTYPES_DIR, name)
+    if detector.thresholds is not None:
+        detector.thresholds.save(staging)
+    if detector.calibration is not None:
+        detector.calibration.save(staging)
+    if detector.neighbours is not None:
+        detector.neighbours.save(staging)
+    manifest = detector_manifest(detector)
+    manifest.files = file_hashes(staging)
+    manifest.write(staging)
+
+
+def base_reference(detector: Detector) -> str | None:
+    """The portable name of the base model ``detector``'s folder must name, or ``None`` when
+    the folder holds all the weights (a fully fine-tuned or LoRA classifier)."""
+    base = _base_source(detector)
+    if base is None:
+        return None
+    return detector.base_model or portable_name(base)
+
+
+def _base_source(detector: Detector) -> str | None:
+    """The reference the base weights were loaded from (``None``: none is needed)."""
+    extra = detector.backbone.info.extra
+    if detector.classifier is not None:
+        if getattr(detector.classifier.config, "mode", "full") in ("full", "lora"):
+            return None
+        return extra.get("base") if "checkpoint" in extra else detector.model_reference
+    if "checkpoint" in extra:
+        raise ModelError(
+            f"{detector.model_reference} is a hateproto checkpoint without a classifier head; "
+            "a detector folder can hold only a classifier checkpoint"
+        )
+    return detector.model_reference
+
+
+def _local_base_folder(detector: Detector) -> str | None:
+    """The local folder the base model was loaded from, if it is one (for this machine's
+    index of local models, :mod:`hateproto.models.local_index`)."""
+    source = _base_source(detector)
+    path = Path(source).expanduser() if source else None
+    return str(path.resolve()) if path is not None and path.is_dir() else None
+
+
+def detector_manifest(detector: Detector) -> DetectorManifest:
+    """The ``detector.json`` contents describing ``detector`` (without ``files``, which
+    :func:`write_detector` adds)."""
+    from hateproto.provenance import hateproto_version
+
+    info = detector.backbone.info
+    base = base_reference(detector)
+    classifier = detector.classifier
+    name = base or portable_name(str(getattr(classifier.config, "backbone", "model")))
+    return DetectorManifest(
+        format_version=FORMAT_VERSION,
+        hateproto_version=hateproto_version(),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        model=ModelRecord(
+            reference=name,
+            kind="classifier" if classifier is not None else "backbone",
+            fingerprint=detector.backbone.fingerprint,
+            family=info.family,
+            num_layers=info.num_layers,
+            hidden_size=info.hidden_size,
+            source=model_source(base),
+            checkpoint=MODEL_DIR if classifier is not None else None,
+        ),
+        settings=detector.settings,
+        prototypes=PROTOTYPES_DIR if detector.prototypes is not None else None,
+        thresholds=THRESHOLDS_FILE if detector.thresholds is not None else None,
+        calibration=CALIBRATION_FILE if detector.calibration is not None else None,
+        metadata=detector.metadata,
+    )
