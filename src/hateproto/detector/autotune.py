@@ -15,11 +15,9 @@ The rules are plain functions of the measurements (:func:`early_exit_rule`,
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -237,12 +235,33 @@ def choose_early_exit(
     return record
 
 
-def _reload_as(detector: Detector, dtype: str) -> Detector:
-    """The same detector with its model loaded again in ``dtype`` (through a temporary
-    folder, so every part is loaded the way a saved detector is)."""
-    with tempfile.TemporaryDirectory(prefix="hateproto-autotune-") as tmp:
-        folder = detector.save_pretrained(Path(tmp) / "detector")
-        return Detector.from_pretrained(folder, dtype=dtype, device=detector.settings.device)
+def with_dtype(detector: Detector, dtype: str) -> Detector:
+    """The same detector with its weights converted to ``dtype`` in memory (a copy: the
+    prototypes, thresholds, calibration and examples are shared; ``detector`` is unchanged)."""
+    import copy
+
+    from hateproto.models.loading import torch_dtype
+
+    if detector.classifier is not None:
+        classifier = copy.deepcopy(detector.classifier).to(torch_dtype(dtype))
+        backbone = classifier.backbone
+    else:
+        classifier, backbone = None, detector.backbone.astype(dtype)
+    protos = detector.prototypes
+    prototypes = None if protos is None else protos.with_backbone(backbone)
+    settings = detector.settings.model_copy(update={"dtype": dtype})
+    twin = Detector(
+        backbone,
+        prototypes,
+        classifier,
+        detector.thresholds,
+        settings,
+        detector.metadata,
+        detector.model_reference,
+        detector.calibration,
+    )
+    twin.neighbours, twin.base_model = detector.neighbours, detector.base_model
+    return twin
 
 
 def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None = None) -> Detector:
@@ -255,7 +274,7 @@ def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None =
         chosen, reason, variants = "float32", f"bfloat16 not supported on {device}", {}
         record.update(seconds={}, agreement_with_float32=None)
     else:
-        variants = {"float32": detector, "bfloat16": _reload_as(detector, "bfloat16")}
+        variants = {"float32": detector, "bfloat16": with_dtype(detector, "bfloat16")}
         timed = {name: with_settings(det, early_exit=False) for name, det in variants.items()}
         measured = (timer or time_detectors)(timed, sample.texts)
         labels = {name: np.asarray(s.labels) for name, s in measured.scores.items()}

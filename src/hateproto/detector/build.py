@@ -10,14 +10,13 @@ from hateproto.data.types import LabeledTexts
 from hateproto.detector.autotune import autotune_detector, check_autotune
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.detector import Detector
-from hateproto.detector.loading import load_model
 from hateproto.detector.settings import DetectorSettings
 from hateproto.early_exit import calibrate_deltas
-from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import HateprotoError
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.classifier import similarity_margin
 from hateproto.prototypes.selection import choose_layer
+from hateproto.training.loading import load_model
 
 #: Largest macro-F1 loss budget accepted, in F1 units (1 = any loss; the command line
 #: takes points and accepts at most 20).
@@ -73,9 +72,7 @@ def build_detector(
                 "calibrating early-exit thresholds needs a dev set (dev=...; on the command "
                 "line --dev-data FILE, or a --dataset with a dev split)"
             )
-    backbone, classifier = load_model(
-        model, settings.dtype, is_classifier_checkpoint(model), settings.device
-    )
+    backbone, classifier = load_model(model, settings.dtype, settings.device)
     clf = PrototypeClassifier(
         backbone, layers=layers, batch_size=settings.batch_size, max_length=settings.max_length
     )

@@ -9,9 +9,7 @@ internals:
   :class:`~hateproto.early_exit.EarlyExitClassifier` (layer-by-layer execution; rows leave
   the batch when they exit, so the layers above are not computed); thresholds are
   :class:`~hateproto.early_exit.ExitThresholds` (``early_exit.json``);
-* fine-tuned classifier heads: :func:`is_classifier_checkpoint` (from
-  :mod:`hateproto.early_exit.loading`, re-exported here) / :func:`load_classifier`
-  (:class:`~hateproto.training.HateClassifier`).
+* models and fine-tuned classifier heads: :func:`hateproto.training.loading.load_model`.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ from hateproto.early_exit import (
     PrototypeScorer,
 )
 from hateproto.early_exit.calibration import THRESHOLDS_FILE
-from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
@@ -37,8 +34,6 @@ __all__ = [
     "ExitThresholds",
     "early_exit_engine",
     "fixed_layer_engine",
-    "is_classifier_checkpoint",
-    "load_classifier",
     "load_prototypes",
     "load_thresholds",
     "save_prototypes",
@@ -115,12 +110,3 @@ def early_exit_engine(
         min_layer=min_layer,
         refill=refill,
     )
-
-
-# ---------------------------------------------------------------------- classifier heads
-def load_classifier(reference: str | Path, dtype: str) -> Any:
-    """Load a fine-tuned :class:`~hateproto.training.HateClassifier` checkpoint (it exposes
-    ``.backbone`` and ``predict_proba(texts)``)."""
-    from hateproto.training import HateClassifier
-
-    return HateClassifier.from_pretrained(str(Path(str(reference)).expanduser()), dtype=dtype)

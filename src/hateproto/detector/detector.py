@@ -59,6 +59,12 @@ def scorable_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
+def with_actual_dtype(settings: DetectorSettings, backbone: Backbone) -> DetectorSettings:
+    """``settings`` stating the dtype ``backbone``'s weights are in (``auto`` resolved)."""
+    actual = str(backbone.dtype).removeprefix("torch.")
+    return settings if settings.dtype == actual else settings.model_copy(update={"dtype": actual})
+
+
 class Detector:
     """A hate-speech detector: model + optional prototypes + optional early-exit thresholds.
 
@@ -156,6 +162,8 @@ class Detector:
         """
         folder = Path(folder)
         manifest = DetectorManifest.read(folder)
+        if overrides.get("dtype") == "auto":  # auto: the dtype recorded in the folder
+            overrides.pop("dtype")
         settings = DetectorSettings.from_dict(
             {**manifest.settings.model_dump(), **overrides}, source=f"{folder} settings"
         )
@@ -184,6 +192,16 @@ class Detector:
         return detector_manifest(self)
 
     # ------------------------------------------------------------------ facts
+    @property
+    def settings(self) -> DetectorSettings:
+        """How this detector decides (:class:`DetectorSettings`); ``dtype`` is always the
+        one its weights are in (``auto`` is resolved when settings are assigned)."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: DetectorSettings) -> None:
+        self._settings = with_actual_dtype(value, self.backbone)
+
     @property
     def decides_with(self) -> str:
         """``head`` or ``prototypes``: what decides when early exit is off (and what decides

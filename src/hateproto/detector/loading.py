@@ -14,22 +14,16 @@ from typing import Any
 
 from hateproto.detector.artifact import remember_base, resolve_base, verify_files
 from hateproto.detector.calibration import DetectorCalibration
-from hateproto.detector.components import (
-    ExitThresholds,
-    load_classifier,
-    load_prototypes,
-    load_thresholds,
-)
+from hateproto.detector.components import ExitThresholds, load_prototypes, load_thresholds
 from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.settings import DetectorSettings
-from hateproto.early_exit.loading import is_classifier_checkpoint
 from hateproto.errors import HateprotoError, MismatchError, ModelError
 from hateproto.models.backbone import Backbone
-from hateproto.models.device import place
 from hateproto.models.references import substitute_model
 from hateproto.prototypes import PrototypeClassifier
+from hateproto.training.loading import load_model
 
-__all__ = ["DetectorParts", "load_model", "parts_from_folder", "parts_from_model"]
+__all__ = ["DetectorParts", "parts_from_folder", "parts_from_model"]
 
 
 @dataclass
@@ -44,22 +38,6 @@ class DetectorParts:
     thresholds: ExitThresholds | None = None
     calibration: DetectorCalibration | None = None
     base: str | None = None
-
-
-def load_model(
-    reference: str, dtype: str, with_head: bool, device: str | None = None
-) -> tuple[Backbone, Any | None]:
-    """Load ``reference`` as a backbone, or as a classifier (and its backbone) if asked, on
-    ``device`` (default: ``$HATEPROTO_DEVICE`` or ``auto``)."""
-    if with_head:
-        if not is_classifier_checkpoint(reference):
-            raise ModelError(
-                f"{reference} has no classification head (hateproto_classifier.json); give "
-                "prototypes too (--prototypes DIR) or use a fine-tuned classifier checkpoint"
-            )
-        classifier = place(load_classifier(reference, dtype), device)
-        return classifier.backbone, classifier
-    return Backbone.load(reference, dtype=dtype, device=device), None
 
 
 def parts_from_model(
@@ -77,8 +55,8 @@ def parts_from_model(
         backbone, classifier = protos.backbone, None
         model = protos.backbone.info.name_or_path
     else:
-        with_head = prototypes is None or is_classifier_checkpoint(model)
-        backbone, classifier = load_model(model, settings.dtype, with_head, settings.device)
+        with_head = True if prototypes is None else None
+        backbone, classifier = load_model(model, settings.dtype, settings.device, with_head)
         protos = load_prototypes(prototypes, backbone) if prototypes is not None else None
     exits = load_thresholds(thresholds, backbone.fingerprint) if thresholds else None
     return DetectorParts(backbone, model, protos, classifier, exits)
@@ -123,19 +101,14 @@ def _contained_model(
     if record.checkpoint is None:
         if base is None:
             raise ModelError(f"{folder / 'detector.json'}: model.checkpoint is missing")
-        backbone, _ = load_model(base, settings.dtype, False, settings.device)
+        backbone, _ = load_model(base, settings.dtype, settings.device, with_head=False)
         return DetectorParts(backbone, base, base=record.reference)
     checkpoint = folder / record.checkpoint
     substitute = (
         substitute_model(record.reference, base) if base is not None else contextlib.nullcontext()
     )
     with substitute, damaged_checkpoint(checkpoint):
-        backbone, classifier = load_model(
-            str(checkpoint),
-            settings.dtype,
-            with_head=is_classifier_checkpoint(checkpoint),
-            device=settings.device,
-        )
+        backbone, classifier = load_model(checkpoint, settings.dtype, settings.device)
     modules = [getattr(classifier, "head", None)]
     if record.source == "included":
         modules.append(backbone.model)
@@ -180,10 +153,8 @@ def _legacy_model(
         stacklevel=4,
     )
     reference = model or manifest.model.reference
-    with_head = manifest.prototypes is None or is_classifier_checkpoint(reference)
-    backbone, classifier = load_model(
-        reference, settings.dtype, with_head=with_head, device=settings.device
-    )
+    with_head = True if manifest.prototypes is None else None
+    backbone, classifier = load_model(reference, settings.dtype, settings.device, with_head)
     return DetectorParts(backbone, reference, classifier=classifier)
 
 

@@ -7,15 +7,19 @@ from typing import Literal
 from pydantic import Field
 
 from hateproto.config import YamlConfig
+from hateproto.dtypes import Dtype
 
 
 class DetectorSettings(YamlConfig):
     """How a detector turns texts into decisions.
 
     Attributes:
-        dtype: weights dtype when loading the model (``bfloat16`` is 1.5-2x faster on CPU).
-            ``hateproto detector build --dtype auto`` measures both and records the choice
-            in the metadata (``dtype_choice``; :mod:`hateproto.detector.autotune`).
+        dtype: weights dtype (:mod:`hateproto.dtypes`; ``bfloat16`` is 1.5-2x faster on
+            this CPU). ``auto``: the dtype recorded in the detector folder; for a model
+            loaded from a reference, float32. A detector's settings always hold the dtype
+            its weights are in. ``hateproto detector build --dtype auto`` measures bfloat16
+            against float32 and records the choice (``dtype_choice`` in the metadata;
+            :mod:`hateproto.detector.autotune`).
         device: where the model runs: ``auto`` (a GPU when torch sees one), ``cpu``,
             ``cuda`` or ``cuda:N``; ``None``: ``$HATEPROTO_DEVICE`` or ``auto``. A property
             of the machine, so not written to ``detector.json``.
@@ -47,7 +51,7 @@ class DetectorSettings(YamlConfig):
         0.1
     """
 
-    dtype: Literal["float32", "bfloat16"] = "float32"
+    dtype: Dtype = "auto"
     device: str | None = Field(None, pattern=r"^(auto|cpu|cuda|cuda:\d+)$", exclude=True)
     compile: bool = Field(False, exclude=True)
     batch_size: int = Field(32, ge=1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from hateproto.detector.artifact import (
     MODEL_DIR,
@@ -31,8 +31,8 @@ from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelR
 from hateproto.errors import ModelError
 from hateproto.models.references import portable_name
 
-if TYPE_CHECKING:
-    from hateproto.detector.detector import Detector
+Detector = Any
+"""A :class:`~hateproto.detector.Detector` (not imported: the detector imports this module)."""
 
 __all__ = ["PROTOTYPES_DIR", "base_reference", "detector_manifest", "write_detector"]
 

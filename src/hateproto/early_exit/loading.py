@@ -10,25 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from hateproto.early_exit.scorers import HeadScorer
-from hateproto.models.backbone import Backbone
-from hateproto.models.device import place
 from hateproto.prototypes.classifier import PrototypeClassifier
-from hateproto.training.classifier import CLASSIFIER_FILE
+from hateproto.training.loading import is_classifier_checkpoint, load_model
 
-__all__ = ["CLASSIFIER_FILE", "is_classifier_checkpoint", "load_prototypes_and_head"]
-
-
-def is_classifier_checkpoint(reference: str | Path) -> bool:
-    """Whether ``reference`` is a fine-tuned classifier checkpoint folder (it holds
-    ``hateproto_classifier.json``, so it has a classification head)."""
-    path = Path(str(reference)).expanduser()
-    return path.is_dir() and (path / CLASSIFIER_FILE).is_file()
+__all__ = ["is_classifier_checkpoint", "load_prototypes_and_head"]
 
 
 def load_prototypes_and_head(
     prototypes_dir: str | Path,
     model: str | None = None,
-    dtype: str = "float32",
+    dtype: str = "auto",
     device: str | None = None,
 ) -> tuple[PrototypeClassifier, HeadScorer | None]:
     """Prototypes from ``prototypes_dir`` on ``model`` (default: the model they record), and,
@@ -38,11 +29,6 @@ def load_prototypes_and_head(
     from hateproto.prototypes.files import read_spec
 
     reference = model or read_spec(Path(prototypes_dir)).backbone
-    if is_classifier_checkpoint(reference):
-        from hateproto.training import HateClassifier
-
-        classifier = place(HateClassifier.from_pretrained(reference, dtype=dtype), device)
-        protos = PrototypeClassifier.from_pretrained(prototypes_dir, backbone=classifier.backbone)
-        return protos, HeadScorer.from_classifier(classifier)
-    backbone = Backbone.load(reference, dtype=dtype, device=device)
-    return PrototypeClassifier.from_pretrained(prototypes_dir, backbone=backbone), None
+    backbone, classifier = load_model(reference, dtype, device)
+    protos = PrototypeClassifier.from_pretrained(prototypes_dir, backbone=backbone)
+    return protos, None if classifier is None else HeadScorer.from_classifier(classifier)

@@ -189,6 +189,20 @@ class Backbone:
             place(self.lm, device)
         return self
 
+    def astype(self, dtype: str) -> Backbone:
+        """This backbone with its weights in ``dtype`` (a name of :data:`DTYPES`), converted
+        in memory: ``self`` when they already are, else a copy (``self`` is unchanged)."""
+        import copy
+
+        target = torch_dtype(dtype)
+        if self.dtype == target:
+            return self
+        clone = copy.copy(self)
+        clone.model = copy.deepcopy(self.model).to(target)
+        clone.lm = None if self.lm is None else copy.deepcopy(self.lm).to(target)
+        clone._compiled = None
+        return clone
+
     @property
     def dtype(self) -> torch.dtype:
         """Parameter dtype of the loaded model."""

@@ -145,6 +145,17 @@ class PrototypeClassifier(GivenParams, ClassifierMixin, BaseEstimator):
     def backbone(self, value: Backbone) -> None:
         self.model = value
 
+    def with_backbone(self, backbone: Backbone) -> PrototypeClassifier:
+        """A copy of this classifier on ``backbone`` (e.g. the same weights in another dtype);
+        the fitted prototypes are shared, ``self`` is unchanged."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.__dict__["_given"] = dict(self._given_params())
+        twin._loader = ModelLoader()
+        twin.backbone = backbone
+        return twin
+
     def __sklearn_is_fitted__(self) -> bool:
         """Fitted once it has prototypes (by :meth:`fit` or :meth:`from_pretrained`)."""
         return getattr(self, "prototypes_", None) is not None
