@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-import numpy as np
-
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.autotune import autotune_detector, check_autotune
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.detector import Detector
 from hateproto.detector.settings import DetectorSettings
-from hateproto.early_exit import calibrate_deltas
+from hateproto.early_exit.calibration import calibrate_on_data
+from hateproto.early_exit.scorers import HeadScorer
 from hateproto.errors import HateprotoError
 from hateproto.prototypes import PrototypeClassifier
-from hateproto.prototypes.classifier import similarity_margin
 from hateproto.prototypes.selection import choose_layer
 from hateproto.training.loading import load_model
 
@@ -116,29 +114,23 @@ def calibrate_thresholds(
 ) -> ExitThresholds:
     """Per-layer early-exit deltas chosen on ``dev``: the lowest mean exit layer whose
     macro-F1 stays within ``budget`` (F1 units) of the detector's full-depth decisions
-    (the head's, or the deepest prototypes')."""
+    (the head's, or the deepest prototypes'); see
+    :func:`hateproto.early_exit.calibration.calibrate_on_data`."""
     check_budget(budget)
-    protos = detector.prototypes
-    if protos is None:
+    if detector.prototypes is None:
         raise HateprotoError("early-exit thresholds need prototypes")
-    last = detector.backbone.num_layers
-    sims = protos.similarities_from_vectors(protos.encode(dev.texts, show_progress)).double()
-    positions = [i for i, layer in enumerate(protos.layers) if layer < last]
-    margins = similarity_margin(sims)[:, positions]
-    preds = protos.classes_[sims.argmax(-1).numpy()]
+    head = None
     if detector.decides_with == "head":
-        final = np.asarray(detector.classifier.predict(dev.texts))
-    else:
-        final = preds[:, -1]
-    layers = [protos.layers[i] for i in positions]
-    result = calibrate_deltas(margins, preds[:, positions], final, dev.labels, layers, last, budget)
-    return ExitThresholds.from_calibration(
-        result,
-        detector.backbone.fingerprint,
-        dataset=dev.name,
-        split=dev.split,
-        n_dev=len(dev),
-        fallback=detector.decides_with,
+        head = HeadScorer.from_classifier(detector.classifier)
+    settings = detector.settings
+    return calibrate_on_data(
+        detector.prototypes,
+        dev,
+        budget,
+        head,
+        settings.batch_size,
+        detector.max_length,
+        show_progress,
     )
 
 

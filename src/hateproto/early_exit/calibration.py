@@ -235,12 +235,16 @@ class ExitThresholds:
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise HateprotoError(f"{path} is not a valid thresholds file: {exc}") from None
+        metadata = dict(payload.get("metadata") or {})
+        engine = {k: payload[k] for k in ("min_layer", "batch_size", "max_length") if k in payload}
+        if engine:  # written by EarlyExitClassifier before one writer served both
+            metadata.setdefault("engine", engine)
         saved = payload.get("backbone_fingerprint", "")
         if fingerprint and saved and saved != fingerprint:
             raise MismatchError(
                 f"{path} was calibrated for a backbone with fingerprint {saved}, not {fingerprint}"
             )
-        return cls(deltas, payload.get("budget"), saved, payload.get("metadata", {}))
+        return cls(deltas, payload.get("budget"), saved, metadata)
 
 
 def _parse_deltas(raw: Mapping[str, Any]) -> dict[int, float]:
@@ -273,32 +277,52 @@ def calibrate_on_data(
     The reference is ``head`` on the last layer (a fine-tuned classifier) or, without it, the
     last layer's prototypes; ``budget`` is the largest macro-F1 loss against it (F1 units).
     """
-    from hateproto.early_exit.engine import simulate_early_exit
-    from hateproto.early_exit.policies import ExitPolicy
     from hateproto.early_exit.scorers import PrototypeScorer
 
     backbone = prototypes.backbone
-    L = backbone.num_layers
     scorer = PrototypeScorer(prototypes)
     final = head or scorer
-    specs = {scorer.spec, final.spec}
     vectors = encode_per_spec(
         backbone,
         data.texts,
-        specs,
+        {scorer.spec, final.spec},
         batch_size=batch_size,
         max_length=max_length,
         show_progress=show_progress,
     )
-    layers = [layer for layer in range(1, L) if layer in scorer.layers]
-    margins, preds = layer_margins(scorer, vectors[scorer.spec], layers)
-    full = simulate_early_exit(ExitPolicy(final, L), vectors).labels
-    result = calibrate_deltas(margins, preds, full, data.labels, layers, L, budget)
-    return ExitThresholds.from_calibration(
-        result,
+    return calibrate_on_vectors(
+        scorer,
+        final,
+        vectors,
+        data.labels,
+        backbone.num_layers,
+        budget,
         backbone.fingerprint,
         dataset=data.name,
         split=data.split,
-        n=len(data),
         fallback="head" if head is not None else "prototypes",
     )
+
+
+def calibrate_on_vectors(
+    scorer: LayerScorer,
+    final: LayerScorer,
+    vectors: Mapping[Any, torch.Tensor],
+    labels: np.ndarray,
+    num_layers: int,
+    budget: float,
+    fingerprint: str,
+    **metadata: Any,
+) -> ExitThresholds:
+    """Per-layer deltas for ``scorer`` on dev representations already encoded (``vectors``
+    per representation spec, as :func:`encode_per_spec` gives them): the one place dev
+    margins are gathered. ``final`` decides rows that never exit; ``metadata`` is recorded
+    with the dev outcome and ``n``."""
+    from hateproto.early_exit.engine import simulate_early_exit
+    from hateproto.early_exit.policies import ExitPolicy
+
+    layers = [layer for layer in range(1, num_layers) if layer in scorer.layers]
+    margins, preds = layer_margins(scorer, vectors[scorer.spec], layers)
+    full = simulate_early_exit(ExitPolicy(final, num_layers), vectors).labels
+    result = calibrate_deltas(margins, preds, full, labels, layers, num_layers, budget)
+    return ExitThresholds.from_calibration(result, fingerprint, n=len(labels), **metadata)

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from hateproto.data.types import LabeledTexts
-from hateproto.early_exit.calibration import ExitThresholds
+from hateproto.early_exit.calibration import THRESHOLDS_FILE, ExitThresholds
 from hateproto.early_exit.engine import ExitResult, run_early_exit
 from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy
 from hateproto.early_exit.scorers import HeadScorer, LayerScorer, PrototypeScorer
@@ -37,7 +36,6 @@ from hateproto.models.stepping import LayerRunner
 from hateproto.prototypes.classifier import PrototypeClassifier
 from hateproto.prototypes.estimator import ModelLoader, ModelParam, keep_params
 
-EXIT_FILE = "early_exit.json"
 PROTOTYPES_DIR = "prototypes"
 Delta = float | Mapping[int, float] | ExitThresholds
 _PROTOTYPE_PARAMS = (
@@ -250,15 +248,15 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
             raise HateprotoError("an EarlyExitClassifier with a head cannot be saved as one folder")
         folder = Path(folder)
         protos.save_pretrained(folder / PROTOTYPES_DIR)
-        deltas = {str(k): v for k, v in policy.deltas.items() if math.isfinite(v)}
-        settings = {
-            "format_version": 1,
-            "deltas": deltas,
+        engine = {
             "min_layer": self.min_layer,
             "batch_size": self.batch_size,
             "max_length": self.max_length,
         }
-        (folder / EXIT_FILE).write_text(json.dumps(settings, indent=1) + "\n")
+        thresholds = ExitThresholds(
+            dict(policy.deltas), None, protos.backbone.fingerprint, {"engine": engine}
+        )
+        thresholds.save(folder)
         return folder
 
     @classmethod
@@ -266,18 +264,19 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         """Load a folder written by :meth:`save_pretrained` (a fitted classifier); ``load``
         (``backbone``, ``dtype``, ``device``) goes to ``PrototypeClassifier.from_pretrained``."""
         folder = Path(folder)
-        path = folder / EXIT_FILE
-        if not path.is_file():
-            raise ModelError(f"{folder} is not an EarlyExitClassifier folder: {EXIT_FILE} missing")
-        settings = json.loads(path.read_text())
+        if not (folder / THRESHOLDS_FILE).is_file():
+            raise ModelError(
+                f"{folder} is not an EarlyExitClassifier folder: {THRESHOLDS_FILE} missing"
+            )
         protos = PrototypeClassifier.from_pretrained(folder / PROTOTYPES_DIR, **load)
-        deltas = {int(k): float(v) for k, v in settings["deltas"].items()}
+        thresholds = ExitThresholds.load(folder, fingerprint=protos.backbone.fingerprint)
+        engine = thresholds.metadata.get("engine", {})
         return cls.from_prototypes(
             protos,
-            delta=deltas,
-            batch_size=settings["batch_size"],
-            max_length=settings["max_length"],
-            min_layer=settings["min_layer"],
+            delta=thresholds.finite(),
+            batch_size=engine.get("batch_size", 32),
+            max_length=engine.get("max_length", 256),
+            min_layer=engine.get("min_layer", 1),
         )
 
     # ------------------------------------------------------------------ evaluation

@@ -19,14 +19,12 @@ from hateproto.early_exit import (
     EntropyPolicy,
     ExitPolicy,
     ExitResult,
-    ExitThresholds,
     FixedLayerPolicy,
     PatiencePolicy,
     PrototypeMarginPolicy,
-    calibrate_deltas,
     simulate_early_exit,
 )
-from hateproto.early_exit.calibration import candidate_deltas, layer_margins
+from hateproto.early_exit.calibration import calibrate_on_vectors, candidate_deltas
 from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
 from hateproto.experiments.early_exit_fit import Prepared
@@ -84,27 +82,27 @@ def _fixed(method: str, policy: ExitPolicy, prepared: Prepared) -> Choice:
 
 def _calibrated(prepared: Prepared, budget: float) -> Choice:
     L, scorer = prepared.num_layers, prepared.prototypes
-    layers = list(range(1, L))
-    margins, preds = layer_margins(scorer, prepared.dev_vectors[scorer.spec], layers)
-    final = simulate_early_exit(ExitPolicy(prepared.proto_final, L), prepared.dev_vectors).labels
-    result = calibrate_deltas(margins, preds, final, prepared.dev.labels, layers, L, budget)
-    thresholds = ExitThresholds.from_calibration(
-        result,
+    thresholds = calibrate_on_vectors(
+        scorer,
+        prepared.proto_final,
+        prepared.dev_vectors,
+        prepared.dev.labels,
+        L,
+        budget,
         prepared.backbone.fingerprint,
         dataset=prepared.dataset,
         model=prepared.reference,
-        n_dev=len(prepared.dev),
         fallback="head" if prepared.kind == "fine-tuned" else "prototypes",
     )
     thresholds.save(prepared.artefacts)
-    policy = PrototypeMarginPolicy(scorer, result.deltas, final=prepared.proto_final)
+    policy = PrototypeMarginPolicy(scorer, thresholds.deltas, final=prepared.proto_final)
     return Choice(
         "prototype_exit_calibrated",
         f"budget={budget:g}",
         policy,
-        result.macro_f1,
-        result.full_macro_f1,
-        result.mean_exit_layer,
+        thresholds.metadata["dev_macro_f1"],
+        thresholds.metadata["dev_full_macro_f1"],
+        thresholds.metadata["dev_mean_exit_layer"],
     )
 
 
