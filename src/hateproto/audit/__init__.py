@@ -30,15 +30,7 @@ from hateproto.audit.output import (
     write_report_json,
 )
 from hateproto.audit.report import (
-    FUNCTIONALITY_GOALS,
-    AuditGoals,
-    AuditReport,
-    ExternalResult,
-    FunctionalityResult,
-    GoalResult,
-    GroupResult,
     Scorer,
-    TargetRate,
     detector_scorer,
     external_result,
     load_detector_scorer,
@@ -47,6 +39,16 @@ from hateproto.audit.report import (
     score_cases,
     score_texts,
     summarise,
+)
+from hateproto.audit.results import (
+    FUNCTIONALITY_GOALS,
+    AuditGoals,
+    AuditReport,
+    ExternalResult,
+    FunctionalityResult,
+    GoalResult,
+    GroupResult,
+    TargetRate,
 )
 from hateproto.audit.suite import (
     CONTRAST_PAIRS,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hateproto.audit.report import UNSPECIFIED_TARGET
+from hateproto.audit.results import UNSPECIFIED_TARGET
 from hateproto.audit.suite import SUITE_SEED, check_split
 from hateproto.errors import ConfigError
 

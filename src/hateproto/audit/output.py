@@ -19,7 +19,7 @@ from typing import IO
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.audit.report import AuditReport, ExternalResult
+from hateproto.audit.results import AuditReport, ExternalResult
 from hateproto.audit.suite import AuditCase
 from hateproto.errors import DataError
 from hateproto.optional import require

@@ -63,8 +63,10 @@ def load_general(
         data = load_benchmark(name, split, "ocampo2023", data_dir, seed)
     elif name == "hatexplain":
         data = _hatexplain(split, data_dir, seed)
-    else:
+    elif name == "olid":
         data = _olid(split, data_dir, seed)
+    else:  # a benchmark added to BENCHMARKS without a general version
+        raise DataError(f"{name!r} has no general version yet (hateproto.data.general)")
     return _renamed(data, data.labels, np.ones(len(data), dtype=bool), data.notes)
 
 
