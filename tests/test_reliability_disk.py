@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from tiny_detector import HATE, NOT_HATE
 
-from hateproto import outputs
+from hateproto.outputs import files as output_files
 from hateproto.cli.main import main
 from hateproto.errors import DataError
 from hateproto.outputs import atomic_write_text, replace_folder
@@ -49,7 +49,7 @@ def test_a_table_with_too_many_columns_is_refused_before_reading_rows(tmp_path):
 # ---------------------------------------------------------------------- J: messages
 def test_a_full_disk_names_the_users_file(tmp_path, monkeypatch):
     target = tmp_path / "out" / "result.json"
-    monkeypatch.setattr(outputs.os, "replace", _full)
+    monkeypatch.setattr(output_files.os, "replace", _full)
     with pytest.raises(OSError) as caught:
         atomic_write_text(target, "{}")
     assert caught.value.filename == str(target) and caught.value.errno == errno.ENOSPC
@@ -69,7 +69,7 @@ def test_a_read_only_folder_names_the_users_folder_not_the_staging_one(tmp_path)
 
 
 def test_the_cli_prints_one_line_with_the_path(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(outputs.os, "fsync", _full)
+    monkeypatch.setattr(output_files.os, "fsync", _full)
     out = tmp_path / "new-det"
     assert main(["detector", "build", "--dataset", "sample", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
@@ -82,7 +82,7 @@ def test_a_build_finds_out_it_cannot_write_before_computing(tmp_path, monkeypatc
 
     called = []
     monkeypatch.setattr(detector_cmd, "build_detector", lambda *a, **k: called.append(1))
-    monkeypatch.setattr(outputs.os, "fsync", _full)
+    monkeypatch.setattr(output_files.os, "fsync", _full)
     assert main(["detector", "build", "--dataset", "sample", "--out", str(tmp_path / "d")]) == 2
     assert called == [] and "cannot write here" in capsys.readouterr().err
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from tiny_detector import HATE, NOT_HATE
 
-from hateproto import outputs
 from hateproto.cli.main import main
 from hateproto.detector import Detector
+from hateproto.outputs import files as output_files
+from hateproto.outputs import folders as output_folders
 from hateproto.outputs import recover_folder, replace_folder
 
 
@@ -182,7 +183,7 @@ class CrashAt:
             (os, "replace"),
             (os, "chmod"),
             (shutil, "rmtree"),
-            (outputs, "_exchange"),
+            (output_folders, "_exchange"),
         ]:
             monkeypatch.setattr(owner, name, self._wrap(getattr(owner, name)))
 
@@ -209,8 +210,8 @@ def _writer(content: str):
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
 def test_a_kill_at_any_step_leaves_old_or_new(tmp_path, monkeypatch, exchange):
     if not exchange:
-        monkeypatch.setattr(outputs, "_exchange", lambda a, b: False)
-    monkeypatch.setattr(outputs, "_running", lambda pid: False)  # the 'killed' process is gone
+        monkeypatch.setattr(output_folders, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(output_files, "_running", lambda pid: False)  # the 'killed' process is gone
     replace_folder(tmp_path / "probe", _writer("old"))
     with monkeypatch.context() as m:  # how many steps an uninterrupted replace takes
         probe = CrashAt(m, None)
@@ -239,7 +240,7 @@ def _tree_of(write, folder: Path) -> dict[str, str]:
 def test_recover_folder_puts_back_an_old_checkpoint(tmp_path, monkeypatch):
     # training swaps a checkpoint in with two renames; a kill between them leaves the old
     # folder under a temporary name: the next run (train_cmd) puts it back first
-    monkeypatch.setattr(outputs, "_running", lambda pid: False)
+    monkeypatch.setattr(output_files, "_running", lambda pid: False)
     old = tmp_path / ".ckpt.old-99999"
     old.mkdir()
     (old / "hateproto_classifier.json").write_text("{}")

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 from pathlib import Path
 
-from hateproto import outputs
+from hateproto.outputs import folders as output_folders
 from hateproto.outputs import replace_folder
 
 
@@ -31,7 +31,7 @@ def test_a_folder_created_between_the_check_and_the_rename_is_swapped(tmp_path, 
             (target / "who").write_text("other")
         return real_rename(src, dst)
 
-    monkeypatch.setattr(outputs.os, "rename", rename)
+    monkeypatch.setattr(output_folders.os, "rename", rename)
     replace_folder(target, _write("us"))
     assert (target / "who").read_text() == "us" and calls
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
