@@ -20,7 +20,7 @@ from hateproto.detector.calibration import DetectorCalibration
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.engines import EngineCache, build_engine
 from hateproto.detector.explanation import layer_explanations
-from hateproto.detector.inputs import content_problem
+from hateproto.detector.inputs import scorable_texts
 from hateproto.detector.loading import DetectorParts, parts_from_folder, parts_from_model
 from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.neighbours import ExampleBank, nearest_examples
@@ -39,30 +39,12 @@ from hateproto.detector.scoring import (
     score_with_head,
     scores_from_engine,
 )
-from hateproto.detector.settings import DetectorSettings
+from hateproto.detector.settings import DetectorSettings, with_actual_dtype
 from hateproto.errors import HateprotoError, ModelError
-from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
 
-__all__ = ["Detector", "scorable_texts"]
-
-
-def scorable_texts(texts: Sequence[str]) -> list[str]:
-    """``texts`` as a list, after :func:`validate_texts` and
-    :func:`~hateproto.detector.inputs.content_problem` (a text with nothing visible, or an
-    unpaired surrogate, is refused with its index: any label for it would be noise)."""
-    texts = validate_texts(texts)
-    for index, text in enumerate(texts):
-        problem = content_problem(text)
-        if problem is not None:
-            raise ModelError(f"text {index} {problem.removeprefix('text ')}")
-    return texts
-
-
-def with_actual_dtype(settings: DetectorSettings, backbone: Backbone) -> DetectorSettings:
-    """``settings`` stating the dtype ``backbone``'s weights are in (``auto`` resolved)."""
-    actual = str(backbone.dtype).removeprefix("torch.")
-    return settings if settings.dtype == actual else settings.model_copy(update={"dtype": actual})
+__all__ = ["Detector"]
 
 
 class Detector:

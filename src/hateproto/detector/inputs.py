@@ -16,6 +16,9 @@ Example:
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+
+from hateproto.errors import ModelError
 
 #: Categories that show nothing on their own: controls, format characters, separators,
 #: combining marks (without a base), unassigned code points.
@@ -55,3 +58,17 @@ def content_problem(text: str) -> str | None:
     if not any(is_visible(char) for char in text):
         return "text has no visible characters"
     return None
+
+
+def scorable_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, after :func:`validate_texts` and
+    :func:`content_problem` (a text with nothing visible, or an
+    unpaired surrogate, is refused with its index: any label for it would be noise)."""
+    from hateproto.models.backbone import validate_texts  # torch: only when scoring
+
+    texts = validate_texts(texts)
+    for index, text in enumerate(texts):
+        problem = content_problem(text)
+        if problem is not None:
+            raise ModelError(f"text {index} {problem.removeprefix('text ')}")
+    return texts

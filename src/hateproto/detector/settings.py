@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -63,3 +63,9 @@ class DetectorSettings(YamlConfig):
     min_exit_layer: int = Field(1, ge=0)
     refill: bool = False
     normalize: Literal["none", "deobfuscate"] = "none"
+
+
+def with_actual_dtype(settings: DetectorSettings, backbone: Any) -> DetectorSettings:
+    """``settings`` stating the dtype ``backbone``'s weights are in (``auto`` resolved)."""
+    actual = str(backbone.dtype).removeprefix("torch.")
+    return settings if settings.dtype == actual else settings.model_copy(update={"dtype": actual})
