@@ -98,9 +98,11 @@ def early_exit_engine(
     max_length: int,
     min_layer: int,
     refill: bool = False,
+    exit_policy: str = "margin",
 ) -> EarlyExitClassifier:
-    """Prototype-margin early exit; rows that never exit take ``head`` (a fine-tuned
-    classifier) or the deepest prototypes; ``refill`` keeps batches full as rows exit."""
+    """Early exit by ``exit_policy`` (default the prototype margin); rows that never exit
+    take ``head`` (a fine-tuned classifier) or the deepest prototypes; ``refill`` keeps
+    batches full as rows exit."""
     return EarlyExitClassifier.from_prototypes(
         prototypes,
         thresholds,
@@ -109,4 +111,5 @@ def early_exit_engine(
         max_length=max_length,
         min_layer=min_layer,
         refill=refill,
+        exit_policy=exit_policy,
     )

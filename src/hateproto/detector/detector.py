@@ -24,7 +24,6 @@ from hateproto.detector.inputs import scorable_texts
 from hateproto.detector.loading import DetectorParts, parts_from_folder, parts_from_model
 from hateproto.detector.manifest import DetectorManifest
 from hateproto.detector.neighbours import ExampleBank, nearest_examples
-from hateproto.detector.policy import policy_info
 from hateproto.detector.results import (
     DEFAULT_ATTRIBUTES,
     DEFAULT_LANGUAGES,
@@ -40,6 +39,7 @@ from hateproto.detector.scoring import (
     scores_from_engine,
 )
 from hateproto.detector.settings import DetectorSettings, with_actual_dtype
+from hateproto.early_exit.policies import served_policy
 from hateproto.errors import HateprotoError, ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier
@@ -241,36 +241,11 @@ class Detector:
         )
 
     def info(self) -> dict[str, Any]:
-        """A JSON-ready summary: model, prototypes, thresholds, settings, versions."""
-        manifest = self.manifest()
-        protos = None
-        if self.prototypes is not None:
-            protos = {
-                "layers": self.prototypes.layers,
-                "per_class": self.prototypes.n_per_class_,
-                "pooling": self.prototypes.pooling,
-                "temperature": self.prototypes.temperature,
-            }
-        exits = self.exit_thresholds()
-        return {
-            "format_version": manifest.format_version,
-            "hateproto_version": manifest.hateproto_version,
-            "model": manifest.model.model_dump(),
-            "decision_layer": self.decision_layer,
-            "prototypes": protos,
-            "early_exit": self.settings.early_exit,
-            "decides_with": self.decides_with,
-            "thresholds": None if exits is None else {str(k): v for k, v in exits.items()},
-            "calibration": None
-            if self.calibration is None
-            else {
-                "threshold": self.calibration.threshold,
-                **{k: v for k, v in self.calibration.dev.items() if k != "reliability"},
-            },
-            "settings": self.settings.model_dump(),
-            "metadata": self.metadata,
-            **policy_info(self.metadata, self.threshold, self.calibration),
-        }
+        """A JSON-ready summary: model, prototypes, thresholds, settings, versions
+        (:func:`hateproto.detector.writing.describe`)."""
+        from hateproto.detector.writing import describe
+
+        return describe(self)
 
     # ------------------------------------------------------------------ decisions
     def score_arrays(self, texts: Sequence[str]) -> Scores:
@@ -391,6 +366,8 @@ class Detector:
                 f"decision layer {self.decision_layer} has no prototypes; they exist for "
                 f"layers {self.prototypes.layers}"
             )
+        if self.settings.early_exit:
+            served_policy(self.settings.exit_policy)  # an unknown name fails here
         if self.settings.early_exit and self.exit_thresholds() is None:
             raise ModelError(
                 "early exit needs a margin threshold: pass delta (--delta X) or use a detector "

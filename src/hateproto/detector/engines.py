@@ -40,7 +40,14 @@ def build_engine(
     batch = settings.batch_size
     if exits is not None:
         return early_exit_engine(
-            prototypes, exits, head, batch, max_length, settings.min_exit_layer, settings.refill
+            prototypes,
+            exits,
+            head,
+            batch,
+            max_length,
+            settings.min_exit_layer,
+            settings.refill,
+            settings.exit_policy,
         )
     if head is not None:
         return "head"

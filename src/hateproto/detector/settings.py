@@ -39,6 +39,9 @@ class DetectorSettings(YamlConfig):
             measured to pay (``early_exit_choice`` in the metadata).
         delta: one margin threshold for every layer; ``None`` uses the calibrated per-layer
             thresholds saved in the detector folder.
+        exit_policy: how early exit uses its thresholds, a name of
+            :data:`hateproto.early_exit.policies.SERVED_POLICIES` (``margin``: HatePrototypes'
+            prototype margin).
         min_exit_layer: no exit before this layer.
         refill: with early exit, refill the places of exited rows from the next batch so that
             batches stay full; ``--early-exit-mode auto`` keeps it where it is measured faster.
@@ -60,6 +63,7 @@ class DetectorSettings(YamlConfig):
     decision_layer: int | None = None
     early_exit: bool = False
     delta: float | None = Field(None, ge=0.0)
+    exit_policy: str = "margin"
     min_exit_layer: int = Field(1, ge=0)
     refill: bool = False
     normalize: Literal["none", "deobfuscate"] = "none"

@@ -1,5 +1,6 @@
 """Write a :class:`~hateproto.detector.Detector` as a self-contained folder (format 2,
-``docs/artifacts.md``): the one writer of detector folders.
+``docs/artifacts.md``): the one writer of detector folders, and of the two descriptions made
+from the same facts (``detector.json``'s manifest and the JSON summary ``info()`` gives).
 
 ``detector.json`` (:class:`~.manifest.DetectorManifest`), the fine-tuned classifier in
 ``model/`` (written from memory, so the folder holds exactly what the detector runs, wherever
@@ -28,13 +29,20 @@ from hateproto.detector.artifact import (
 from hateproto.detector.calibration import CALIBRATION_FILE
 from hateproto.detector.components import THRESHOLDS_FILE, save_prototypes, set_prototype_backbone
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
+from hateproto.detector.policy import policy_info
 from hateproto.errors import ModelError
 from hateproto.models.references import portable_name
 
 Detector = Any
 """A :class:`~hateproto.detector.Detector` (not imported: the detector imports this module)."""
 
-__all__ = ["PROTOTYPES_DIR", "base_reference", "detector_manifest", "write_detector"]
+__all__ = [
+    "PROTOTYPES_DIR",
+    "base_reference",
+    "describe",
+    "detector_manifest",
+    "write_detector",
+]
 
 PROTOTYPES_DIR = "prototypes"
 
@@ -129,3 +137,37 @@ def detector_manifest(detector: Detector) -> DetectorManifest:
         calibration=CALIBRATION_FILE if detector.calibration is not None else None,
         metadata=detector.metadata,
     )
+
+
+def describe(detector: Detector) -> dict[str, Any]:
+    """A JSON-ready summary of ``detector`` (``Detector.info``, ``/v1/info``, ``detector
+    info``): model, prototypes, thresholds, settings, versions."""
+    manifest = detector_manifest(detector)
+    protos = None
+    if detector.prototypes is not None:
+        protos = {
+            "layers": detector.prototypes.layers,
+            "per_class": detector.prototypes.n_per_class_,
+            "pooling": detector.prototypes.pooling,
+            "temperature": detector.prototypes.temperature,
+        }
+    exits = detector.exit_thresholds()
+    return {
+        "format_version": manifest.format_version,
+        "hateproto_version": manifest.hateproto_version,
+        "model": manifest.model.model_dump(),
+        "decision_layer": detector.decision_layer,
+        "prototypes": protos,
+        "early_exit": detector.settings.early_exit,
+        "decides_with": detector.decides_with,
+        "thresholds": None if exits is None else {str(k): v for k, v in exits.items()},
+        "calibration": None
+        if detector.calibration is None
+        else {
+            "threshold": detector.calibration.threshold,
+            **{k: v for k, v in detector.calibration.dev.items() if k != "reliability"},
+        },
+        "settings": detector.settings.model_dump(),
+        "metadata": detector.metadata,
+        **policy_info(detector.metadata, detector.threshold, detector.calibration),
+    }

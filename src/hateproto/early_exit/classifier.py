@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from hateproto.data.types import LabeledTexts
 from hateproto.early_exit.calibration import THRESHOLDS_FILE, ExitThresholds
 from hateproto.early_exit.engine import ExitResult, run_early_exit
-from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy
+from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy, served_policy
 from hateproto.early_exit.scorers import HeadScorer, LayerScorer, PrototypeScorer
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import HateprotoError, ModelError
@@ -66,6 +66,9 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         refill: keep batches full as rows exit, by merging the survivors of consecutive
             batches that reached the same layer (fewer, fuller layer calls: for GPUs; on a
             CPU it did not pay, see ``benchmarks/results/early-exit-refill-cpu.md``).
+        exit_policy: how ``delta`` is used, a name of
+            :data:`~hateproto.early_exit.policies.SERVED_POLICIES` (``margin``: HatePrototypes'
+            prototype margin).
 
     Attributes set by fitting: ``prototypes_`` (a PrototypeClassifier), ``policy_`` (the
     policy in use; ``policy`` itself when one was given) and ``classes_``.
@@ -87,6 +90,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         min_layer: int = 1,
         head: Any = None,
         refill: bool = False,
+        exit_policy: str = "margin",
     ) -> None:
         if batch_size < 1:
             raise HateprotoError(f"batch_size must be at least 1, got {batch_size}")
@@ -159,7 +163,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         """Run the prototype-margin policy of ``protos`` with this classifier's settings."""
         self.prototypes_ = protos
         self.__dict__["_fitted_policy"] = margin_policy(
-            protos, self.delta, self.head, self.min_layer
+            protos, self.delta, self.head, self.min_layer, self.exit_policy
         )
 
     @classmethod
@@ -172,6 +176,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
         max_length: int = 256,
         min_layer: int = 1,
         refill: bool = False,
+        exit_policy: str = "margin",
     ) -> EarlyExitClassifier:
         """Prototype-margin early exit (HatePrototypes Eq. 3) from fitted prototypes.
 
@@ -186,6 +191,8 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
                 layers above it are not run).
             min_layer: no early exit before this layer.
             refill: keep batches full as rows exit (see the class's ``refill``).
+            exit_policy: the threshold policy, a name of
+                :data:`~hateproto.early_exit.policies.SERVED_POLICIES`.
         """
         clf = cls(
             prototypes.backbone,
@@ -199,6 +206,7 @@ class EarlyExitClassifier(ClassifierMixin, BaseEstimator):
             min_layer=min_layer,
             head=head,
             refill=refill,
+            exit_policy=exit_policy,
         )
         clf._use_prototypes(prototypes)
         return clf
@@ -336,9 +344,15 @@ def as_final_scorer(head: LayerScorer | object) -> LayerScorer:
 
 
 def margin_policy(
-    prototypes: PrototypeClassifier, delta: Delta, head: Any, min_layer: int
-) -> PrototypeMarginPolicy:
-    """The prototype-margin policy of fitted ``prototypes`` (see :meth:`from_prototypes`)."""
+    prototypes: PrototypeClassifier,
+    delta: Delta,
+    head: Any,
+    min_layer: int,
+    exit_policy: str = "margin",
+) -> ExitPolicy:
+    """The threshold policy ``exit_policy`` (a name of
+    :data:`~hateproto.early_exit.policies.SERVED_POLICIES`; default the prototype margin)
+    of fitted ``prototypes`` (see :meth:`from_prototypes`)."""
     backbone = prototypes.backbone
     if isinstance(delta, ExitThresholds):
         if delta.backbone_fingerprint and delta.backbone_fingerprint != backbone.fingerprint:
@@ -348,13 +362,8 @@ def margin_policy(
             )
         delta = delta.finite()
     final = as_final_scorer(head) if head is not None else None
-    return PrototypeMarginPolicy(
-        PrototypeScorer(prototypes),
-        delta,
-        final=final,
-        num_layers=backbone.num_layers,
-        min_layer=min_layer,
-    )
+    build = served_policy(exit_policy)
+    return build(PrototypeScorer(prototypes), delta, final, backbone.num_layers, min_layer)
 
 
 def _check_policy(policy: ExitPolicy, backbone: Backbone) -> None:

@@ -16,7 +16,7 @@ prototypes for a frozen model.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypedDict, Unpack
 
@@ -300,3 +300,39 @@ class FixedLayerPolicy(ExitPolicy):
 
     def describe(self) -> dict[str, object]:
         return {"method": self.name, "layer": self.layer}
+
+
+# ---------------------------------------------------------------------- served policies
+Thresholds = float | Mapping[int, float]
+ServedPolicy = Callable[[LayerScorer, Thresholds, "LayerScorer | None", int, int], ExitPolicy]
+"""Builds the exit policy a detector serves from its prototype ``scorer``, the thresholds
+(one delta, or ``{layer: delta}``), the ``final`` scorer for rows that never exit (``None``:
+the deepest prototypes), the model's depth ``L`` and the lowest exit layer."""
+
+
+def margin_exit(
+    scorer: LayerScorer,
+    deltas: Thresholds,
+    final: LayerScorer | None,
+    num_layers: int,
+    min_layer: int,
+) -> ExitPolicy:
+    """HatePrototypes' margin exit (:class:`PrototypeMarginPolicy`)."""
+    return PrototypeMarginPolicy(
+        scorer, deltas, final=final, num_layers=num_layers, min_layer=min_layer
+    )
+
+
+SERVED_POLICIES: dict[str, ServedPolicy] = {"margin": margin_exit}
+"""The exit policies a detector can serve, by the name ``DetectorSettings.exit_policy``
+(and ``detector.json``) gives. A new policy that works from prototypes and per-layer
+thresholds is served once it is added here."""
+
+
+def served_policy(name: str) -> ServedPolicy:
+    """The builder registered as ``name`` in :data:`SERVED_POLICIES` (a clear error else)."""
+    if name not in SERVED_POLICIES:
+        raise HateprotoError(
+            f"unknown exit policy {name!r}; known: {', '.join(sorted(SERVED_POLICIES))}"
+        )
+    return SERVED_POLICIES[name]
