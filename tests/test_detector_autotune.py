@@ -223,7 +223,7 @@ def test_cli_auto_without_calibration_is_a_clear_error(tiny_encoder_dir, tmp_pat
     assert "--calibrate-budget" in " ".join(capsys.readouterr().err.split())
     assert main([*args, "--early-exit-mode", "off", "--early-exit"]) == 2
     assert main([*args, "--early-exit-mode", "sometimes"]) == 2
-    assert main([*args, "--dtype", "float16"]) == 2
+    assert main([*args, "--dtype", "fp16"]) == 2  # not a dtype name: refused by the option
     assert not (tmp_path / "d").exists()
 
 

@@ -17,9 +17,18 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import (
+    DevDataOption,
+    LabelColumns,
+    OutOption,
+    OverwriteOption,
+    StoreExamplesOption,
+    with_groups,
+)
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
 
+@with_groups
 def adapt(
     folder: Path = typer.Argument(..., help="Detector folder to adapt (it is not changed)."),
     examples: list[str] = typer.Option(
@@ -29,31 +38,22 @@ def adapt(
         help="Labelled CSV/TSV/JSONL/parquet file of the team's examples; repeat for several, "
         "FILE:WEIGHT to weigh one.",
     ),
-    out: Path = typer.Option(..., "--out", "-o", help="New detector folder to write."),
+    out: OutOption = ...,
     mode: str = typer.Option("add", help="add (to the current prototypes) or replace (them)."),
-    text_column: str = typer.Option("text", help="Text column of the examples."),
-    label_column: str = typer.Option("label", help="Label column of the examples."),
-    label_map: str | None = typer.Option(
-        None, help="Map raw labels to 0/1, e.g. 'hate=1,allowed=0'."
-    ),
+    columns: LabelColumns = LabelColumns(),
     weight: float = typer.Option(
         1.0, help="How much one example counts against one of the current prototypes' examples."
     ),
-    store_examples: bool = typer.Option(
-        False, "--store-examples", help="Keep example texts (else ids and sha256 only)."
-    ),
+    store_examples: StoreExamplesOption = False,
     keep_calibration: bool = typer.Option(
         False, "--keep-calibration", help="Keep the parent's probability calibration."
     ),
-    dev_data: Path | None = typer.Option(
-        None, help="Labelled file (same columns) to calibrate the adapted detector on."
-    ),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
-    ),
+    dev_data: DevDataOption = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
-    """Add a team's labelled examples to a detector's prototypes (or replace them)."""
-    from hateproto.cli.data_cmd import parse_label_map
+    """Add a team's labelled examples to a detector's prototypes (or replace them).
+
+    --out is the new detector folder; --dev-data calibrates it."""
     from hateproto.detector import Detector
     from hateproto.detector.adapt import (
         adapt_detector,
@@ -72,10 +72,9 @@ def adapt(
     out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
     if out.resolve() == folder.resolve():
         raise DataError(f"--out {out} is the detector being adapted; give a new folder")
-    columns = {"text_column": text_column, "label_column": label_column}
-    mapping = parse_label_map(label_map)
-    sources = [load_example_file(p, label_map=mapping, weight=w, **columns) for p, w in files]
-    dev = load_example_file(dev_data, label_map=mapping, **columns).data if dev_data else None
+    load = columns.load_kwargs()
+    sources = [load_example_file(p, weight=w, **load) for p, w in files]
+    dev = load_example_file(dev_data, **load).data if dev_data else None
     parent = Detector.from_pretrained(folder)
     detector = adapt_detector(
         parent, sources, mode, store_examples, keep_calibration, folder, show_progress=True

@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import BatchSizeOption, DataDirOption, DetectorOption, SplitOption
 from hateproto.errors import ConfigError, DataError
 from hateproto.optional import require
 
@@ -24,14 +25,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("audit")
     def audit(
-        detector: Path | None = typer.Option(None, help="Detector folder to audit."),
-        split: str = typer.Option("all", help="Templates to run: dev, test or all."),
+        detector: DetectorOption = None,
+        split: SplitOption = "all",
+        # the one --json that takes a file (elsewhere --json prints JSON to stdout); kept for
+        # the scripts and tests that call it so
         json_path: Path | None = typer.Option(None, "--json", help="Write the report here."),
         figure: Path | None = typer.Option(None, help="Write a PNG figure here."),
         export: Path | None = typer.Option(
             None, "--export-cases", help="Write the cases to this .csv or .jsonl file."
         ),
-        batch_size: int | None = typer.Option(None, min=1, help="Texts per forward pass."),
+        batch_size: BatchSizeOption = None,
         conan: bool = typer.Option(
             True,
             "--conan/--no-conan",
@@ -40,9 +43,7 @@ def register(app: typer.Typer) -> None:
         conan_max: int | None = typer.Option(
             None, min=1, help="Score at most N CONAN texts (seeded, stratified by target)."
         ),
-        data_dir: Path | None = typer.Option(
-            None, "--data-dir", help="Folder with the dataset releases (for CONAN)."
-        ),
+        data_dir: DataDirOption = None,
     ) -> None:
         """Accuracy per functionality and per target group, false positive rate per group and
         on CONAN counter-speech, and pass/fail against the audit goals. Tune on --split dev,

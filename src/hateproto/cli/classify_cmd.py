@@ -15,36 +15,19 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.cli.options import COMPILE_HELP, DEVICE_HELP
-from hateproto.detector import DetectorSpec
+from hateproto.cli.options import (
+    BatchSizeOption,
+    DetectorOptions,
+    JsonOption,
+    MaxCharsOption,
+    TextColumnOption,
+    ThreadsOption,
+    with_groups,
+)
 from hateproto.errors import DataError
 from hateproto.outputs import check_output_file
 from hateproto.scoring import ClassifySummary, TableReader, classify_file
 from hateproto.scoring.classify import MAX_CHARS
-
-
-def _spec(
-    detector: Path | None,
-    model: str | None,
-    prototypes: Path | None,
-    early_exit: bool,
-    delta: float | None,
-    batch_size: int | None,
-    dtype: str | None,
-    device: str | None = None,
-    compile_: bool = False,
-) -> DetectorSpec:
-    """The detector to load, from the command-line options."""
-    overrides = {"batch_size": batch_size, "dtype": dtype, "device": device}
-    overrides["compile"] = True if compile_ else None
-    if early_exit or delta is not None:
-        overrides.update(early_exit=True, delta=delta)
-    return DetectorSpec(
-        folder=str(detector) if detector else None,
-        model=model,
-        prototypes=str(prototypes) if prototypes else None,
-        overrides=overrides,
-    )
 
 
 def _report(summary: ClassifySummary, console: Console, as_json: bool) -> None:
@@ -66,17 +49,12 @@ def register(app: typer.Typer) -> None:
     """Add the ``classify`` command to ``app``."""
 
     @app.command("classify")
+    @with_groups
     def classify(
         input_path: Path = typer.Argument(..., metavar="INPUT", help="CSV/TSV/JSONL/parquet."),
         output_path: Path = typer.Argument(..., metavar="OUTPUT", help="Its format from suffix."),
-        detector: Path | None = typer.Option(None, help="Detector folder."),
-        model: str | None = typer.Option(
-            None,
-            help="Model, instead of --detector; with --detector, the folder of its base model "
-            "when the detector was moved here (docs/artifacts.md).",
-        ),
-        prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
-        text_column: str = typer.Option("text", help="Input column with the texts."),
+        loaded: DetectorOptions = DetectorOptions(),
+        text_column: TextColumnOption = "text",
         keep_columns: list[str] | None = typer.Option(
             None,
             "--keep-column",
@@ -84,30 +62,23 @@ def register(app: typer.Typer) -> None:
         ),
         prefix: str = typer.Option("", help="Prefix of the prediction columns (e.g. pred_)."),
         chunk_size: int = typer.Option(1000, min=1, help="Rows read, scored, written at a time."),
-        batch_size: int | None = typer.Option(None, help="Texts per forward pass."),
-        dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
-        device: str | None = typer.Option(None, help=DEVICE_HELP),
-        compile_: bool = typer.Option(False, "--compile", help=COMPILE_HELP),
-        threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
+        batch_size: BatchSizeOption = None,
+        threads: ThreadsOption = None,
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run."),
         on_error: str = typer.Option("fail", help="Bad rows (empty/non-string text): skip|fail."),
-        max_chars: int = typer.Option(
-            MAX_CHARS, min=1, help="Longer texts are bad rows, never tokenized (local engine)."
-        ),
-        early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
-        delta: float | None = typer.Option(
-            None, help="Early-exit margin threshold (default: the detector's calibrated ones)."
-        ),
+        max_chars: MaxCharsOption = MAX_CHARS,
         engine: str = typer.Option("local", help="local, or ray (Ray Data workers)."),
         ray_address: str | None = typer.Option(
             None, help="Ray cluster: auto, ray://HEAD:10001 (default: start a local Ray)."
         ),
         ray_workers: int = typer.Option(1, min=1, help="Ray actors, each with one detector."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        as_json: JsonOption = False,
     ) -> None:
         """Score every row of INPUT and write OUTPUT with label, hate_probability, margin and
-        exit_layer added."""
+        exit_layer added.
+
+        Longer texts than --max-chars are bad rows, never tokenized (local engine)."""
         console = Console(stderr=True, soft_wrap=True)
         check_output_file(output_path, inputs=[input_path], option="OUTPUT")
         if on_error not in ("skip", "fail"):
@@ -119,9 +90,7 @@ def register(app: typer.Typer) -> None:
             import torch
 
             torch.set_num_threads(threads)
-        spec = _spec(
-            detector, model, prototypes, early_exit, delta, batch_size, dtype, device, compile_
-        )
+        spec = loaded.spec(batch_size=batch_size)
         options = {
             "text_column": text_column,
             "chunk_size": chunk_size,

@@ -9,8 +9,11 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from hateproto.cli.options import LabelColumns
+from hateproto.data.benchmarks import BENCHMARKS, load_benchmark
 from hateproto.data.sampling import check_per_class  # noqa: F401 - re-exported for the commands
-from hateproto.data.tables import TABLE_FORMATS
+from hateproto.data.tables import TABLE_FORMATS, load_table
+from hateproto.data.types import LabeledTexts
 from hateproto.errors import ConfigError, DataError
 
 #: Largest early-exit loss budget accepted, in macro-F1 points (all of it: any loss).
@@ -40,6 +43,21 @@ def check_data_source(value: str, known: tuple[str, ...], option: str = "--data"
         f"{option} {value}: unknown dataset {value!r}; {hint}known: {', '.join(known)}; or a "
         "path to a CSV/TSV/JSONL/parquet file"
     )
+
+
+def load_source(
+    data: str,
+    split: str,
+    protocol: str,
+    data_dir: str | None,
+    columns: LabelColumns | None = None,
+) -> LabeledTexts:
+    """What ``--data`` names: a benchmark split (a benchmark name) or a user table (a file,
+    read with ``columns``)."""
+    check_data_source(data, BENCHMARKS, "--data")
+    if data in BENCHMARKS and not Path(data).exists():
+        return load_benchmark(data, split, protocol, data_dir)
+    return load_table(data, split=split, **(columns or LabelColumns()).load_kwargs())
 
 
 def budget_points_to_f1(points: float | None, option: str) -> float | None:

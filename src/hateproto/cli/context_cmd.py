@@ -7,8 +7,23 @@ from pathlib import Path
 
 import typer
 
+from hateproto.cli.options import (
+    BatchSizeOption,
+    ConfigOption,
+    DataDirOption,
+    DatasetOption,
+    DtypeOption,
+    ModelOption,
+    NOption,
+    OutOption,
+    ProtocolOption,
+    SeedOption,
+    SplitOption,
+    TextColumnOption,
+)
 from hateproto.context import ContextConfig, ContextGenerator
 from hateproto.data import LabeledTexts, load_benchmark, load_table
+from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError
 from hateproto.outputs import atomic_write_text, check_output_file
 from hateproto.training.data import stratified_subsample
@@ -23,7 +38,7 @@ def _load_posts(
     table: Path | None,
     split: str,
     protocol: str,
-    data_dir: Path | None,
+    data_dir: str | None,
     text_column: str,
 ) -> LabeledTexts:
     """The posts to explain: a benchmark split or a user table (exactly one of them)."""
@@ -36,30 +51,30 @@ def _load_posts(
 
 @app.command("generate")
 def generate(
-    dataset: str | None = typer.Option(None, "--dataset", "-d", help="Benchmark name."),
+    dataset: DatasetOption[str | None] = None,
     table: Path | None = typer.Option(None, "--table", help="A CSV/TSV/JSONL/parquet file."),
-    text_column: str = typer.Option("text", "--text-column", help="Text column of --table."),
-    split: str = typer.Option("train", "--split", "-s", help="train, dev or test."),
-    protocol: str = typer.Option("ocampo2023", "--protocol", "-p", help="Benchmark protocol."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Datasets folder."),
-    n: int | None = typer.Option(
-        None, "--n", "-n", help="Stratified subsample of this size (as the trainer draws it)."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
-    config: Path | None = typer.Option(None, "--config", help="ContextConfig YAML file."),
-    model: str | None = typer.Option(None, "--model", "-m", help="Causal LM (overrides)."),
+    text_column: TextColumnOption = "text",
+    split: SplitOption = "train",
+    protocol: ProtocolOption = "ocampo2023",
+    data_dir: DataDirOption = None,
+    n: NOption = None,
+    seed: SeedOption = 0,
+    config: ConfigOption = None,
+    model: ModelOption = None,
     max_new_tokens: int | None = typer.Option(None, "--max-new-tokens"),
-    batch_size: int | None = typer.Option(None, "--batch-size"),
-    dtype: str | None = typer.Option(None, "--dtype", help="float32 or bfloat16."),
+    batch_size: BatchSizeOption = None,
+    dtype: DtypeOption = "auto",
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write JSONL text+context."),
+    output: OutOption = None,
 ) -> None:
-    """Generate the context of every post (cached ones are reused; resumable)."""
+    """Generate the context of every post (cached ones are reused; resumable); with --out,
+    also write them as JSON lines (text, context). The model is a causal LM (default: the
+    config's)."""
     if output is not None:
         check_output_file(output, inputs=[table])
     settings = ContextConfig.from_yaml(config) if config else ContextConfig()
     overrides = {"model": model, "max_new_tokens": max_new_tokens, "batch_size": batch_size}
-    overrides["dtype"] = dtype
+    overrides["dtype"] = resolve_dtype(dtype, recorded=settings.dtype)
     values = settings.model_dump() | {k: v for k, v in overrides.items() if v is not None}
     settings = ContextConfig.from_dict(values, source="command line")
     posts = _load_posts(dataset, table, split, protocol, data_dir, text_column)

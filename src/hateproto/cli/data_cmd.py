@@ -11,7 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.data.benchmarks import BENCHMARKS, PROTOCOLS, load_benchmark
+from hateproto.cli.options import (
+    DataDirOption,
+    DatasetOption,
+    JsonOption,
+    LabelColumns,
+    NOption,
+    ProtocolOption,
+    SeedOption,
+    SplitOption,
+    parse_label_map,
+    with_groups,
+)
+from hateproto.data.benchmarks import load_benchmark
 from hateproto.data.stats import protocol_statistics
 from hateproto.data.types import LABEL_NAMES
 from hateproto.errors import DataError
@@ -20,8 +32,7 @@ HELP = "Inspect the benchmark datasets: sizes, class balance, overlaps and examp
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 
-_PROTOCOL_HELP = f"Protocol: {', '.join(PROTOCOLS)}."
-_DATA_DIR_HELP = "Folder holding the datasets (default: $HATEPROTO_DATA or ../shared/datasets)."
+__all__ = ["app", "parse_label_map"]  # parse_label_map: where the commands used to find it
 
 
 def _format(value: object, pattern: str) -> str:
@@ -50,13 +61,11 @@ def _stats_table(rows: list[dict], protocol: str) -> Table:
 
 @app.command("stats")
 def stats(
-    protocol: str = typer.Option("hateprototypes", "--protocol", "-p", help=_PROTOCOL_HELP),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print only a JSON list of rows."),
-    dataset: list[str] | None = typer.Option(
-        None, "--dataset", "-d", help="Only this dataset (repeatable)."
-    ),
-    seed: int = typer.Option(42, "--seed", help="Seed of the random IHC/OLID splits."),
+    protocol: ProtocolOption = "hateprototypes",
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+    dataset: DatasetOption[list[str] | None] = None,
+    seed: SeedOption = 42,
 ) -> None:
     """Show size, hate %, mean length and train overlap of every dataset x split."""
     rows = protocol_statistics(protocol, data_dir=data_dir, datasets=dataset, seed=seed)
@@ -68,13 +77,13 @@ def stats(
 
 @app.command("show")
 def show(
-    dataset: str = typer.Option(..., "--dataset", "-d", help=f"One of {', '.join(BENCHMARKS)}."),
-    protocol: str = typer.Option("hateprototypes", "--protocol", "-p", help=_PROTOCOL_HELP),
-    split: str = typer.Option("train", "--split", "-s", help="train, dev or test."),
-    n: int = typer.Option(5, "--n", "-n", help="How many examples."),
+    dataset: DatasetOption[str],
+    protocol: ProtocolOption = "hateprototypes",
+    split: SplitOption = "train",
+    n: NOption = 5,
     label: str | None = typer.Option(None, "--label", help="Only hate (1) or not_hate (0)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for picking the examples."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    seed: SeedOption = 0,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Print a few random examples of one split, with their label and metadata."""
     data = load_benchmark(dataset, split, protocol, data_dir)
@@ -108,39 +117,18 @@ def _parse_label(label: str) -> int:
     return names[label.lower()]
 
 
-def parse_label_map(spec: str | None) -> dict[str, int] | None:
-    """Parse ``"hate=1,normal=0,offensive=1"`` into a label map (``None`` when not given).
-
-    Example:
-        >>> parse_label_map("hate=1, normal=0")
-        {'hate': 1, 'normal': 0}
-    """
-    if not spec:
-        return None
-    mapping: dict[str, int] = {}
-    for item in spec.split(","):
-        key, sep, value = item.strip().rpartition("=")
-        if not sep or value.strip() not in ("0", "1") or not key:
-            raise DataError(f"--label-map item {item.strip()!r}: write it as VALUE=0 or VALUE=1")
-        mapping[key.strip()] = int(value)
-    return mapping
-
-
 @app.command("check")
+@with_groups
 def check(
     path: Path = typer.Argument(..., help="CSV, TSV, JSONL or parquet file."),
-    text_column: str = typer.Option("text", help="Column holding the posts."),
-    label_column: str = typer.Option("label", help="Column holding the labels."),
-    label_map: str | None = typer.Option(
-        None, help="Map raw labels to 0/1, e.g. 'hate=1,normal=0' (default: labels are 0/1)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print only a JSON object."),
+    columns: LabelColumns = LabelColumns(),
+    as_json: JsonOption = False,
 ) -> None:
     """Validate a labelled file of your own and print its statistics."""
     from hateproto.data.stats import dataset_statistics
     from hateproto.data.tables import load_table
 
-    data = load_table(path, text_column, label_column, parse_label_map(label_map))
+    data = load_table(path, **columns.load_kwargs())
     row = dataset_statistics(data)
     if as_json:
         typer.echo(json.dumps(row))

@@ -16,8 +16,29 @@ from rich.console import Console
 
 from hateproto.cli.adapt_cmd import adapt, print_neighbours
 from hateproto.cli.common import budget_points_to_f1, check_data_source
-from hateproto.cli.data_cmd import parse_label_map
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import (
+    BatchSizeOption,
+    DataDirOption,
+    DataOption,
+    DatasetOption,
+    DeltaOption,
+    DevDataOption,
+    DeviceOption,
+    DtypeOption,
+    EarlyExitOption,
+    JsonOption,
+    LabelColumns,
+    LayerOption,
+    ModelOption,
+    OutOption,
+    OverwriteOption,
+    PerClassOption,
+    ProtocolOption,
+    SeedOption,
+    StoreExamplesOption,
+    ThreadsOption,
+    with_groups,
+)
 from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
@@ -27,6 +48,7 @@ from hateproto.detector.adapt import (
     merge_examples,
     parse_weighted,
 )
+from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError, DataError
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 
@@ -41,19 +63,15 @@ def _training_data(
     dev_data: Path | None,
     protocol: str,
     data_dir: str | None,
-    text_column: str,
-    label_column: str,
-    label_map: dict[str, int] | None = None,
+    columns: LabelColumns,
 ) -> tuple[LabeledTexts, LabeledTexts | None]:
     """(train, dev) from a benchmark name, the built-in sample, or labelled files."""
     if (dataset is None) == (data is None):
         raise DataError("give either --dataset NAME (a benchmark or 'sample') or --data FILE")
     if data is not None:
-        columns = {"text_column": text_column, "label_column": label_column}
-        train = load_table(data, label_map=label_map, **columns)
-        dev = (
-            load_table(dev_data, label_map=label_map, split="dev", **columns) if dev_data else None
-        )
+        load = columns.load_kwargs()
+        train = load_table(data, **load)
+        dev = load_table(dev_data, split="dev", **load) if dev_data else None
         return train, dev
     check_data_source(dataset, ("sample", *BENCHMARKS), "--dataset")
     if dataset == "sample":
@@ -95,13 +113,12 @@ def _autotune_options(
     delta: float | None,
 ) -> tuple[bool, list[str]]:
     """(early exit on, choices to measure) from ``--early-exit``, ``--early-exit-mode`` and
-    ``--dtype``; refused before anything is loaded when they cannot work."""
+    ``--dtype`` (auto: measured here); refused before anything is loaded when they cannot
+    work. The dtype name itself is checked by the option, its support by the settings."""
     if mode not in (None, "on", "off", "auto"):
         raise ConfigError(f"--early-exit-mode must be on, off or auto, not {mode!r}")
     if mode in ("off", "auto") and (early_exit or delta is not None):
         raise ConfigError(f"--early-exit-mode {mode} contradicts --early-exit/--delta")
-    if dtype not in ("float32", "bfloat16", "auto"):
-        raise ConfigError(f"--dtype must be float32, bfloat16 or auto, not {dtype!r}")
     if mode == "auto" and budget is None:
         raise ConfigError(
             "--early-exit-mode auto needs per-layer thresholds calibrated on dev: add "
@@ -114,56 +131,39 @@ def _autotune_options(
 
 
 @app.command("build")
+@with_groups
 def build(
-    out: Path = typer.Option(..., "--out", "-o", help="Detector folder to write."),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
-    ),
-    model: str = typer.Option("minilm", help="Alias, folder, hub id or fine-tuned checkpoint."),
-    dataset: str | None = typer.Option(
-        None, help="Benchmark to draw prototype examples from (ihc, olid...), or 'sample'."
-    ),
-    data: list[str] | None = typer.Option(
-        None,
-        help="Labelled CSV/TSV/JSONL/parquet file instead; repeat for several, FILE:WEIGHT to "
-        "weigh one (--data a.csv --data b.csv:2).",
-    ),
-    store_examples: bool = typer.Option(
-        False, "--store-examples", help="Keep example texts (else ids and sha256 only)."
-    ),
-    dev_data: Path | None = typer.Option(None, help="Labelled file to choose the layer on."),
-    text_column: str = typer.Option("text", help="Text column of --data/--dev-data."),
-    label_column: str = typer.Option("label", help="0/1 label column of --data/--dev-data."),
-    label_map: str | None = typer.Option(
-        None, help="Map raw labels of --data to 0/1, e.g. 'hate=1,normal=0'."
-    ),
-    protocol: str = typer.Option("hateprototypes", help="Protocol of --dataset."),
-    data_dir: str | None = typer.Option(None, help="Folder with the dataset releases."),
-    per_class: int = typer.Option(50, help="Training examples per class for the prototypes."),
-    seed: int = typer.Option(0, help="Seed of the example draw."),
-    layer: str = typer.Option("auto", help="Decision layer: auto (best dev macro-F1), last, N."),
+    out: OutOption = ...,
+    overwrite: OverwriteOption = False,
+    model: ModelOption = "minilm",
+    dataset: DatasetOption[str | None] = None,
+    data: DataOption[list[str] | None] = None,
+    store_examples: StoreExamplesOption = False,
+    dev_data: DevDataOption = None,
+    columns: LabelColumns = LabelColumns(),
+    protocol: ProtocolOption = "hateprototypes",
+    data_dir: DataDirOption = None,
+    per_class: PerClassOption = 50,
+    seed: SeedOption = 0,
+    layer: LayerOption[str] = "auto",
     calibrate_budget: float | None = typer.Option(
         None,
         help="Calibrate per-layer early-exit thresholds on dev, allowing this macro-F1 "
         "loss against the full model, in points (0.5 = half a point; 0 to 100).",
     ),
-    early_exit: bool = typer.Option(False, "--early-exit", help="Serve with early exit on."),
+    early_exit: EarlyExitOption = False,
     early_exit_mode: str | None = typer.Option(
         None,
         help="on (= --early-exit), off, or auto: measure on up to 512 dev posts here and turn "
         "early exit on only if it is >= 1.05x faster within the --calibrate-budget (needed), "
         "with batch refill where that is faster.",
     ),
-    delta: float | None = typer.Option(None, help="One early-exit margin threshold."),
+    delta: DeltaOption = None,
     decide_with: str = typer.Option("auto", help="auto, prototypes or head (fine-tuned head)."),
-    dtype: str = typer.Option(
-        "auto",
-        help="auto (default): the fastest on this machine whose labels agree with float32 on "
-        ">= 99.5% of up to 512 dev (else training) posts; or float32, bfloat16.",
-    ),
-    device: str | None = typer.Option(None, help=DEVICE_HELP),
-    batch_size: int = typer.Option(32, help="Texts per forward pass."),
-    threads: int | None = typer.Option(None, min=1, help="Torch threads (default: torch's)."),
+    dtype: DtypeOption = "auto",
+    device: DeviceOption = None,
+    batch_size: BatchSizeOption = 32,
+    threads: ThreadsOption = None,
     recipe: str | None = typer.Option(
         None,
         help="'general': the general detector on six benchmarks and contrast data (about 26 "
@@ -184,7 +184,10 @@ def build(
         None, min=0.0, max=1.0, help="With --recipe: threshold for this dev recall."
     ),
 ) -> None:
-    """Build a detector folder: prototypes from PER_CLASS examples of each class."""
+    """Build a detector folder: prototypes from PER_CLASS examples of each class.
+
+    --dtype auto measures bfloat16 against float32 here (on up to 512 dev, else training,
+    posts) and keeps the faster one whose labels agree on >= 99.5% of them."""
     console = Console(stderr=True, soft_wrap=True)
     if threads is not None:
         import torch
@@ -209,20 +212,11 @@ def build(
     out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[*inputs, dev_data])
     budget = _check_calibration(calibrate_budget, dataset, dev_data)
     early_exit, autotune = _autotune_options(early_exit, early_exit_mode, dtype, budget, delta)
-    train, dev = _training_data(
-        dataset,
-        inputs[0] if inputs else None,
-        dev_data,
-        protocol,
-        data_dir,
-        text_column,
-        label_column,
-        parse_label_map(label_map),
-    )
-    columns = {"text_column": text_column, "label_column": label_column}
-    load = {**columns, "label_map": parse_label_map(label_map)}
-    sources = draw_sources(train, files, per_class, seed, load)
-    values = {"dtype": "float32" if dtype == "auto" else dtype, "device": device}
+    first = inputs[0] if inputs else None
+    train, dev = _training_data(dataset, first, dev_data, protocol, data_dir, columns)
+    sources = draw_sources(train, files, per_class, seed, columns.load_kwargs())
+    # auto starts from float32 and is measured by build_detector (autotune)
+    values = {"dtype": resolve_dtype(dtype), "device": device}
     values["batch_size"] = batch_size
     values["decide_with"] = decide_with
     values.update(early_exit=early_exit or delta is not None, delta=delta)
@@ -271,9 +265,11 @@ app.command("adapt")(adapt)
 @app.command("export")
 def export(
     folder: Path = typer.Argument(..., help="Detector folder (format 2)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Archive to write (.tar.gz)."),
+    out: OutOption = ...,
 ) -> None:
-    """Pack a detector folder into one .tar.gz, every file checked against its sha256."""
+    """Pack a detector folder into one .tar.gz, every file checked against its sha256.
+
+    --out is the archive to write."""
     from hateproto.detector.transfer import export_detector
 
     archive = export_detector(folder, out)
@@ -286,10 +282,8 @@ def export(
 @app.command("import")
 def import_(
     archive: Path = typer.Argument(..., help="Archive written by `hateproto detector export`."),
-    out: Path = typer.Option(..., "--out", "-o", help="Detector folder to write."),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace --out even if it is not an empty or detector folder."
-    ),
+    out: OutOption = ...,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Unpack a detector archive into a folder, checking every file's sha256 (atomic)."""
     from hateproto.detector.transfer import import_detector
@@ -301,9 +295,7 @@ def import_(
 @app.command("upgrade")
 def upgrade(
     folder: Path = typer.Argument(..., help="Detector folder to rewrite in the current format."),
-    model: str | None = typer.Option(
-        None, help="The base model's folder, when the recorded one is not on this machine."
-    ),
+    model: ModelOption = None,
 ) -> None:
     """Rewrite a detector folder as a self-contained format-2 folder (in place, atomically)."""
     import warnings
@@ -318,9 +310,7 @@ def upgrade(
 @app.command("info")
 def info(
     folder: Path = typer.Argument(..., help="Detector folder."),
-    model: str | None = typer.Option(
-        None, help="The base model's folder, when the recorded one is not on this machine."
-    ),
+    model: ModelOption = None,
 ) -> None:
     """Print a detector's model, prototypes, thresholds and settings as JSON."""
     typer.echo(json.dumps(Detector.from_pretrained(folder, model=model).info(), indent=2))
@@ -330,9 +320,9 @@ def info(
 def explain(
     folder: Path = typer.Argument(..., help="Detector folder."),
     text: str = typer.Argument(..., help="The text to explain."),
-    early_exit: bool = typer.Option(False, help="Decide with early exit."),
-    delta: float | None = typer.Option(None, help="Early-exit margin threshold for every layer."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    early_exit: EarlyExitOption = False,
+    delta: DeltaOption = None,
+    as_json: JsonOption = False,
     k: int = typer.Option(5, "--neighbours", "-k", min=0, help="Nearest stored examples."),
 ) -> None:
     """Per-class similarity and margin of TEXT at every layer, and the decision."""

@@ -12,105 +12,68 @@ needs when it runs, so ``hateproto early-exit --help`` stays fast.
 
 from __future__ import annotations
 
-import functools
-import inspect
+import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import typer
 
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import (
+    BatchSizeOption,
+    DataDirOption,
+    DataOption,
+    DeltaOption,
+    DeviceOption,
+    DtypeOption,
+    JsonOption,
+    MaxExamplesOption,
+    ModelOption,
+    ProtocolOption,
+    PrototypesOption,
+    SplitOption,
+    with_groups,
+)
 
 HELP = "Early exit: calibrate thresholds, evaluate speed and macro-F1."
 
-_PROTOS = typer.Option(..., "--prototypes", "-P", help="Prototype folder (prototypes build).")
-_DATA = typer.Option(..., "--data", "-d", help="Benchmark name.")
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """The options both commands share: the model, where the posts come from, and how to run."""
 
-class Source(NamedTuple):
-    """The options both commands share: the model, where the posts come from, and how to run.
-
-    Each field is one command-line option (see :data:`_SOURCE_OPTIONS`).
-    """
-
-    model: str | None
-    protocol: str
-    data_dir: Path | None
-    max_examples: int
-    dtype: str
-    batch_size: int
-    device: str | None
-
-
-_SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
-    "model": (
-        str | None,
-        typer.Option(None, "--model", "-m", help="Model (default: the one the prototypes record)."),
-    ),
-    "protocol": (str, typer.Option("hateprototypes", "--protocol", "-p")),
-    "data_dir": (
-        Path | None,
-        typer.Option(None, "--data-dir", help="Folder with the dataset releases."),
-    ),
-    "max_examples": (
-        int,
-        typer.Option(2000, "--max-examples", help="Stratified subsample of the split (0: all)."),
-    ),
-    "dtype": (str, typer.Option("float32", "--dtype", help="float32 or bfloat16.")),
-    "batch_size": (int, typer.Option(32, "--batch-size")),
-    "device": (str | None, typer.Option(None, "--device", help=DEVICE_HELP)),
-}
-
-
-def _with_source(command: Callable[..., None]) -> Callable[..., None]:
-    """``command(..., split, source)`` as a typer command whose signature has the
-    :class:`Source` options in place of ``source``, right after ``split``."""
-
-    @functools.wraps(command)
-    def wrapper(**options: Any) -> None:
-        source = Source(**{name: options.pop(name) for name in Source._fields})
-        command(source=source, **options)
-
-    own = [p for p in inspect.signature(command).parameters.values() if p.name != "source"]
-    at = [p.name for p in own].index("split") + 1
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    shared = [
-        inspect.Parameter(name, kind, default=option, annotation=annotation)
-        for name, (annotation, option) in _SOURCE_OPTIONS.items()
-    ]
-    wrapper.__signature__ = inspect.Signature(own[:at] + shared + own[at:])  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{k: v for k, v in command.__annotations__.items() if k != "source"},
-        **{name: annotation for name, (annotation, _) in _SOURCE_OPTIONS.items()},
-    }
-    return wrapper
+    model: ModelOption = None
+    protocol: ProtocolOption = "hateprototypes"
+    data_dir: DataDirOption = None
+    max_examples: MaxExamplesOption = 2000
+    dtype: DtypeOption = "auto"
+    batch_size: BatchSizeOption = 32
+    device: DeviceOption = None
 
 
 def _data(data: str, split: str, source: Source):  # noqa: ANN202
-    from hateproto.data import load_benchmark
+    from hateproto.cli.common import load_source
     from hateproto.training.data import stratified_subsample
 
-    loaded = load_benchmark(data, split, source.protocol, source.data_dir)
+    loaded = load_source(data, split, source.protocol, source.data_dir)
     return stratified_subsample(loaded, source.max_examples or None, 0)
 
 
 def _load(prototypes: Path, source: Source):  # noqa: ANN202
+    from hateproto.dtypes import resolve_dtype
     from hateproto.early_exit.loading import load_prototypes_and_head
 
-    return load_prototypes_and_head(prototypes, source.model, source.dtype, source.device)
+    dtype = resolve_dtype(source.dtype)  # auto: float32, as before
+    return load_prototypes_and_head(prototypes, source.model, dtype, source.device)
 
 
 def calibrate(
-    prototypes: Path = _PROTOS,
-    data: str = _DATA,
+    prototypes: PrototypesOption,
+    data: DataOption[str],
     budget: float = typer.Option(
         0.5, "--budget", help="Allowed macro-F1 loss, in points (0.5 = half a point; 0 to 100)."
     ),
-    split: str = typer.Option("dev", "--split"),
-    *,
-    source: Source,
+    split: SplitOption = "dev",
+    source: Source = Source(),
 ) -> None:
     """Choose one delta per layer on a dev split and save them as early_exit.json beside the
     prototypes."""
@@ -135,16 +98,13 @@ def calibrate(
 
 
 def evaluate(
-    prototypes: Path = _PROTOS,
-    data: str = _DATA,
-    delta: float | None = typer.Option(
-        None, "--delta", help="One margin threshold (default: the calibrated early_exit.json)."
-    ),
-    split: str = typer.Option("test", "--split"),
-    *,
-    source: Source,
+    prototypes: PrototypesOption,
+    data: DataOption[str],
+    delta: DeltaOption = None,
+    split: SplitOption = "test",
+    source: Source = Source(),
     repeats: int = typer.Option(1, "--repeats", help="Interleaved timing repeats."),
-    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    json_out: JsonOption = False,
 ) -> None:
     """Macro-F1, mean exit layer and measured speed-up against full depth."""
     from hateproto.early_exit import EarlyExitClassifier, ExitThresholds
@@ -175,6 +135,6 @@ def evaluate(
 def register(app: typer.Typer) -> None:
     """Add the ``early-exit`` command group (calibrate, evaluate) to ``app``."""
     group = typer.Typer(help=HELP, no_args_is_help=True)
-    group.command("calibrate")(_with_source(calibrate))
-    group.command("evaluate")(_with_source(evaluate))
+    group.command("calibrate")(with_groups(calibrate))
+    group.command("evaluate")(with_groups(evaluate))
     app.add_typer(group, name="early-exit")

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import typer
 
+from hateproto.cli.options import ConfigOption
+
 HELP = "Early exit: Table 4 and Figs 4-6 of HatePrototypes."
 
-_CONFIG = typer.Option(..., "--config", "-c", help="EarlyExitConfig YAML file.")
 _MODELS = typer.Option(None, "--models", help="Comma-separated model names (default: all).")
 
 # name, help (the command's docstring), compute the Table 4 rows, compute the delta sweep
@@ -68,7 +69,7 @@ def _run(config: Path, models: str | None, table4: bool, sweep: bool) -> None:
 def _subcommand(doc: str, table4: bool, sweep: bool) -> Callable[..., None]:
     """A command that computes what ``table4``/``sweep`` ask for, then writes the reports."""
 
-    def command(config: Path = _CONFIG, models: str | None = _MODELS) -> None:
+    def command(config: ConfigOption, models: str | None = _MODELS) -> None:
         _run(config, models, table4=table4, sweep=sweep)
 
     command.__doc__ = doc

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.cli.options import DEVICE_HELP
-from hateproto.data import PROTOCOLS, load_benchmark
+from hateproto.cli.common import load_source
+from hateproto.cli.options import (
+    BatchSizeOption,
+    DataDirOption,
+    DataOption,
+    DeviceOption,
+    JsonOption,
+    MaxExamplesOption,
+    ModelOption,
+    ProtocolOption,
+    SplitOption,
+)
+from hateproto.data import PROTOCOLS
 from hateproto.models.device import place
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, evaluate_classifier, stratified_subsample
@@ -21,31 +31,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate")
     def evaluate(
-        model: Path = typer.Option(..., "--model", "-m", help="HateClassifier checkpoint folder."),
-        data: str = typer.Option(
-            "", "--data", "-d", help="Comma-separated datasets (default: the protocol's)."
-        ),
-        protocol: str = typer.Option("hateprototypes", "--protocol", "-p"),
-        split: str = typer.Option("test", help="train, dev or test."),
-        data_dir: str | None = typer.Option(None, "--data-dir"),
-        max_examples: int | None = typer.Option(
-            None, help="Stratified subsample of each set (seed 0)."
-        ),
-        batch_size: int | None = typer.Option(None, help="Default: the checkpoint's."),
-        device: str | None = typer.Option(None, help=DEVICE_HELP),
-        json_out: bool = typer.Option(False, "--json", help="Print only a JSON list of rows."),
+        model: ModelOption,
+        data: DataOption[list[str] | None] = None,
+        protocol: ProtocolOption = "hateprototypes",
+        split: SplitOption = "test",
+        data_dir: DataDirOption = None,
+        max_examples: MaxExamplesOption = None,
+        batch_size: BatchSizeOption = None,
+        device: DeviceOption = None,
+        json_out: JsonOption = False,
     ) -> None:
-        """Accuracy, macro-F1, binary F1 and PR-AUC of a checkpoint on each dataset."""
+        """Accuracy, macro-F1, binary F1 and PR-AUC of a checkpoint on each dataset.
+
+        --model is the checkpoint folder; --data names the test sets (comma-separated or
+        repeated; default: the protocol's benchmarks)."""
         clf = place(HateClassifier.from_pretrained(model), device)
         if batch_size:
             clf.config = clf.config.model_copy(update={"eval_batch_size": batch_size})
-        names = [n.strip() for n in data.split(",") if n.strip()] or list(
+        given = ",".join(data or [])
+        names = [n.strip() for n in given.split(",") if n.strip()] or list(
             PROTOCOLS.get(protocol, ())
         )
         rows = []
         for name in names:
-            test = load_benchmark(name, split, protocol, data_dir)
-            test = stratified_subsample(test, max_examples, seed=0)
+            test = load_source(name, split, protocol, data_dir)
+            test = stratified_subsample(test, max_examples or None, seed=0)
             row = evaluate_classifier(clf, test, show_progress=not json_out)
             rows.append({"model": str(model), "protocol": protocol, **row})
         if json_out:

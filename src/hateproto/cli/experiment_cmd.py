@@ -8,21 +8,23 @@ registers itself on import, and no experiment code is imported until a command r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
+
+from hateproto.cli.options import ConfigOption
 
 HELP = "Run the papers' experiments from YAML configs."
 
 
 def cross_dataset(
-    config: Path = typer.Option(..., "--config", "-c", help="CrossDatasetConfig YAML file."),
+    config: ConfigOption,
     results: str | None = typer.Option(None, help="Override the results JSON path."),
     setup: list[str] | None = typer.Option(
         None, "--setup", help="Run only this setup (repeatable); e.g. one process per setup."
     ),
 ) -> None:
-    """Train on each dataset and seed, test on every dataset; resumable; mean ± std matrix."""
+    """Train on each dataset and seed, test on every dataset; resumable; mean ± std matrix.
+
+    --config is a CrossDatasetConfig YAML file."""
     from hateproto.experiments.cross_dataset import CrossDatasetConfig, run_cross_dataset
 
     cfg = CrossDatasetConfig.from_yaml(config)

@@ -17,7 +17,7 @@ import typer
 
 from hateproto.cli.lazy import LazyCommandGroup
 from hateproto.cli.messages import cli_message, command_name, print_error
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import DeviceOption
 from hateproto.errors import HateprotoError
 
 try:  # typer >= 0.20 vendors click; older versions use the click package
@@ -39,11 +39,11 @@ app = typer.Typer(
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
-    device: str | None = typer.Option(
-        None, "--device", help="Default device of every command: " + DEVICE_HELP
-    ),
+    device: DeviceOption = None,
 ) -> None:
-    """hateproto: hate speech detection with fine-tuning, prototypes and early exit."""
+    """hateproto: hate speech detection with fine-tuning, prototypes and early exit.
+
+    --device before the command name sets the default device of every command."""
     if device is not None:
         from hateproto.models.device import set_default_device
 

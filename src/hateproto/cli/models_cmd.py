@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.cli.options import DEVICE_HELP
+from hateproto.cli.options import DeviceOption, JsonOption
 from hateproto.models.device import default_choice
 from hateproto.models.fetch import DEFAULT_MODELS, fetch_model, is_fetched, model_path
 
@@ -28,8 +28,8 @@ def fetch(
 
 @app.command("info")
 def info(
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    device: DeviceOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The device and dtype inference uses by default on this machine, and why."""
     import json

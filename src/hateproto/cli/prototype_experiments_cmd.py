@@ -15,7 +15,14 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import (
+    ConfigOption,
+    DataDirOption,
+    DtypeOption,
+    PerClassOption,
+)
 from hateproto.config import YamlConfig
+from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError
 
 
@@ -37,6 +44,9 @@ def _split(value: str | None) -> list[str] | None:
 def build_config(cls: type[YamlConfig], config_file: Path | None, **overrides: Any) -> Any:
     """The YAML file's settings (if any), then every override that was given."""
     values = {} if config_file is None else cls.from_yaml(config_file).model_dump()
+    if "dtype" in overrides:  # auto: the config's dtype
+        recorded = values.get("dtype", cls.model_fields["dtype"].default)
+        overrides["dtype"] = resolve_dtype(overrides["dtype"], recorded=recorded)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return cls.from_dict(values, source=str(config_file or "command line"))
 
@@ -56,10 +66,10 @@ def _common(module: str, runner: str, config_class: str) -> CommonRunner:
     ``runner(config, console)`` (both from ``hateproto.experiments.<module>``)."""
 
     def command(
-        config: Path | None = typer.Option(None, "--config", "-c", help="YAML settings file."),
+        config: ConfigOption = None,
         datasets: str | None = typer.Option(None, "--datasets", help="e.g. ihc,olid,sbic"),
         seeds: str | None = typer.Option(None, "--seeds", help="e.g. 0,1"),
-        per_class: int | None = typer.Option(None, "--per-class", help="Prototype examples."),
+        per_class: PerClassOption = None,
         test_limit: list[str] = typer.Option(
             [], "--test-limit", help="DATASET=N: stratified test subsample (repeatable)."
         ),
@@ -68,8 +78,8 @@ def _common(module: str, runner: str, config_class: str) -> CommonRunner:
         ),
         frozen: str | None = typer.Option(None, "--frozen", help="Frozen baselines, e.g. minilm"),
         output_dir: str | None = typer.Option(None, "--output-dir", help="Results folder."),
-        data_dir: str | None = typer.Option(None, "--data-dir", help="Datasets folder."),
-        dtype: str | None = typer.Option(None, "--dtype", help="float32 or bfloat16."),
+        data_dir: DataDirOption = None,
+        dtype: DtypeOption = "auto",
     ) -> None:
         seeds_list = _split(seeds)
         cfg = build_config(

@@ -9,10 +9,23 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from hateproto.cli.common import check_data_source, check_per_class
-from hateproto.cli.data_cmd import parse_label_map
-from hateproto.data import BENCHMARKS, load_benchmark, load_table
-from hateproto.data.types import LabeledTexts
+from hateproto.cli.common import check_per_class, load_source
+from hateproto.cli.options import (
+    BatchSizeOption,
+    DataDirOption,
+    DataOption,
+    DtypeOption,
+    LabelColumns,
+    ModelOption,
+    OutOption,
+    OverwriteOption,
+    PerClassOption,
+    ProtocolOption,
+    SeedOption,
+    SplitOption,
+    with_groups,
+)
+from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError
 from hateproto.models import Backbone
 from hateproto.outputs import PROTOTYPE_FOLDER, check_output_folder, replace_folder
@@ -23,8 +36,6 @@ from hateproto.prototypes.selection import choose_layer
 HELP = "Build HatePrototypes (per-layer class means) and inspect saved prototype folders."
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
-
-_DATA_DIR_HELP = "Folder holding the datasets (default: $HATEPROTO_DATA or ../shared/datasets)."
 
 
 def parse_layers(value: str) -> str | list[int]:
@@ -44,37 +55,17 @@ def parse_layers(value: str) -> str | list[int]:
         raise ConfigError(f"--layers {value!r}: use all, last or numbers like 1,3,6") from None
 
 
-def load_source(
-    data: str,
-    split: str,
-    protocol: str,
-    data_dir: Path | None,
-    text_column: str = "text",
-    label_column: str = "label",
-    label_map: dict[str, int] | None = None,
-) -> LabeledTexts:
-    """A benchmark split (``data`` is a benchmark name) or a user table (``data`` is a file)."""
-    check_data_source(data, BENCHMARKS, "--data")
-    if data in BENCHMARKS and not Path(data).exists():
-        return load_benchmark(data, split, protocol, data_dir)
-    columns = {"text_column": text_column, "label_column": label_column}
-    return load_table(data, label_map=label_map, split=split, **columns)
-
-
 @app.command("build")
+@with_groups
 def build(
-    model: str = typer.Option(..., "--model", "-m", help="Alias, hub id, folder or checkpoint."),
-    data: str = typer.Option(..., "--data", "-d", help=f"{', '.join(BENCHMARKS)} or a file."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the prototypes into."),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace --out even if it is not an empty or prototype folder."
-    ),
-    protocol: str = typer.Option("hateprototypes", "--protocol", "-p", help="Benchmark protocol."),
-    split: str = typer.Option("train", "--split", help="Split to build from."),
-    per_class: int | None = typer.Option(
-        None, "--per-class", "-n", help="Random examples per class (default: all)."
-    ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the per-class draw."),
+    model: ModelOption,
+    data: DataOption[str],
+    out: OutOption,
+    overwrite: OverwriteOption = False,
+    protocol: ProtocolOption = "hateprototypes",
+    split: SplitOption = "train",
+    per_class: PerClassOption = None,
+    seed: SeedOption = 0,
     layers: str = typer.Option("all", "--layers", help="all, last or numbers like 1,3,6."),
     normalize: str = typer.Option("example", "--normalize", help="example or mean."),
     temperature: float = typer.Option(0.05, "--temperature", help="Softmax temperature."),
@@ -82,24 +73,20 @@ def build(
         None, "--choose-layer-on", help="Pick the default layer by macro-F1 on this split."
     ),
     choose_limit: int = typer.Option(2000, "--choose-limit", help="At most this many texts."),
-    text_column: str = typer.Option("text", "--text-column", help="Text column of a file."),
-    label_column: str = typer.Option("label", "--label-column", help="Label column of a file."),
-    label_map: str | None = typer.Option(
-        None, "--label-map", help="Map raw labels of a file to 0/1, e.g. 'hate=1,normal=0'."
-    ),
-    dtype: str = typer.Option("float32", "--dtype", help="float32 or bfloat16."),
-    batch_size: int = typer.Option(32, "--batch-size"),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help=_DATA_DIR_HELP),
+    columns: LabelColumns = LabelColumns(),
+    dtype: DtypeOption = "auto",
+    batch_size: BatchSizeOption = 32,
+    data_dir: DataDirOption = None,
 ) -> None:
-    """Encode N examples per class once (all layers) and save their class means."""
+    """Encode N examples per class (default: all) of the --split once (all layers) and save
+    their class means."""
     if normalize not in ("example", "mean"):
         raise ConfigError(f"--normalize {normalize!r}: use example or mean")
     start = time.perf_counter()
     out = check_output_folder(out, PROTOTYPE_FOLDER, overwrite, inputs=[_file_or_none(data)])
-    columns = (text_column, label_column, parse_label_map(label_map))
-    source = load_source(data, split, protocol, data_dir, *columns)
+    source = load_source(data, split, protocol, data_dir, columns)
     check_per_class(source, per_class)
-    backbone = Backbone.load(model, dtype=dtype)
+    backbone = Backbone.load(model, dtype=resolve_dtype(dtype))  # auto: float32, as before
     clf = PrototypeClassifier(
         backbone,
         layers=parse_layers(layers),
@@ -110,7 +97,7 @@ def build(
     clf.fit_data(source, per_class=per_class, seed=seed, show_progress=True)
     clf.metadata["build_command"] = {"model": model, "data": data, "split": split}
     if choose_layer_on:
-        dev = load_source(data, choose_layer_on, protocol, data_dir, *columns)
+        dev = load_source(data, choose_layer_on, protocol, data_dir, columns)
         choice = choose_layer(clf, dev, limit=choose_limit, seed=seed, show_progress=True)
         clf.default_layer = choice.chosen
         clf.metadata["layer_choice"] = choice.as_metadata()

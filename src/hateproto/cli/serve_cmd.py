@@ -10,12 +10,15 @@ Stops gracefully on Ctrl-C or SIGTERM: queued requests are answered first.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from hateproto.cli.options import COMPILE_HELP, DEVICE_HELP
-from hateproto.detector import DetectorSpec
+from hateproto.cli.options import (
+    ConfigOption,
+    DetectorOptions,
+    MaxCharsOption,
+    ThreadsOption,
+    with_groups,
+)
 from hateproto.optional import require
 from hateproto.service.settings import LOOPBACK_HOSTS, ServiceSettings, is_loopback
 
@@ -24,54 +27,35 @@ def register(app: typer.Typer) -> None:
     """Add the ``serve`` command to ``app``."""
 
     @app.command("serve")
+    @with_groups
     def serve(
         ctx: typer.Context,
-        detector: Path | None = typer.Option(None, help="Detector folder."),
-        model: str | None = typer.Option(
-            None,
-            help="Model, instead of --detector; with --detector, the folder of its base model "
-            "when the detector was moved here (docs/artifacts.md).",
-        ),
-        prototypes: Path | None = typer.Option(None, help="Prototypes folder (with --model)."),
+        loaded: DetectorOptions = DetectorOptions(),
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port to listen on."),
-        config: Path | None = typer.Option(None, help="YAML file of service settings."),
+        config: ConfigOption = None,
         max_texts_per_request: int | None = typer.Option(
             None, "--max-texts", help="Texts per request (default 64)."
         ),
-        max_chars_per_text: int | None = typer.Option(
-            None, "--max-chars", help="Characters per text (default 10000)."
-        ),
+        max_chars_per_text: MaxCharsOption = None,
         micro_batching: bool | None = typer.Option(
             None, "--micro-batching/--no-micro-batching", help="Combine concurrent requests."
         ),
         max_batch_size: int | None = typer.Option(None, help="Texts per model call (default 32)."),
         max_wait_ms: float | None = typer.Option(None, help="Wait for a fuller batch (default 5)."),
-        early_exit: bool = typer.Option(False, "--early-exit", help="Exit at confident layers."),
-        delta: float | None = typer.Option(None, help="Early-exit margin threshold."),
-        dtype: str | None = typer.Option(None, help="float32 or bfloat16."),
-        device: str | None = typer.Option(None, help=DEVICE_HELP),
-        compile_: bool = typer.Option(False, "--compile", help=COMPILE_HELP),
-        threads: int | None = typer.Option(
-            None, min=1, help="Torch threads for the model (default: torch's, one per core)."
-        ),
+        threads: ThreadsOption = None,
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
     ) -> None:
-        """Serve POST /v1/classify, GET /v1/info, GET /livez and GET /readyz (docs at /docs)."""
+        """Serve POST /v1/classify, GET /v1/info, GET /livez and GET /readyz (docs at /docs).
+
+        --config is a YAML file of service settings; the options override them (default
+        --max-chars: 10000)."""
         require("fastapi", extra="service", purpose="hateproto serve")
         require("uvicorn", extra="service", purpose="hateproto serve")
         from hateproto.service import create_app
         from hateproto.service.server import bind_socket, run_server
 
-        overrides = {"dtype": dtype, "device": device, "compile": True if compile_ else None}
-        if early_exit or delta is not None:
-            overrides.update(early_exit=True, delta=delta)
-        spec = DetectorSpec(
-            folder=str(detector) if detector else None,
-            model=model,
-            prototypes=str(prototypes) if prototypes else None,
-            overrides=overrides,
-        )
+        spec = loaded.spec()
         base = ServiceSettings.from_yaml(config) if config else ServiceSettings()
         given = {k: v for k, v in ctx.params.items() if k in ServiceSettings.model_fields}
         settings = base.with_options("serve options", **given)  # options named as the settings

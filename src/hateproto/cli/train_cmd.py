@@ -16,6 +16,21 @@ import typer
 from rich.console import Console
 
 from hateproto.cli.common import check_data_source
+from hateproto.cli.options import (
+    BatchSizeOption,
+    ConfigOption,
+    DataDirOption,
+    DataOption,
+    DevDataOption,
+    JsonOption,
+    LabelColumnOption,
+    ModelOption,
+    OutOption,
+    OverwriteOption,
+    ProtocolOption,
+    SeedOption,
+    TextColumnOption,
+)
 from hateproto.data.mixture import parse_sources
 from hateproto.errors import ConfigError
 from hateproto.outputs import CHECKPOINT_FOLDER, check_output_folder, recover_folder
@@ -83,45 +98,44 @@ def register(app: typer.Typer) -> None:
 
     @app.command("train")
     def train(
-        config_file: Path | None = typer.Option(None, "--config", "-c", help="YAML config."),
-        model: str | None = typer.Option(None, "--model", "-m", help="Backbone to fine-tune."),
-        data: str | None = typer.Option(None, "--data", "-d", help="Benchmark name or file."),
-        protocol: str | None = typer.Option(None, "--protocol", "-p"),
-        data_dir: str | None = typer.Option(None, "--data-dir"),
+        config_file: ConfigOption = None,
+        model: ModelOption = None,
+        data: DataOption[str | None] = None,
+        protocol: ProtocolOption = None,
+        data_dir: DataDirOption = None,
         max_train: int | None = typer.Option(None, "--max-train", help="Stratified subsample."),
         max_dev: int | None = typer.Option(None, "--max-dev"),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Checkpoint folder."),
-        overwrite: bool = typer.Option(
-            False,
-            "--overwrite",
-            help="Replace --output even if it is not an empty folder or a checkpoint.",
-        ),
-        text_column: str | None = typer.Option(None, help="Text column of a file."),
-        label_column: str | None = typer.Option(None, help="0/1 label column of a file."),
-        dev_data: str | None = typer.Option(
-            None, help="Dev file (default: a stratified part of --data)."
-        ),
+        output: OutOption = None,
+        overwrite: OverwriteOption = False,
+        text_column: TextColumnOption = None,
+        label_column: LabelColumnOption = None,
+        dev_data: DevDataOption = None,
         preset: str | None = typer.Option(None, help="classifier or embedding."),
         head: str | None = typer.Option(None, help="linear or mlp."),
         pooling: str | None = typer.Option(None, help="cls, mean, last, normalized_sum, max."),
-        mode: str | None = typer.Option(None, help="full, lora or probe."),
+        train_mode: str | None = typer.Option(
+            None, "--train-mode", help="full (all weights), lora or probe (the head only)."
+        ),
         epochs: int | None = typer.Option(None),
         lr: float | None = typer.Option(None, "--lr"),
-        batch_size: int | None = typer.Option(None),
+        batch_size: BatchSizeOption = None,
         max_length: int | None = typer.Option(None),
-        seed: int | None = typer.Option(None),
+        seed: SeedOption = None,
         bf16: bool | None = typer.Option(None, "--bf16/--no-bf16"),
         test: bool = typer.Option(True, "--test/--no-test", help="Score the test split after."),
-        json_out: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
+        json_out: JsonOption = False,
     ) -> None:
-        """Fine-tune a hate classifier and save it as a checkpoint folder."""
+        """Fine-tune a hate classifier and save it as a checkpoint folder.
+
+        Options given override the --config file's values; --out is the checkpoint folder,
+        --dev-data a dev file (default: a stratified part of --data)."""
         base = TrainingConfig.from_yaml(config_file) if config_file else TrainingConfig()
         options = {
             "backbone": model,
             "preset": preset,
             "head": head,
             "pooling": pooling,
-            "mode": mode,
+            "mode": train_mode,
             "epochs": epochs,
             "learning_rate": lr,
             "batch_size": batch_size,
@@ -137,7 +151,7 @@ def register(app: typer.Typer) -> None:
                 "max_dev_examples": max_dev,
                 "text_column": text_column,
                 "label_column": label_column,
-                "dev": dev_data,
+                "dev": str(dev_data) if dev_data is not None else None,
             },
         }
         cfg = _apply(base, options)

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import (
+    DtypeOption,
+    LayerOption,
+    ModelOption,
+    OutOption,
+    PrototypesOption,
+    TextColumnOption,
+)
 from hateproto.data import read_table
+from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError
 from hateproto.models import Backbone
 from hateproto.outputs import atomic_output_file, check_output_file
@@ -20,19 +30,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command("triage")
     def triage(
-        input_path: Path = typer.Option(..., "--input", "-i", help="CSV, TSV, JSONL or parquet."),
-        prototypes: Path = typer.Option(..., "--prototypes", help="A prototype folder."),
-        output: Path = typer.Option(..., "--output", "-o", help="CSV, TSV or JSONL to write."),
-        model: str | None = typer.Option(
-            None, "--model", "-m", help="Backbone (default: the one the prototypes record)."
-        ),
-        text_column: str = typer.Option("text", "--text-column"),
-        layer: int | None = typer.Option(None, "--layer", help="Default: the saved default."),
+        input_path: Annotated[
+            Path, typer.Option("--input", "-i", help="CSV, TSV, JSONL or parquet.")
+        ],
+        prototypes: PrototypesOption,
+        output: OutOption,
+        model: ModelOption = None,
+        text_column: TextColumnOption = "text",
+        layer: LayerOption[int | None] = None,
         top: int | None = typer.Option(None, "--top", help="Write only the N most ambiguous."),
-        dtype: str = typer.Option("float32", "--dtype", help="float32 or bfloat16."),
+        dtype: DtypeOption = "auto",
     ) -> None:
         """Write the input rows sorted by margin, smallest (most ambiguous) first, with
         triage_rank, margin, label and hate_score columns."""
+        dtype = resolve_dtype(dtype)  # auto: float32, as before
         output = check_output_file(output, inputs=[input_path])
         if top is not None and top < 1:
             raise ConfigError(f"--top must be at least 1, got {top}")
