@@ -7,7 +7,7 @@ set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 command=(hateproto detector build --model minilm --dataset ihc --per-class 50
-    --calibrate-budget 0.5 --early-exit-mode auto --out "$work/det")
+    --exit-budget 0.5 --early-exit-mode auto --out "$work/det")
 start=$(date +%s)
 .venv/bin/"${command[@]}" 2>"$work/log"
 grep -E "^(dtype|early exit)" "$work/log"

@@ -210,7 +210,7 @@ def test_calibrated_thresholds_from_build(tiny_encoder_dir, tmp_path):
         per_class=None,
         dev=train,
         decision_layer=None,
-        calibrate_budget=1.0,  # any loss allowed: every row may leave at layer 1
+        exit_budget=1.0,  # any loss allowed: every row may leave at layer 1
         settings=DetectorSettings(early_exit=True),
     )
     assert detector.thresholds is not None and detector.exit_thresholds()

@@ -101,7 +101,7 @@ def test_time_detectors_keeps_scores_and_best_times(tiny_encoder_dir):
 
 @pytest.mark.parametrize(("on_seconds", "enabled"), [(0.5, True), (0.99, False)])
 def test_early_exit_choice_applies_the_rule(tiny_encoder_dir, tmp_path, on_seconds, enabled):
-    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    detector = build(tiny_encoder_dir, exit_budget=1.0)
     record = at.choose_early_exit(
         detector, tiny_train(), 1.0, fixed_timer({"off": 1.0, "on": on_seconds})
     )
@@ -120,7 +120,7 @@ def test_early_exit_choice_applies_the_rule(tiny_encoder_dir, tmp_path, on_secon
 def test_batch_refill_is_kept_where_it_is_faster(
     tiny_encoder_dir, tmp_path, refill_seconds, refill
 ):
-    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    detector = build(tiny_encoder_dir, exit_budget=1.0)
     timer = fixed_timer({"off": 1.0, "on": 0.5, "refill": refill_seconds})
     record = at.choose_early_exit(detector, tiny_train(), 1.0, timer)
     assert record["enabled"] is True and record["refill"] is refill
@@ -137,7 +137,7 @@ def test_batch_refill_is_kept_where_it_is_faster(
 
 
 def test_early_exit_off_when_f1_loss_exceeds_budget(tiny_encoder_dir):
-    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    detector = build(tiny_encoder_dir, exit_budget=1.0)
     # a budget below zero: even no loss at all is too much
     record = at.choose_early_exit(
         detector, tiny_train(), -1.0, fixed_timer({"off": 1.0, "on": 0.1})
@@ -174,19 +174,19 @@ def test_dtype_float32_where_bf16_is_unsupported(tiny_encoder_dir, monkeypatch):
 def test_build_detector_autotune_records_both(tiny_encoder_dir, monkeypatch):
     monkeypatch.setattr(at, "time_detectors", fixed_timer({"off": 1, "on": 2, "float32": 1}))
     monkeypatch.setattr(at, "bf16_supported", lambda device: False)
-    detector = build(tiny_encoder_dir, calibrate_budget=0.5, autotune=["dtype", "early_exit"])
+    detector = build(tiny_encoder_dir, exit_budget=0.5, autotune=["dtype", "early_exit"])
     assert detector.metadata["early_exit_choice"]["enabled"] is False
     assert detector.metadata["early_exit_choice"]["reason"].startswith("early exit off: measured")
     assert detector.metadata["dtype_choice"]["chosen"] == "float32"
 
 
 def test_early_exit_auto_needs_calibration(tiny_encoder_dir):
-    with pytest.raises(ConfigError, match="--calibrate-budget"):
+    with pytest.raises(ConfigError, match="--exit-budget"):
         build(tiny_encoder_dir, autotune=["early_exit"])
     with pytest.raises(ConfigError, match="drop --delta"):
         build(
             tiny_encoder_dir,
-            calibrate_budget=0.5,
+            exit_budget=0.5,
             autotune=["early_exit"],
             settings=DetectorSettings(delta=0.1),
         )
@@ -205,7 +205,7 @@ def test_cli_auto(tiny_encoder_dir, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(at, "bf16_supported", lambda device: False)
     args = cli_args(tiny_encoder_dir, tmp_path)
     out = tmp_path / "det"
-    dev = ["--dev-data", args[-1], "--calibrate-budget", "100", "--out", str(out)]
+    dev = ["--dev-data", args[-1], "--exit-budget", "100", "--out", str(out)]
     assert main([*args, *dev, "--early-exit-mode", "auto", "--dtype", "auto"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "early exit on: measured 2.00x on cpu (batch 32)" in err
@@ -220,7 +220,7 @@ def test_cli_auto(tiny_encoder_dir, tmp_path, monkeypatch, capsys):
 def test_cli_auto_without_calibration_is_a_clear_error(tiny_encoder_dir, tmp_path, capsys):
     args = [*cli_args(tiny_encoder_dir, tmp_path), "--out", str(tmp_path / "d")]
     assert main([*args, "--early-exit-mode", "auto"]) == 2
-    assert "--calibrate-budget" in " ".join(capsys.readouterr().err.split())
+    assert "--exit-budget" in " ".join(capsys.readouterr().err.split())
     assert main([*args, "--early-exit-mode", "off", "--early-exit"]) == 2
     assert main([*args, "--early-exit-mode", "sometimes"]) == 2
     assert main([*args, "--dtype", "fp16"]) == 2  # not a dtype name: refused by the option
@@ -249,7 +249,7 @@ def test_cli_fixed_dtype_records_no_choice(tiny_encoder_dir, tmp_path, capsys):
 
 
 def test_early_exit_loss_is_judged_on_the_calibration_dev_set(tiny_encoder_dir):
-    detector = build(tiny_encoder_dir, calibrate_budget=1.0)
+    detector = build(tiny_encoder_dir, exit_budget=1.0)
     meta = detector.thresholds.metadata
     meta["dev_full_macro_f1"], meta["dev_macro_f1"] = 0.80, 0.79  # calibration lost 1 point
     timer = fixed_timer({"off": 1.0, "on": 0.5})

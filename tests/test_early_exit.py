@@ -23,7 +23,7 @@ from hateproto.early_exit import (
     PoolSpec,
     PrototypeMarginPolicy,
     PrototypeScorer,
-    calibrate_deltas,
+    choose_deltas,
     run_early_exit,
     simulate_early_exit,
 )
@@ -266,14 +266,14 @@ def test_calibrated_thresholds(prototypes: PrototypeClassifier, tmp_path: Path) 
     margins = torch.stack([m for _, m in assessed[:-1]], 1).numpy()
     preds = torch.stack([p.argmax(-1) for p, _ in assessed[:-1]], 1).numpy()
     final = assessed[-1][0].argmax(-1).numpy()
-    strict = calibrate_deltas(margins, preds, final, LABELS, layers, L, budget=0.0)
+    strict = choose_deltas(margins, preds, final, LABELS, layers, L, budget=0.0)
     assert strict.full_macro_f1 - strict.macro_f1 <= 0.0
-    loose = calibrate_deltas(margins, preds, final, LABELS, layers, L, budget=1.0)
+    loose = choose_deltas(margins, preds, final, LABELS, layers, L, budget=1.0)
     assert loose.mean_exit_layer == 1.0
     policy = PrototypeMarginPolicy(scorer, strict.deltas)
     simulated = simulate_early_exit(policy, {scorer.spec: vecs})
     assert math.isclose(simulated.mean_exit_layer, strict.mean_exit_layer)
-    thresholds = ExitThresholds.from_calibration(strict, backbone.fingerprint, dataset="toy")
+    thresholds = ExitThresholds.from_choice(strict, backbone.fingerprint, dataset="toy")
     thresholds.save(tmp_path)
     loaded = ExitThresholds.load(tmp_path, fingerprint=backbone.fingerprint)
     assert loaded.deltas == strict.deltas and loaded.metadata["dataset"] == "toy"

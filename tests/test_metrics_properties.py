@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
-from hateproto.early_exit.calibration import fast_macro_f1
+from hateproto.early_exit.thresholds import fast_macro_f1
 from hateproto.evaluation import classification_metrics
 
 

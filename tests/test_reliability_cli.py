@@ -118,7 +118,7 @@ def test_command_name():
 
 
 # ---------------------------------------------------------------------- budgets
-def test_calibrate_budget_is_in_points(tiny_encoder_dir, labelled, tmp_path, monkeypatch, capsys):
+def test_exit_budget_is_in_points(tiny_encoder_dir, labelled, tmp_path, monkeypatch, capsys):
     seen = {}
 
     def build_detector(*args, **kwargs):
@@ -129,15 +129,15 @@ def test_calibrate_budget_is_in_points(tiny_encoder_dir, labelled, tmp_path, mon
     base = ["detector", "build", "--model", str(tiny_encoder_dir), "--data", str(labelled)]
     base += ["--dev-data", str(labelled), "--text-column", "post", "--label-column", "class"]
     base += ["--label-map", "hate=1,normal=0", "--per-class", "3", "--out", str(tmp_path / "d")]
-    assert main([*base, "--calibrate-budget", "0.5"]) == 2
-    assert seen["calibrate_budget"] == pytest.approx(0.005)  # half a point, not 50 points
+    assert main([*base, "--exit-budget", "0.5"]) == 2
+    assert seen["exit_budget"] == pytest.approx(0.005)  # half a point, not 50 points
     capsys.readouterr()
     for bad in ("150", "-1"):
-        assert main([*base, "--calibrate-budget", bad]) == 2
+        assert main([*base, "--exit-budget", bad]) == 2
         err = _one_line(capsys)
-        assert "--calibrate-budget" in err and "points" in err and "out of range" in err
+        assert "--exit-budget" in err and "points" in err and "out of range" in err
     sample = ["detector", "build", "--dataset", "sample", "--out", str(tmp_path / "s")]
-    assert main([*sample, "--calibrate-budget", "0.5"]) == 2
+    assert main([*sample, "--exit-budget", "0.5"]) == 2
     assert "needs a dev set" in _one_line(capsys)
 
 

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from tiny_detector import HATE, NOT_HATE
 
-from hateproto.outputs import files as output_files
 from hateproto.cli.main import main
 from hateproto.errors import DataError
 from hateproto.outputs import atomic_write_text, replace_folder
+from hateproto.outputs import files as output_files
 from hateproto.scoring import TableReader, classify_file
 from hateproto.scoring.writers import TextWriter
 

@@ -92,14 +92,14 @@ def _decision_layer(layer: str) -> int | str | None:
         raise DataError(f"--layer must be auto, last or a layer number, not {layer!r}") from None
 
 
-def _check_calibration(
+def _check_exit_budget(
     budget_points: float | None, dataset: str | None, dev_data: Path | None
 ) -> float | None:
-    """The budget in F1 units; refused when there is no dev set to calibrate on."""
-    budget = budget_points_to_f1(budget_points, "--calibrate-budget")
+    """The budget in F1 units; refused when there is no dev set to choose thresholds on."""
+    budget = budget_points_to_f1(budget_points, "--exit-budget")
     if budget is not None and (dataset == "sample" or (dataset is None and dev_data is None)):
         raise ConfigError(
-            "--calibrate-budget needs a dev set: give --dev-data FILE with --data, or a "
+            "--exit-budget needs a dev set: give --dev-data FILE with --data, or a "
             "benchmark --dataset (it has a dev split; 'sample' has none)"
         )
     return budget
@@ -122,7 +122,7 @@ def _autotune_options(
     if mode == "auto" and budget is None:
         raise ConfigError(
             "--early-exit-mode auto needs per-layer thresholds calibrated on dev: add "
-            "--calibrate-budget POINTS (with a dev set: --dev-data FILE or a --dataset)"
+            "--exit-budget POINTS (with a dev set: --dev-data FILE or a --dataset)"
         )
     autotune = [
         name for name, on in (("dtype", dtype == "auto"), ("early_exit", mode == "auto")) if on
@@ -146,16 +146,19 @@ def build(
     per_class: PerClassOption = 50,
     seed: SeedOption = 0,
     layer: LayerOption[str] = "auto",
-    calibrate_budget: float | None = typer.Option(
+    exit_budget: float | None = typer.Option(
         None,
-        help="Calibrate per-layer early-exit thresholds on dev, allowing this macro-F1 "
-        "loss against the full model, in points (0.5 = half a point; 0 to 100).",
+        "--exit-budget",
+        "--calibrate-budget",
+        help="Choose per-layer early-exit thresholds on dev, allowing this macro-F1 "
+        "loss against the full model, in points (0.5 = half a point; 0 to 100). "
+        "--calibrate-budget is its old name.",
     ),
     early_exit: EarlyExitOption = False,
     early_exit_mode: str | None = typer.Option(
         None,
         help="on (= --early-exit), off, or auto: measure on up to 512 dev posts here and turn "
-        "early exit on only if it is >= 1.05x faster within the --calibrate-budget (needed), "
+        "early exit on only if it is >= 1.05x faster within the --exit-budget (needed), "
         "with batch refill where that is faster.",
     ),
     delta: DeltaOption = None,
@@ -210,7 +213,7 @@ def build(
     files = [parse_weighted(value) for value in data or []]
     inputs = [path for path, _ in files]
     out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=[*inputs, dev_data])
-    budget = _check_calibration(calibrate_budget, dataset, dev_data)
+    budget = _check_exit_budget(exit_budget, dataset, dev_data)
     early_exit, autotune = _autotune_options(early_exit, early_exit_mode, dtype, budget, delta)
     first = inputs[0] if inputs else None
     train, dev = _training_data(dataset, first, dev_data, protocol, data_dir, columns)
@@ -229,7 +232,7 @@ def build(
         dev=dev,
         decision_layer=_decision_layer(layer),
         settings=settings,
-        calibrate_budget=budget,
+        exit_budget=budget,
         show_progress=True,
         autotune=autotune,
     )
@@ -249,7 +252,7 @@ def build(
         meta = detector.thresholds.metadata
         console.print(
             f"Early-exit thresholds calibrated on {dev.name}/{dev.split} (budget "
-            f"{calibrate_budget:g} macro-F1 points): dev mean exit layer "
+            f"{exit_budget:g} macro-F1 points): dev mean exit layer "
             f"{meta['dev_mean_exit_layer']:.2f}, "
             f"macro-F1 {meta['dev_macro_f1']:.4f} (full {meta['dev_full_macro_f1']:.4f})."
         )

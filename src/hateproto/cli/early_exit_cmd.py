@@ -78,12 +78,12 @@ def calibrate(
     """Choose one delta per layer on a dev split and save them as early_exit.json beside the
     prototypes."""
     from hateproto.cli.common import budget_points_to_f1
-    from hateproto.early_exit.calibration import calibrate_on_data
+    from hateproto.early_exit.thresholds import choose_exit_thresholds
 
     budget_f1 = budget_points_to_f1(budget, "--budget")
     protos, head = _load(prototypes, source)
     dev = _data(data, split, source)
-    thresholds = calibrate_on_data(
+    thresholds = choose_exit_thresholds(
         protos, dev, budget_f1, head, batch_size=source.batch_size, show_progress=True
     )
     path = thresholds.save(prototypes)

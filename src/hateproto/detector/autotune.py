@@ -186,7 +186,7 @@ def choose_early_exit(
     sample's), set ``detector.settings.early_exit`` and ``refill`` and return the record
     (also stored as ``metadata["early_exit_choice"]``)."""
     if detector.thresholds is None:
-        raise ConfigError("early exit 'auto' needs calibrated thresholds (--calibrate-budget)")
+        raise ConfigError("early exit 'auto' needs calibrated thresholds (--exit-budget)")
     variants = {
         "off": with_settings(detector, early_exit=False, delta=None),
         "on": with_settings(detector, early_exit=True, delta=None, refill=False),
@@ -306,7 +306,7 @@ def check_autotune(
     if budget is None or dev is None:
         raise ConfigError(
             "early exit 'auto' needs per-layer thresholds calibrated on a dev set: give "
-            "--calibrate-budget POINTS (calibrate_budget=...) and a dev set"
+            "--exit-budget POINTS (exit_budget=...) and a dev set"
         )
     if delta is not None:
         raise ConfigError("early exit 'auto' measures the calibrated thresholds; drop --delta")

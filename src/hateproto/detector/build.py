@@ -9,8 +9,8 @@ from hateproto.detector.autotune import autotune_detector, check_autotune
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.detector import Detector
 from hateproto.detector.settings import DetectorSettings
-from hateproto.early_exit.calibration import calibrate_on_data
 from hateproto.early_exit.scorers import HeadScorer
+from hateproto.early_exit.thresholds import choose_exit_thresholds
 from hateproto.errors import HateprotoError
 from hateproto.prototypes import PrototypeClassifier
 from hateproto.prototypes.selection import choose_layer
@@ -30,7 +30,7 @@ def build_detector(
     layers: Sequence[int] | str = "all",
     decision_layer: int | str | None = "auto",
     settings: DetectorSettings | None = None,
-    calibrate_budget: float | None = None,
+    exit_budget: float | None = None,
     show_progress: bool = False,
     autotune: Collection[str] = (),
 ) -> Detector:
@@ -46,13 +46,13 @@ def build_detector(
             exit can use them).
         decision_layer: a layer number, ``"auto"`` (best dev macro-F1) or ``None`` (last).
         settings: detector settings (``early_exit=True`` needs ``delta`` or a calibration).
-        calibrate_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
+        exit_budget: calibrate per-layer early-exit thresholds on ``dev``, allowing this
             macro-F1 loss in F1 units (``0.005`` = half a point; 0 to 1) against the
-            full-depth decisions. The command line takes points (``--calibrate-budget 0.5``).
+            full-depth decisions. The command line takes points (``--exit-budget 0.5``).
         autotune: choices to measure on this machine, on up to 512 dev posts (else training
             posts) after building (:mod:`hateproto.detector.autotune`): ``"dtype"`` (float32
             or bfloat16) and/or ``"early_exit"`` (on only where it pays; needs
-            ``calibrate_budget``). Recorded in ``metadata["dtype_choice"]`` and
+            ``exit_budget``). Recorded in ``metadata["dtype_choice"]`` and
             ``metadata["early_exit_choice"]``.
 
     Example:
@@ -60,11 +60,11 @@ def build_detector(
         >>> build_detector("minilm", train, per_class=50).save_pretrained("det")  # doctest: +SKIP
     """
     settings = settings or DetectorSettings()
-    check_autotune(autotune, calibrate_budget, dev, settings.delta)
+    check_autotune(autotune, exit_budget, dev, settings.delta)
     if "dtype" in autotune:
         settings = settings.model_copy(update={"dtype": "float32"})
-    if calibrate_budget is not None:
-        check_budget(calibrate_budget)
+    if exit_budget is not None:
+        check_budget(exit_budget)
         if dev is None:
             raise HateprotoError(
                 "calibrating early-exit thresholds needs a dev set (dev=...; on the command "
@@ -90,13 +90,13 @@ def build_detector(
     early = settings.early_exit
     settings = settings.model_copy(update={"decision_layer": chosen, "early_exit": False})
     detector = Detector(backbone, clf, classifier, None, settings, metadata, model)
-    if calibrate_budget is not None:
-        detector.thresholds = calibrate_thresholds(detector, dev, calibrate_budget, show_progress)
+    if exit_budget is not None:
+        detector.thresholds = exit_thresholds_on_dev(detector, dev, exit_budget, show_progress)
     detector.settings = settings.model_copy(update={"early_exit": early})
     detector._check_settings()
     if autotune:
         sample = dev if dev is not None else train
-        detector = autotune_detector(detector, sample, autotune, calibrate_budget)
+        detector = autotune_detector(detector, sample, autotune, exit_budget)
     return detector
 
 
@@ -104,18 +104,18 @@ def check_budget(budget: float) -> None:
     """Refuse a loss budget outside 0..:data:`MAX_BUDGET` F1 units."""
     if not 0 <= budget <= MAX_BUDGET:
         raise HateprotoError(
-            f"calibrate_budget {budget:g} is out of range: it is in F1 units (0.005 = half a "
+            f"exit_budget {budget:g} is out of range: it is in F1 units (0.005 = half a "
             f"macro-F1 point), from 0 to {MAX_BUDGET:g}"
         )
 
 
-def calibrate_thresholds(
+def exit_thresholds_on_dev(
     detector: Detector, dev: LabeledTexts, budget: float, show_progress: bool = False
 ) -> ExitThresholds:
     """Per-layer early-exit deltas chosen on ``dev``: the lowest mean exit layer whose
     macro-F1 stays within ``budget`` (F1 units) of the detector's full-depth decisions
     (the head's, or the deepest prototypes'); see
-    :func:`hateproto.early_exit.calibration.calibrate_on_data`."""
+    :func:`hateproto.early_exit.thresholds.choose_exit_thresholds`."""
     check_budget(budget)
     if detector.prototypes is None:
         raise HateprotoError("early-exit thresholds need prototypes")
@@ -123,7 +123,7 @@ def calibrate_thresholds(
     if detector.decides_with == "head":
         head = HeadScorer.from_classifier(detector.classifier)
     settings = detector.settings
-    return calibrate_on_data(
+    return choose_exit_thresholds(
         detector.prototypes,
         dev,
         budget,

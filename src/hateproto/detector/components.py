@@ -24,7 +24,7 @@ from hateproto.early_exit import (
     FixedLayerPolicy,
     PrototypeScorer,
 )
-from hateproto.early_exit.calibration import THRESHOLDS_FILE
+from hateproto.early_exit.thresholds import THRESHOLDS_FILE
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone
 from hateproto.prototypes import PrototypeClassifier

@@ -2,16 +2,10 @@
 
 Policies (prototype margin, calibrated per-layer margins, DeeBERT entropy gates, PABEE
 patience gates, fixed layer), the engine that shrinks batches as rows exit, the gates, the
-dev-set calibration of per-layer thresholds, and :class:`EarlyExitClassifier`.
+per-layer thresholds chosen on dev (:mod:`.thresholds`), and :class:`EarlyExitClassifier`.
 See ``docs/early-exit.md``.
 """
 
-from hateproto.early_exit.calibration import (
-    CalibrationResult,
-    ExitThresholds,
-    calibrate_deltas,
-    simulate_margin_exits,
-)
 from hateproto.early_exit.classifier import EarlyExitClassifier, as_final_scorer
 from hateproto.early_exit.engine import ExitResult, run_early_exit, simulate_early_exit
 from hateproto.early_exit.gates import GateTrainingConfig, LayerGates
@@ -25,9 +19,15 @@ from hateproto.early_exit.policies import (
     entropy,
 )
 from hateproto.early_exit.scorers import GateScorer, HeadScorer, PoolSpec, PrototypeScorer
+from hateproto.early_exit.thresholds import (
+    DeltaChoice,
+    ExitThresholds,
+    choose_deltas,
+    simulate_margin_exits,
+)
 
 __all__ = [
-    "CalibrationResult",
+    "DeltaChoice",
     "Decision",
     "EarlyExitClassifier",
     "EntropyPolicy",
@@ -44,7 +44,7 @@ __all__ = [
     "PrototypeMarginPolicy",
     "PrototypeScorer",
     "as_final_scorer",
-    "calibrate_deltas",
+    "choose_deltas",
     "entropy",
     "run_early_exit",
     "simulate_early_exit",

@@ -24,10 +24,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from hateproto.data.types import LabeledTexts
-from hateproto.early_exit.calibration import THRESHOLDS_FILE, ExitThresholds
 from hateproto.early_exit.engine import ExitResult, run_early_exit
 from hateproto.early_exit.policies import ExitPolicy, PrototypeMarginPolicy, served_policy
 from hateproto.early_exit.scorers import HeadScorer, LayerScorer, PrototypeScorer
+from hateproto.early_exit.thresholds import THRESHOLDS_FILE, ExitThresholds
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import HateprotoError, ModelError
 from hateproto.evaluation import classification_metrics

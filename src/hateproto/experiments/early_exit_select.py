@@ -24,7 +24,7 @@ from hateproto.early_exit import (
     PrototypeMarginPolicy,
     simulate_early_exit,
 )
-from hateproto.early_exit.calibration import calibrate_on_vectors, candidate_deltas
+from hateproto.early_exit.thresholds import candidate_deltas, exit_thresholds_from_vectors
 from hateproto.errors import ConfigError
 from hateproto.evaluation import classification_metrics
 from hateproto.experiments.early_exit_fit import Prepared
@@ -82,7 +82,7 @@ def _fixed(method: str, policy: ExitPolicy, prepared: Prepared) -> Choice:
 
 def _calibrated(prepared: Prepared, budget: float) -> Choice:
     L, scorer = prepared.num_layers, prepared.prototypes
-    thresholds = calibrate_on_vectors(
+    thresholds = exit_thresholds_from_vectors(
         scorer,
         prepared.proto_final,
         prepared.dev_vectors,

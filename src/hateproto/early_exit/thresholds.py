@@ -1,4 +1,6 @@
-"""Per-layer calibrated exit thresholds (HatePrototypes' future work).
+"""Per-layer early-exit thresholds chosen on dev (HatePrototypes' future work). "Calibration"
+in hateproto means probability calibration (:mod:`hateproto.detector.calibration`); exit
+thresholds are *chosen*, here.
 
 Given, on a dev set, every layer's prototype margin and prediction and the full model's
 prediction, choose one delta per layer so that the mean exit layer is as low as possible while
@@ -91,7 +93,7 @@ def candidate_deltas(margins: np.ndarray, count: int) -> np.ndarray:
 
 
 @dataclass
-class CalibrationResult:
+class DeltaChoice:
     """Chosen deltas and their dev-set outcome."""
 
     deltas: dict[int, float]
@@ -101,7 +103,7 @@ class CalibrationResult:
     budget: float
 
 
-def calibrate_deltas(
+def choose_deltas(
     margins: np.ndarray,
     preds: np.ndarray,
     final_pred: np.ndarray,
@@ -111,7 +113,7 @@ def calibrate_deltas(
     budget: float,
     quantiles: int = 40,
     passes: int = 3,
-) -> CalibrationResult:
+) -> DeltaChoice:
     """Choose one delta per layer in ``layers`` on a dev set.
 
     Args:
@@ -158,7 +160,7 @@ def calibrate_deltas(
                     best, best_cost, best_f1, improved = trial, cost, f1, True
         if not improved:
             break
-    return CalibrationResult(
+    return DeltaChoice(
         {int(layer): float(d) for layer, d in zip(layers, best, strict=True)},
         float(best_cost),
         float(best_f1),
@@ -170,7 +172,7 @@ def calibrate_deltas(
 @dataclass
 class ExitThresholds:
     """Per-layer deltas for :class:`~hateproto.early_exit.policies.PrototypeMarginPolicy`,
-    saved as ``early_exit.json`` beside the prototypes they were calibrated for.
+    saved as ``early_exit.json`` beside the prototypes they were chosen for.
 
     Attributes:
         deltas: ``{layer: delta}``; layers without a (finite) delta never exit early.
@@ -185,10 +187,10 @@ class ExitThresholds:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_calibration(
-        cls, result: CalibrationResult, backbone_fingerprint: str, **metadata: Any
+    def from_choice(
+        cls, result: DeltaChoice, backbone_fingerprint: str, **metadata: Any
     ) -> ExitThresholds:
-        """Thresholds from :func:`calibrate_deltas`, with its dev-set outcome as metadata."""
+        """Thresholds from :func:`choose_deltas`, with its dev-set outcome as metadata."""
         meta = {
             "dev_mean_exit_layer": result.mean_exit_layer,
             "dev_macro_f1": result.macro_f1,
@@ -218,7 +220,7 @@ class ExitThresholds:
     @classmethod
     def load(cls, folder: str | Path, fingerprint: str | None = None) -> ExitThresholds:
         """Read ``early_exit.json`` (or a detector's ``thresholds.json``) from ``folder``, or
-        the file itself; with ``fingerprint``, refuse thresholds calibrated for another
+        the file itself; with ``fingerprint``, refuse thresholds chosen for another
         backbone."""
         path = Path(folder)
         if path.is_dir():
@@ -242,7 +244,7 @@ class ExitThresholds:
         saved = payload.get("backbone_fingerprint", "")
         if fingerprint and saved and saved != fingerprint:
             raise MismatchError(
-                f"{path} was calibrated for a backbone with fingerprint {saved}, not {fingerprint}"
+                f"{path} was chosen for a backbone with fingerprint {saved}, not {fingerprint}"
             )
         return cls(deltas, payload.get("budget"), saved, metadata)
 
@@ -255,7 +257,7 @@ def layer_margins(
     scorer: LayerScorer, vectors: torch.Tensor, layers: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Margins and predictions ``[N, len(layers)]`` of ``scorer`` on vectors ``[N, L, H]``
-    (layers 1..L), as inputs to :func:`calibrate_deltas`."""
+    (layers 1..L), as inputs to :func:`choose_deltas`."""
     assessed = [scorer.assess(layer, vectors[:, layer - 1]) for layer in layers]
     margins = torch.stack([m for _, m in assessed], 1).double().cpu().numpy()
     picked = torch.stack([p.argmax(-1) for p, _ in assessed], 1).cpu().numpy()
@@ -263,7 +265,7 @@ def layer_margins(
     return margins, preds
 
 
-def calibrate_on_data(
+def choose_exit_thresholds(
     prototypes: PrototypeClassifier,
     data: LabeledTexts,
     budget: float,
@@ -290,7 +292,7 @@ def calibrate_on_data(
         max_length=max_length,
         show_progress=show_progress,
     )
-    return calibrate_on_vectors(
+    return exit_thresholds_from_vectors(
         scorer,
         final,
         vectors,
@@ -304,7 +306,7 @@ def calibrate_on_data(
     )
 
 
-def calibrate_on_vectors(
+def exit_thresholds_from_vectors(
     scorer: LayerScorer,
     final: LayerScorer,
     vectors: Mapping[Any, torch.Tensor],
@@ -324,5 +326,5 @@ def calibrate_on_vectors(
     layers = [layer for layer in range(1, num_layers) if layer in scorer.layers]
     margins, preds = layer_margins(scorer, vectors[scorer.spec], layers)
     full = simulate_early_exit(ExitPolicy(final, num_layers), vectors).labels
-    result = calibrate_deltas(margins, preds, full, labels, layers, num_layers, budget)
-    return ExitThresholds.from_calibration(result, fingerprint, n=len(labels), **metadata)
+    result = choose_deltas(margins, preds, full, labels, layers, num_layers, budget)
+    return ExitThresholds.from_choice(result, fingerprint, n=len(labels), **metadata)
