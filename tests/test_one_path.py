@@ -149,3 +149,22 @@ def test_an_unknown_exit_policy_is_refused_before_scoring(tiny_encoder_dir):
         tiny_detector(tiny_encoder_dir, early_exit=True, delta=0.1, exit_policy="nope")
     settings = DetectorSettings(exit_policy="nope")  # without early exit it is never used
     assert settings.exit_policy == "nope"
+
+
+def test_the_command_line_serves_an_exit_policy_by_name(tiny_encoder_dir, tmp_path, capsys):
+    from hateproto.cli.main import main
+
+    folder = tiny_detector(tiny_encoder_dir).save_pretrained(tmp_path / "det")
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("text\n" + "\n".join(HATE + NOT_HATE) + "\n")
+    base = ["classify", str(src), str(out), "--detector", str(folder), "--quiet", "--delta", "0"]
+    assert main([*base, "--exit-policy", "nope"]) == 2
+    assert "unknown exit policy 'nope'" in capsys.readouterr().err and not out.exists()
+    assert main([*base, "--exit-policy", "margin"]) == 0
+    assert set(pd_frame_from(out)["exit_layer"]) == {1}  # delta 0: every row exits at layer 1
+
+
+def pd_frame_from(path):
+    import pandas as pd
+
+    return pd.read_csv(path)

@@ -81,12 +81,20 @@ PrototypesOption = Annotated[
 EarlyExitOption = Annotated[
     bool, typer.Option("--early-exit", help="Exit at the first confident layer.")
 ]
+ExitPolicyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exit-policy",
+        help="How early exit uses its thresholds: a served exit policy by name (margin, the "
+        "default; hateproto.early_exit.policies.SERVED_POLICIES).",
+    ),
+]
 DeltaOption = Annotated[
     float | None,
     typer.Option(
         "--delta",
         help="One early-exit margin threshold for every layer (default: the calibrated "
-        "per-layer ones); turns early exit on.",
+        "per-layer chosen ones); turns early exit on.",
     ),
 ]
 LayerOption = Annotated[
@@ -251,6 +259,7 @@ class DetectorOptions:
     prototypes: PrototypesOption = None
     early_exit: EarlyExitOption = False
     delta: DeltaOption = None
+    exit_policy: ExitPolicyOption = None
     dtype: DtypeOption = "auto"
     device: DeviceOption = None
     compile_: CompileOption = False
@@ -262,6 +271,7 @@ class DetectorOptions:
         overrides: dict[str, Any] = {"batch_size": batch_size, "device": self.device}
         overrides["dtype"] = self.dtype  # the library resolves auto (the folder's dtype)
         overrides["compile"] = True if self.compile_ else None
+        overrides["exit_policy"] = self.exit_policy
         if self.early_exit or self.delta is not None:
             overrides.update(early_exit=True, delta=self.delta)
         return DetectorSpec(
