@@ -42,6 +42,12 @@ def _word_tokenizer(special: dict[str, str], template: str | None, words=WORDS):
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-layer random BERT (hidden 32) with a word-level tokenizer, saved to a folder."""
+    return build_tiny_encoder(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def build_tiny_encoder(out: Path | str) -> Path:
+    """Write the tiny random BERT of :func:`tiny_encoder_dir` into ``out`` (also used by
+    ``benchmarks/one_path_demo.sh``)."""
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
@@ -56,7 +62,7 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         intermediate_size=64,
         max_position_embeddings=128,
     )
-    out = tmp_path_factory.mktemp("tiny-bert")
+    out = Path(out)
     BertModel(config).eval().save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
