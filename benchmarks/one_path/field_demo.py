@@ -10,11 +10,12 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, "tests")
+from tiny_detector import tiny_detector  # noqa: E402
+
 import hateproto  # noqa: E402
 from hateproto.scoring.classify import classify_file  # noqa: E402
 from hateproto.service.app import create_app  # noqa: E402
 from hateproto.service.settings import ServiceSettings  # noqa: E402
-from tiny_detector import tiny_detector  # noqa: E402
 
 
 def main(model: Path, scratch: Path) -> None:
