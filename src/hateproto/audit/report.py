@@ -14,16 +14,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
-from hateproto.audit.results import (
-    UNSPECIFIED_TARGET,
-    AuditGoals,
-    AuditReport,
-    ExternalResult,
-    FunctionalityResult,
-    GoalResult,
-    GroupResult,
-    TargetRate,
-)
+from hateproto.audit import results as audit_results
 from hateproto.audit.suite import (
     FPR_FUNCTIONALITIES,
     FUNCTIONALITIES,
@@ -127,7 +118,7 @@ def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 def _functionality_results(
     cases: Sequence[AuditCase], predicted: np.ndarray, proba: np.ndarray | None
-) -> list[FunctionalityResult]:
+) -> list[audit_results.FunctionalityResult]:
     results = []
     for item in FUNCTIONALITIES:
         rows = [i for i, case in enumerate(cases) if case.functionality == item.name]
@@ -135,7 +126,7 @@ def _functionality_results(
             continue
         right = predicted[rows] == item.label_gold
         results.append(
-            FunctionalityResult(
+            audit_results.FunctionalityResult(
                 functionality=item.name,
                 family=item.family,
                 label_gold=item.label_gold,
@@ -149,7 +140,9 @@ def _functionality_results(
     return results
 
 
-def _group_results(cases: Sequence[AuditCase], predicted: np.ndarray) -> list[GroupResult]:
+def _group_results(
+    cases: Sequence[AuditCase], predicted: np.ndarray
+) -> list[audit_results.GroupResult]:
     """Accuracy on every case naming the group; FPR on its group-balanced non-hateful cases."""
     results = []
     groups = sorted({c.target_group for c in cases if c.target_group}, key=_group_order)
@@ -159,7 +152,7 @@ def _group_results(cases: Sequence[AuditCase], predicted: np.ndarray) -> list[Gr
         gold = np.array([cases[i].label_gold for i in rows])
         false_pos = int(predicted[negatives].sum()) if negatives else 0
         results.append(
-            GroupResult(
+            audit_results.GroupResult(
                 group=group,
                 n=len(rows),
                 accuracy=float((predicted[rows] == gold).mean()),
@@ -179,14 +172,14 @@ def _group_order(key: str) -> tuple[int, str]:
 
 
 def _goals(
-    functionalities: list[FunctionalityResult],
+    functionalities: list[audit_results.FunctionalityResult],
     spread: float | None,
-    external: Sequence[ExternalResult],
-    goals: AuditGoals,
-) -> list[GoalResult]:
+    external: Sequence[audit_results.ExternalResult],
+    goals: audit_results.AuditGoals,
+) -> list[audit_results.GoalResult]:
     worst = min((f.accuracy for f in functionalities), default=None)
     results = [
-        GoalResult(
+        audit_results.GoalResult(
             name="min_functionality_accuracy",
             description="no functionality under this accuracy",
             threshold=goals.min_functionality_accuracy,
@@ -198,7 +191,7 @@ def _goals(
         threshold = goals.functionality_accuracy.get(item.functionality)
         if threshold is not None:
             results.append(
-                GoalResult(
+                audit_results.GoalResult(
                     name=f"{item.functionality}_accuracy",
                     description=f"{item.functionality.replace('_', ' ')} cases passed",
                     threshold=threshold,
@@ -207,7 +200,7 @@ def _goals(
                 )
             )
     results.append(
-        GoalResult(
+        audit_results.GoalResult(
             name="fpr_spread",
             description="max - min false positive rate across target groups",
             threshold=goals.max_fpr_spread,
@@ -218,7 +211,7 @@ def _goals(
     for item in external:
         if item.fpr is not None:
             results.append(
-                GoalResult(
+                audit_results.GoalResult(
                     name=f"{item.name}_fpr",
                     description=f"false positive rate on {item.name}",
                     threshold=goals.max_external_fpr,
@@ -232,9 +225,10 @@ def _goals(
 def _targets(data: LabeledTexts) -> list[str]:
     """The target of every text of ``data`` (metadata ``target``; unspecified when absent)."""
     if "target" not in data.metadata:
-        return [UNSPECIFIED_TARGET] * len(data)
+        return [audit_results.UNSPECIFIED_TARGET] * len(data)
     return [
-        str(t) if isinstance(t, str) and t else UNSPECIFIED_TARGET for t in data.metadata["target"]
+        str(t) if isinstance(t, str) and t else audit_results.UNSPECIFIED_TARGET
+        for t in data.metadata["target"]
     ]
 
 
@@ -243,7 +237,7 @@ def external_result(
     data: LabeledTexts,
     predicted: np.ndarray,
     proba: np.ndarray | None = None,
-) -> ExternalResult:
+) -> audit_results.ExternalResult:
     """The row of an external set: ``n``, the share passed (``accuracy``), the false positive
     rate on its non-hateful texts (``fpr``) and that rate per target (metadata ``target``)."""
     if not len(data):
@@ -258,8 +252,10 @@ def external_result(
     for target in sorted(set(targets[negatives])):
         rows = negatives & (targets == target)
         n, wrong = int(rows.sum()), int(predicted[rows].sum())
-        rates.append(TargetRate(target=target, n=n, false_positives=wrong, fpr=wrong / n))
-    return ExternalResult(
+        rates.append(
+            audit_results.TargetRate(target=target, n=n, false_positives=wrong, fpr=wrong / n)
+        )
+    return audit_results.ExternalResult(
         name=name,
         source=f"{data.name}/{data.split}",
         n=len(data),
@@ -277,9 +273,9 @@ def summarise(
     cases: Sequence[AuditCase],
     predicted: np.ndarray,
     proba: np.ndarray | None = None,
-    goals: AuditGoals | None = None,
-    external: Sequence[ExternalResult] = (),
-) -> AuditReport:
+    goals: audit_results.AuditGoals | None = None,
+    external: Sequence[audit_results.ExternalResult] = (),
+) -> audit_results.AuditReport:
     """The report for ``predicted`` (0/1 per case, in the order of ``cases``); ``external``
     rows (from :func:`external_result`) are reported beside the suite, with their own goal."""
     if not cases:
@@ -290,9 +286,9 @@ def summarise(
     groups = _group_results(cases, predicted)
     rates = [g.fpr for g in groups if g.fpr is not None]
     spread = round(float(max(rates) - min(rates)), 12) if rates else None
-    goal_results = _goals(functionalities, spread, external, goals or AuditGoals())
+    goal_results = _goals(functionalities, spread, external, goals or audit_results.AuditGoals())
     splits = {case.split for case in cases}
-    return AuditReport(
+    return audit_results.AuditReport(
         suite_version=SUITE_VERSION,
         split=splits.pop() if len(splits) == 1 else "all",
         n_cases=len(cases),
@@ -312,10 +308,10 @@ def run_audit(
     cases: Sequence[AuditCase],
     *,
     external: Mapping[str, LabeledTexts] | None = None,
-    goals: AuditGoals | None = None,
+    goals: audit_results.AuditGoals | None = None,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
-) -> AuditReport:
+) -> audit_results.AuditReport:
     """Score every case with ``detector`` (a scorer callable, or a ``Detector``) and report.
 
     ``external`` maps a row name to a labelled set scored beside the suite (for example

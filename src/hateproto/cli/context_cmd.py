@@ -7,20 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hateproto.cli.options import (
-    BatchSizeOption,
-    ConfigOption,
-    DataDirOption,
-    DatasetOption,
-    DtypeOption,
-    ModelOption,
-    NOption,
-    OutOption,
-    ProtocolOption,
-    SeedOption,
-    SplitOption,
-    TextColumnOption,
-)
+from hateproto.cli import options as opt
 from hateproto.context import ContextConfig, ContextGenerator
 from hateproto.data import LabeledTexts, load_benchmark, load_table
 from hateproto.dtypes import resolve_dtype
@@ -51,21 +38,21 @@ def _load_posts(
 
 @app.command("generate")
 def generate(
-    dataset: DatasetOption[str | None] = None,
+    dataset: opt.DatasetOption[str | None] = None,
     table: Path | None = typer.Option(None, "--table", help="A CSV/TSV/JSONL/parquet file."),
-    text_column: TextColumnOption = "text",
-    split: SplitOption = "train",
-    protocol: ProtocolOption = "ocampo2023",
-    data_dir: DataDirOption = None,
-    n: NOption = None,
-    seed: SeedOption = 0,
-    config: ConfigOption = None,
-    model: ModelOption = None,
+    text_column: opt.TextColumnOption = "text",
+    split: opt.SplitOption = "train",
+    protocol: opt.ProtocolOption = "ocampo2023",
+    data_dir: opt.DataDirOption = None,
+    n: opt.NOption = None,
+    seed: opt.SeedOption = 0,
+    config: opt.ConfigOption = None,
+    model: opt.ModelOption = None,
     max_new_tokens: int | None = typer.Option(None, "--max-new-tokens"),
-    batch_size: BatchSizeOption = None,
-    dtype: DtypeOption = "auto",
+    batch_size: opt.BatchSizeOption = None,
+    dtype: opt.DtypeOption = "auto",
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Cache folder."),
-    output: OutOption = None,
+    output: opt.OutOption = None,
 ) -> None:
     """Generate the context of every post (cached ones are reused; resumable); with --out,
     also write them as JSON lines (text, context). The model is a causal LM (default: the

@@ -11,18 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hateproto.cli.options import (
-    DataDirOption,
-    DatasetOption,
-    JsonOption,
-    LabelColumns,
-    NOption,
-    ProtocolOption,
-    SeedOption,
-    SplitOption,
-    parse_label_map,
-    with_groups,
-)
+from hateproto.cli import options as opt
 from hateproto.data.benchmarks import load_benchmark
 from hateproto.data.stats import protocol_statistics
 from hateproto.data.types import LABEL_NAMES
@@ -32,7 +21,7 @@ HELP = "Inspect the benchmark datasets: sizes, class balance, overlaps and examp
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 
-__all__ = ["app", "parse_label_map"]  # parse_label_map: where the commands used to find it
+__all__ = ["app"]
 
 
 def _format(value: object, pattern: str) -> str:
@@ -61,11 +50,11 @@ def _stats_table(rows: list[dict], protocol: str) -> Table:
 
 @app.command("stats")
 def stats(
-    protocol: ProtocolOption = "hateprototypes",
-    data_dir: DataDirOption = None,
-    as_json: JsonOption = False,
-    dataset: DatasetOption[list[str] | None] = None,
-    seed: SeedOption = 42,
+    protocol: opt.ProtocolOption = "hateprototypes",
+    data_dir: opt.DataDirOption = None,
+    as_json: opt.JsonOption = False,
+    dataset: opt.DatasetOption[list[str] | None] = None,
+    seed: opt.SeedOption = 42,
 ) -> None:
     """Show size, hate %, mean length and train overlap of every dataset x split."""
     rows = protocol_statistics(protocol, data_dir=data_dir, datasets=dataset, seed=seed)
@@ -77,13 +66,13 @@ def stats(
 
 @app.command("show")
 def show(
-    dataset: DatasetOption[str],
-    protocol: ProtocolOption = "hateprototypes",
-    split: SplitOption = "train",
-    n: NOption = 5,
+    dataset: opt.DatasetOption[str],
+    protocol: opt.ProtocolOption = "hateprototypes",
+    split: opt.SplitOption = "train",
+    n: opt.NOption = 5,
     label: str | None = typer.Option(None, "--label", help="Only hate (1) or not_hate (0)."),
-    seed: SeedOption = 0,
-    data_dir: DataDirOption = None,
+    seed: opt.SeedOption = 0,
+    data_dir: opt.DataDirOption = None,
 ) -> None:
     """Print a few random examples of one split, with their label and metadata."""
     data = load_benchmark(dataset, split, protocol, data_dir)
@@ -118,11 +107,11 @@ def _parse_label(label: str) -> int:
 
 
 @app.command("check")
-@with_groups
+@opt.with_groups
 def check(
     path: Path = typer.Argument(..., help="CSV, TSV, JSONL or parquet file."),
-    columns: LabelColumns = LabelColumns(),
-    as_json: JsonOption = False,
+    columns: opt.LabelColumns = opt.LabelColumns(),
+    as_json: opt.JsonOption = False,
 ) -> None:
     """Validate a labelled file of your own and print its statistics."""
     from hateproto.data.stats import dataset_statistics

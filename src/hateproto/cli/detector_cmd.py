@@ -14,31 +14,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hateproto.cli import options as opt
 from hateproto.cli.adapt_cmd import adapt, print_neighbours
 from hateproto.cli.common import budget_points_to_f1, check_data_source
-from hateproto.cli.options import (
-    BatchSizeOption,
-    DataDirOption,
-    DataOption,
-    DatasetOption,
-    DeltaOption,
-    DevDataOption,
-    DeviceOption,
-    DtypeOption,
-    EarlyExitOption,
-    JsonOption,
-    LabelColumns,
-    LayerOption,
-    ModelOption,
-    OutOption,
-    OverwriteOption,
-    PerClassOption,
-    ProtocolOption,
-    SeedOption,
-    StoreExamplesOption,
-    ThreadsOption,
-    with_groups,
-)
 from hateproto.data import BENCHMARKS, load_benchmark, load_sample, load_table
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector, DetectorSettings, build_detector
@@ -63,7 +41,7 @@ def _training_data(
     dev_data: Path | None,
     protocol: str,
     data_dir: str | None,
-    columns: LabelColumns,
+    columns: opt.LabelColumns,
 ) -> tuple[LabeledTexts, LabeledTexts | None]:
     """(train, dev) from a benchmark name, the built-in sample, or labelled files."""
     if (dataset is None) == (data is None):
@@ -131,21 +109,21 @@ def _autotune_options(
 
 
 @app.command("build")
-@with_groups
+@opt.with_groups
 def build(
-    out: OutOption = ...,
-    overwrite: OverwriteOption = False,
-    model: ModelOption = "minilm",
-    dataset: DatasetOption[str | None] = None,
-    data: DataOption[list[str] | None] = None,
-    store_examples: StoreExamplesOption = False,
-    dev_data: DevDataOption = None,
-    columns: LabelColumns = LabelColumns(),
-    protocol: ProtocolOption = "hateprototypes",
-    data_dir: DataDirOption = None,
-    per_class: PerClassOption = 50,
-    seed: SeedOption = 0,
-    layer: LayerOption[str] = "auto",
+    out: opt.OutOption = ...,
+    overwrite: opt.OverwriteOption = False,
+    model: opt.ModelOption = "minilm",
+    dataset: opt.DatasetOption[str | None] = None,
+    data: opt.DataOption[list[str] | None] = None,
+    store_examples: opt.StoreExamplesOption = False,
+    dev_data: opt.DevDataOption = None,
+    columns: opt.LabelColumns = opt.LabelColumns(),
+    protocol: opt.ProtocolOption = "hateprototypes",
+    data_dir: opt.DataDirOption = None,
+    per_class: opt.PerClassOption = 50,
+    seed: opt.SeedOption = 0,
+    layer: opt.LayerOption[str] = "auto",
     exit_budget: float | None = typer.Option(
         None,
         "--exit-budget",
@@ -154,19 +132,19 @@ def build(
         "loss against the full model, in points (0.5 = half a point; 0 to 100). "
         "--calibrate-budget is its old name.",
     ),
-    early_exit: EarlyExitOption = False,
+    early_exit: opt.EarlyExitOption = False,
     early_exit_mode: str | None = typer.Option(
         None,
         help="on (= --early-exit), off, or auto: measure on up to 512 dev posts here and turn "
         "early exit on only if it is >= 1.05x faster within the --exit-budget (needed), "
         "with batch refill where that is faster.",
     ),
-    delta: DeltaOption = None,
+    delta: opt.DeltaOption = None,
     decide_with: str = typer.Option("auto", help="auto, prototypes or head (fine-tuned head)."),
-    dtype: DtypeOption = "auto",
-    device: DeviceOption = None,
-    batch_size: BatchSizeOption = 32,
-    threads: ThreadsOption = None,
+    dtype: opt.DtypeOption = "auto",
+    device: opt.DeviceOption = None,
+    batch_size: opt.BatchSizeOption = 32,
+    threads: opt.ThreadsOption = None,
     recipe: str | None = typer.Option(
         None,
         help="'general': the general detector on six benchmarks and contrast data (about 26 "
@@ -268,7 +246,7 @@ app.command("adapt")(adapt)
 @app.command("export")
 def export(
     folder: Path = typer.Argument(..., help="Detector folder (format 2)."),
-    out: OutOption = ...,
+    out: opt.OutOption = ...,
 ) -> None:
     """Pack a detector folder into one .tar.gz, every file checked against its sha256.
 
@@ -285,8 +263,8 @@ def export(
 @app.command("import")
 def import_(
     archive: Path = typer.Argument(..., help="Archive written by `hateproto detector export`."),
-    out: OutOption = ...,
-    overwrite: OverwriteOption = False,
+    out: opt.OutOption = ...,
+    overwrite: opt.OverwriteOption = False,
 ) -> None:
     """Unpack a detector archive into a folder, checking every file's sha256 (atomic)."""
     from hateproto.detector.transfer import import_detector
@@ -298,7 +276,7 @@ def import_(
 @app.command("upgrade")
 def upgrade(
     folder: Path = typer.Argument(..., help="Detector folder to rewrite in the current format."),
-    model: ModelOption = None,
+    model: opt.ModelOption = None,
 ) -> None:
     """Rewrite a detector folder as a self-contained format-2 folder (in place, atomically)."""
     import warnings
@@ -313,7 +291,7 @@ def upgrade(
 @app.command("info")
 def info(
     folder: Path = typer.Argument(..., help="Detector folder."),
-    model: ModelOption = None,
+    model: opt.ModelOption = None,
 ) -> None:
     """Print a detector's model, prototypes, thresholds and settings as JSON."""
     typer.echo(json.dumps(Detector.from_pretrained(folder, model=model).info(), indent=2))
@@ -323,9 +301,9 @@ def info(
 def explain(
     folder: Path = typer.Argument(..., help="Detector folder."),
     text: str = typer.Argument(..., help="The text to explain."),
-    early_exit: EarlyExitOption = False,
-    delta: DeltaOption = None,
-    as_json: JsonOption = False,
+    early_exit: opt.EarlyExitOption = False,
+    delta: opt.DeltaOption = None,
+    as_json: opt.JsonOption = False,
     k: int = typer.Option(5, "--neighbours", "-k", min=0, help="Nearest stored examples."),
 ) -> None:
     """Per-class similarity and margin of TEXT at every layer, and the decision."""

@@ -9,22 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hateproto.cli import options as opt
 from hateproto.cli.common import check_per_class, load_source
-from hateproto.cli.options import (
-    BatchSizeOption,
-    DataDirOption,
-    DataOption,
-    DtypeOption,
-    LabelColumns,
-    ModelOption,
-    OutOption,
-    OverwriteOption,
-    PerClassOption,
-    ProtocolOption,
-    SeedOption,
-    SplitOption,
-    with_groups,
-)
 from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ConfigError
 from hateproto.models import Backbone
@@ -56,16 +42,16 @@ def parse_layers(value: str) -> str | list[int]:
 
 
 @app.command("build")
-@with_groups
+@opt.with_groups
 def build(
-    model: ModelOption,
-    data: DataOption[str],
-    out: OutOption,
-    overwrite: OverwriteOption = False,
-    protocol: ProtocolOption = "hateprototypes",
-    split: SplitOption = "train",
-    per_class: PerClassOption = None,
-    seed: SeedOption = 0,
+    model: opt.ModelOption,
+    data: opt.DataOption[str],
+    out: opt.OutOption,
+    overwrite: opt.OverwriteOption = False,
+    protocol: opt.ProtocolOption = "hateprototypes",
+    split: opt.SplitOption = "train",
+    per_class: opt.PerClassOption = None,
+    seed: opt.SeedOption = 0,
     layers: str = typer.Option("all", "--layers", help="all, last or numbers like 1,3,6."),
     normalize: str = typer.Option("example", "--normalize", help="example or mean."),
     temperature: float = typer.Option(0.05, "--temperature", help="Softmax temperature."),
@@ -73,10 +59,10 @@ def build(
         None, "--choose-layer-on", help="Pick the default layer by macro-F1 on this split."
     ),
     choose_limit: int = typer.Option(2000, "--choose-limit", help="At most this many texts."),
-    columns: LabelColumns = LabelColumns(),
-    dtype: DtypeOption = "auto",
-    batch_size: BatchSizeOption = 32,
-    data_dir: DataDirOption = None,
+    columns: opt.LabelColumns = opt.LabelColumns(),
+    dtype: opt.DtypeOption = "auto",
+    batch_size: opt.BatchSizeOption = 32,
+    data_dir: opt.DataDirOption = None,
 ) -> None:
     """Encode N examples per class (default: all) of the --split once (all layers) and save
     their class means."""
