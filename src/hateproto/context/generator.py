@@ -14,7 +14,8 @@ import torch
 from hateproto.context.cache import ContextCache, cache_file, context_key
 from hateproto.context.config import ContextConfig
 from hateproto.errors import ModelError
-from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.backbone import Backbone
+from hateproto.models.texts import validate_texts
 from hateproto.progress import progress_bar
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")

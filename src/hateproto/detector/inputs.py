@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from hateproto.errors import ModelError
+from hateproto.models.texts import validate_texts
 
 #: Categories that show nothing on their own: controls, format characters, separators,
 #: combining marks (without a base), unassigned code points.
@@ -64,8 +65,6 @@ def scorable_texts(texts: Sequence[str]) -> list[str]:
     """``texts`` as a list, after :func:`validate_texts` and
     :func:`content_problem` (a text with nothing visible, or an
     unpaired surrogate, is refused with its index: any label for it would be noise)."""
-    from hateproto.models.backbone import validate_texts  # torch: only when scoring
-
     texts = validate_texts(texts)
     for index, text in enumerate(texts):
         problem = content_problem(text)

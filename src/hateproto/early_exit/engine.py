@@ -24,8 +24,8 @@ import torch
 from hateproto.early_exit.policies import Decision, ExitPolicy, Memory, PooledView
 from hateproto.early_exit.scorers import PoolSpec
 from hateproto.errors import HateprotoError
-from hateproto.models.backbone import validate_texts
 from hateproto.models.stepping import LayerRunner, LayerState
+from hateproto.models.texts import validate_texts
 from hateproto.progress import progress_bar
 
 

@@ -45,6 +45,7 @@ from hateproto.models.references import (
     portable_reference,
     resolve_model_reference,
 )
+from hateproto.models.texts import validate_texts
 from hateproto.progress import progress_bar
 
 __all__ = [
@@ -61,7 +62,6 @@ __all__ = [
     "read_checkpoint_spec",
     "resolve_model_reference",
     "sentence_transformers_pooling",
-    "validate_texts",
 ]
 
 
@@ -397,18 +397,3 @@ class Backbone:
                 out[batch.rows] = pooled.float().cpu()  # back to the host once per batch
                 advance(len(batch.rows))
         return out
-
-
-def validate_texts(texts: Sequence[str]) -> list[str]:
-    """Check that ``texts`` is a non-empty list of non-empty strings; return it as a list."""
-    if isinstance(texts, str):
-        raise ModelError("expected a list of texts, got a single string")
-    texts = list(texts)
-    if not texts:
-        raise ModelError("no texts given")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ModelError(f"text {i} is {type(text).__name__}, not a string")
-        if not text.strip():
-            raise ModelError(f"text {i} is empty")
-    return texts

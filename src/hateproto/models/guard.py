@@ -37,10 +37,11 @@ import numpy as np
 import torch
 
 from hateproto.errors import ModelError
-from hateproto.models.backbone import Backbone, validate_texts
+from hateproto.models.backbone import Backbone
 from hateproto.models.compat import cache_keyword, returned_cache
 from hateproto.models.device import to_device
 from hateproto.models.pooling import pool
+from hateproto.models.texts import validate_texts
 from hateproto.progress import progress_bar
 
 Template = Literal["auto", "llama_guard", "instruction"]

@@ -15,7 +15,6 @@ from hateproto.service.settings import ServiceSettings
 _LAZY = {
     "ClassifyRequest": "app",
     "ClassifyResponse": "app",
-    "TextResult": "app",
     "create_app": "app",
     "BatchStats": "batcher",
     "MicroBatcher": "batcher",
@@ -41,7 +40,6 @@ __all__ = [
     "Overloaded",
     "ServiceSettings",
     "ShuttingDown",
-    "TextResult",
     "configure_logging",
     "create_app",
     "uvicorn_log_config",
