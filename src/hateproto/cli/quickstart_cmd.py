@@ -1,11 +1,16 @@
 """``hateproto quickstart``: the main job on a built-in default.
 
-Build a detector a user can keep, in about two minutes on 2 CPU cores: the packaged
-``quickstart`` recipe (``hateproto/configs/quickstart.yaml``: a logistic-regression probe on
-several layers of frozen MiniLM, trained on IHC's training split with group-swapped copies,
-its regularisation, calibration and threshold chosen on dev). It prints the dataset
-statistics, the test macro-F1 at the calibrated threshold, the expected calibration error and
-the false-positive rate on non-hateful posts that name a group, and saves the detector.
+Build a detector a newcomer would keep, in about five minutes on 2 CPU cores from a fresh
+install (issue 30): the packaged ``quickstart`` recipe (``hateproto/configs/quickstart.yaml``),
+which is the general recipe (six benchmarks, CONAN counter-speech, Davidson, generated
+contrast pairs; a two-layer head on six frozen MiniLM layers with the group directions
+projected out; spelling normalisation; calibration and a target-recall threshold) on a
+stratified subsample of its training posts. It saves the detector, then prints a demo table of
+sentences written for it (each marked right or wrong against its expected label), the
+detector's summary on the functional audit's test half, and what to try next.
+
+``--recipe ihc-paper`` builds the HatePrototypes paper's IHC probe instead (the main job before
+issue 30) and also prints its IHC test figures, which compare with the paper and TF-IDF.
 
 Without a data directory it builds prototypes on the built-in sample of ~60 posts instead (a
 smoke test of the installation, not a detector), and says so.
@@ -62,30 +67,55 @@ def _evaluate(detector: Any, test: Any) -> dict[str, Any]:
     }
 
 
+def _single_benchmark(recipe: Any) -> str | None:
+    """The benchmark a recipe trains on when it trains on one alone (its test split is then
+    the figure to report), else ``None``."""
+    from hateproto.data.benchmarks import BENCHMARKS
+    from hateproto.data.mixture import parse_sources
+
+    sources = parse_sources(recipe.data)
+    if len(sources) == 1 and sources[0].name in BENCHMARKS:
+        return sources[0].name
+    return None
+
+
 def _build(
-    model: str,
-    dataset: str,
-    protocol: str,
+    name: str,
     data_dir: Path,
     overrides: dict[str, Any],
     console: Console,
 ) -> tuple[Any, dict[str, Any]]:
-    """Train the quickstart recipe's detector; return it and its test figures."""
-    from hateproto.data import load_benchmark
+    """Build the packaged recipe ``name``; return the detector and its figures (the test split
+    of a single-benchmark recipe: its statistics, macro-F1, ECE and group FPR)."""
     from hateproto.detector.recipe import GeneralRecipe, build_general_detector
 
-    splits = {s: load_benchmark(dataset, s, protocol, data_dir) for s in ("train", "dev", "test")}
-    _print_statistics(splits, console)
     recipe = GeneralRecipe.default(
-        "quickstart",
-        model=model,
-        data=dataset,
-        protocol=protocol,
+        name,
         data_dir=str(data_dir),
         **{k: v for k, v in overrides.items() if v is not None},
     )
+    figures: dict[str, Any] = {"recipe": name, "data": recipe.data, "protocol": recipe.protocol}
+    benchmark = _single_benchmark(recipe)
+    splits = {}
+    if benchmark is not None:
+        from hateproto.data import load_benchmark
+
+        splits = {
+            s: load_benchmark(benchmark, s, recipe.protocol, data_dir)
+            for s in ("train", "dev", "test")
+        }
+        _print_statistics(splits, console)
     detector = build_general_detector(recipe, echo=lambda m: console.print(m, highlight=False))
-    return detector, _evaluate(detector, splits["test"])
+    training = detector.metadata.get("training", {})
+    figures.update(
+        n_train=training.get("n_train"),
+        n_train_posts=training.get("n_train_posts"),
+        n_train_posts_available=training.get("n_train_posts_available"),
+        threshold=detector.calibration.threshold if detector.calibration else None,
+    )
+    if benchmark is not None:
+        figures.update(dataset=benchmark, **_evaluate(detector, splits["test"]))
+    return detector, figures
 
 
 def _sample_run(model: str, per_class: int, seed: int, console: Console) -> dict[str, Any]:
@@ -125,13 +155,23 @@ def _sample_run(model: str, per_class: int, seed: int, console: Console) -> dict
 def _report(summary: dict[str, Any], console: Console) -> None:
     from hateproto.evaluation.groups import MIN_GROUP
 
-    line = (
-        f"[bold]Test macro-F1: {summary['test_macro_f1']:.4f}[/] (accuracy "
-        f"{summary['test_accuracy']:.4f}) on {summary['n_test']:,} {summary['dataset']} test posts"
-    )
-    if "test_ece" in summary:
-        line += f"; calibration error (ECE) {summary['test_ece']:.3f}"
-    console.print(line + ".")
+    if summary.get("n_train_posts") is not None:
+        console.print(
+            f"Trained on {summary['n_train_posts']:,} of the "
+            f"{summary['n_train_posts_available']:,} training posts of {summary['data']} "
+            f"({summary['n_train']:,} with group-swapped and spelling copies); threshold "
+            f"{summary['threshold']:.3f}.",
+            highlight=False,
+        )
+    if "test_macro_f1" in summary:
+        line = (
+            f"[bold]Test macro-F1: {summary['test_macro_f1']:.4f}[/] (accuracy "
+            f"{summary['test_accuracy']:.4f}) on {summary['n_test']:,} {summary['dataset']} "
+            "test posts"
+        )
+        if "test_ece" in summary:
+            line += f"; calibration error (ECE) {summary['test_ece']:.3f}"
+        console.print(line + ".")
     if summary.get("n_identity_neutral", 0) >= MIN_GROUP:
         groups = ", ".join(
             f"{g} {100 * v['fpr']:.0f}%" for g, v in summary["fpr_per_group"].items()
@@ -141,16 +181,13 @@ def _report(summary: dict[str, Any], console: Console) -> None:
             f"{100 * summary['fpr_identity_neutral']:.1f}% of "
             f"{summary['n_identity_neutral']:,} ({groups})."
         )
-    if summary.get("detector"):
-        console.print(
-            f"Detector saved to [bold]{summary['detector']}[/]. Use it: hateproto classify "
-            f"--detector {summary['detector']} posts.csv scored.csv; audit it: hateproto audit "
-            f"--detector {summary['detector']}."
-        )
-        console.print(
-            "A detector trained on all six benchmarks, for hate no single benchmark covers: "
-            "hateproto detector build --recipe general --out detectors/general (about 26 min)."
-        )
+    if summary.get("demo"):
+        from hateproto.cli.quickstart_demo import print_audit, print_demo, print_next_steps
+
+        print_demo(summary["demo"], console)
+        print_audit(summary["audit"], console)
+        console.print(f"Detector saved to [bold]{summary['detector']}[/].")
+        print_next_steps(summary["detector"], console)
     console.print(f"[bold]Wall time: {summary['wall_time_s']:.1f} s[/]")
 
 
@@ -159,40 +196,53 @@ def register(app: typer.Typer) -> None:
 
     @app.command("quickstart")
     def quickstart(
-        model: str = typer.Option("minilm", help="Alias, folder or hub id."),
-        dataset: str = typer.Option("ihc", help="Benchmark to train and test on."),
-        protocol: str = typer.Option("hateprototypes", help="Label and split protocol."),
+        recipe: str = typer.Option(
+            "quickstart",
+            help="quickstart: the general recipe on a subsample (about 5 min on 2 cores); "
+            "ihc-paper: the HatePrototypes paper's IHC probe, with its IHC test figures.",
+        ),
+        model: str | None = typer.Option(
+            None, help="Alias, folder or hub id (default: the recipe's, minilm)."
+        ),
         out: Path | None = typer.Option(
-            None, help="Detector folder to write (default: $HATEPROTO_HOME/detectors/quickstart)."
+            None,
+            help="Detector folder to write (default: $HATEPROTO_HOME/detectors/<recipe>).",
         ),
         per_class: int | None = typer.Option(
             None, help="Prototype examples per class (default: the recipe's; 50 on the sample)."
         ),
-        dtype: str | None = typer.Option(None, help="float32 or bfloat16 (default: bfloat16)."),
+        dtype: str | None = typer.Option(None, help="float32 or bfloat16 (default: the recipe's)."),
         seed: int = typer.Option(0, help="Seed of every random draw."),
         data_dir: str | None = typer.Option(None, help="Folder with the dataset releases."),
         json_out: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
     ) -> None:
-        """Build a detector for IHC in about two minutes, save it, and report its test figures."""
+        """Build a detector in about five minutes, save it, and show it at work: a demo
+        table, its functional audit (test half) and what to try next."""
+        from hateproto.cli.quickstart_demo import audit_summary, demo_rows
+        from hateproto.detector.recipe import RECIPES
+        from hateproto.errors import ConfigError
         from hateproto.models import DEFAULT_MODELS, fetch_model
 
+        if recipe not in RECIPES:
+            raise ConfigError(f"--recipe {recipe}: unknown recipe; known: {', '.join(RECIPES)}")
         console = Console(stderr=json_out, soft_wrap=True)
         start = time.perf_counter()
-        if model in DEFAULT_MODELS:
-            with console.status(f"fetching {model} (first run only)..."):
-                fetch_model(model)
+        model_name = model or "minilm"
+        if model_name in DEFAULT_MODELS:
+            with console.status(f"fetching {model_name} (first run only)..."):
+                fetch_model(model_name)
         resolved = resolve_data_dir(data_dir)
-        summary: dict[str, Any] = {"model": model, "dataset": dataset, "protocol": protocol}
+        summary: dict[str, Any] = {"model": model_name}
         if resolved is None or not resolved.is_dir():
-            summary.update(_sample_run(model, per_class or 50, seed, console))
+            summary.update(_sample_run(model_name, per_class or 50, seed, console))
         else:
-            folder = check_output_folder(
-                out or home_dir() / "detectors" / "quickstart", DETECTOR_FOLDER
-            )
-            overrides = {"per_class": per_class, "dtype": dtype, "seed": seed}
-            detector, figures = _build(model, dataset, protocol, resolved, overrides, console)
+            folder = check_output_folder(out or home_dir() / "detectors" / recipe, DETECTOR_FOLDER)
+            overrides = {"model": model, "per_class": per_class, "dtype": dtype, "seed": seed}
+            detector, figures = _build(recipe, resolved, overrides, console)
             replace_folder(folder, detector.save_pretrained)
             summary.update(figures, detector=str(folder))
+            summary["demo"] = demo_rows(detector)
+            summary["audit"] = audit_summary(detector, "test")
         summary["wall_time_s"] = round(time.perf_counter() - start, 1)
         if json_out:
             typer.echo(json.dumps(summary))

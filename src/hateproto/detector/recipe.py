@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import random
@@ -62,8 +63,10 @@ from hateproto.training.heads import build_head
 
 Echo = Callable[[str], None]
 
-RECIPES = ("general", "quickstart")
-"""Recipes packaged in ``hateproto/configs`` (``<name>.yaml``)."""
+RECIPES = ("general", "quickstart", "ihc-paper")
+"""Recipes packaged in ``hateproto/configs`` (``<name>.yaml``): the general detector, the
+README's main job (the general recipe on a stratified subsample sized to about five minutes
+on 2 CPU cores) and the HatePrototypes paper's IHC probe."""
 
 
 class GeneralRecipe(YamlConfig):
@@ -107,6 +110,19 @@ class GeneralRecipe(YamlConfig):
         ge=0,
         description="probe: project out this many feature directions that change when only "
         "the named group changes (hateproto.training.consistency.group_subspace); 0 = off",
+    )
+    probe_max_train: int | None = Field(
+        None,
+        ge=2,
+        description="probe: at most this many of the mixture's training posts, drawn in "
+        "proportion from every source and label (before group-swapped copies and spelling "
+        "augmentation); None: every post",
+    )
+    group_basis_posts: int = Field(
+        3000,
+        ge=1,
+        description="group_projection: training posts naming a group drawn for each of the "
+        "two twin draws that estimate the group directions",
     )
     regularization: list[float] = Field(
         default_factory=lambda: [0.3, 1.0, 3.0], description="probe: C values tried on dev"
@@ -240,18 +256,29 @@ def fit_probe(
 
 
 def group_basis(store: FeatureStore, train: LabeledTexts, recipe: GeneralRecipe) -> np.ndarray:
-    """The ``group_projection`` feature directions of group identity, from up to 6,000
-    training posts that name a group and their group-swapped twins (two twins each)."""
+    """The ``group_projection`` feature directions of group identity, from up to
+    ``group_basis_posts`` training posts that name a group and their group-swapped twins, in
+    each of two draws (6,000 pairs by default)."""
     prepare = normalizer(recipe.normalize)
     texts, twins = [], []
     for draw in range(2):
         swapped = group_swapped_twins(train.texts, recipe.seed + draw)
         pairs = [(t, s) for t, s in zip(train.texts, swapped, strict=True) if s is not None]
         rng = random.Random(recipe.seed + draw)
-        for text, twin in rng.sample(pairs, min(3000, len(pairs))):
+        for text, twin in rng.sample(pairs, min(recipe.group_basis_posts, len(pairs))):
             texts.append(prepare(text))
             twins.append(prepare(twin))
     return group_subspace(store.vectors(texts), store.vectors(twins), recipe.group_projection)
+
+
+def project_out_in_place(matrix: np.ndarray, basis: np.ndarray, rows: int = 4096) -> np.ndarray:
+    """:func:`~hateproto.training.consistency.project_out` written into ``matrix`` itself, a
+    block of ``rows`` rows at a time (the components computed in float64, as there), so that a
+    float32 feature matrix is neither copied nor widened to float64. Returns ``matrix``."""
+    for start in range(0, len(matrix), rows):
+        block = matrix[start : start + rows]
+        block -= ((block @ basis.T) @ basis).astype(matrix.dtype, copy=False)
+    return matrix
 
 
 def fit_mlp_probe(
@@ -264,12 +291,28 @@ def fit_mlp_probe(
 ) -> dict[str, Any]:
     """Train the classifier's two-layer head on stored features (``basis`` projected out of
     them, then folded into its first layer so that it applies to raw features)."""
+    x_train, x_dev = store.vectors(train.texts), store.vectors(dev.texts)
+    return fit_mlp_head(classifier, x_train, train.labels, x_dev, dev.labels, recipe, basis)
+
+
+def fit_mlp_head(
+    classifier: HateClassifier,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_dev: np.ndarray,
+    y_dev: np.ndarray,
+    recipe: GeneralRecipe,
+    basis: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """:func:`fit_mlp_probe` on feature matrices, which it owns: ``basis`` is projected out of
+    them in place."""
     import torch
 
-    x_train, x_dev = probe_features(store, train, dev, basis)
+    if basis is not None:
+        x_train, x_dev = project_out_in_place(x_train, basis), project_out_in_place(x_dev, basis)
     head = build_head("mlp", x_train.shape[1], hidden_size=recipe.probe_hidden)
     facts = fit_head_on_features(
-        head, x_train, train.labels, x_dev, dev.labels, recipe.probe_epochs, seed=recipe.seed
+        head, x_train, y_train, x_dev, y_dev, recipe.probe_epochs, seed=recipe.seed
     )
     if basis is not None:
         weight = head.dense.weight.detach().numpy()
@@ -292,6 +335,29 @@ def load_probe_weights(classifier: HateClassifier, model: Any) -> None:
         linear.bias.copy_(torch.tensor([-b / 2, b / 2], dtype=linear.bias.dtype))
 
 
+def stratified_cap(data: LabeledTexts, n: int | None, seed: int = 0) -> LabeledTexts:
+    """At most ``n`` rows of ``data``, drawn in proportion from every (source, label) stratum
+    (largest-remainder rounding; the ``source`` metadata column, one stratum when absent), so
+    the subsample keeps the mixture's weights and each source's label balance. ``data``
+    itself when ``n`` is ``None`` or not smaller than it."""
+    from hateproto.data.mixture import select_rows
+    from hateproto.data.sampling import stratified_indices
+
+    if n is None or n >= len(data):
+        return data
+    sources = (
+        data.metadata["source"].astype(str).tolist()
+        if "source" in data.metadata
+        else [""] * len(data)
+    )
+    labels = data.labels.tolist()
+    strata = [f"{source}\t{label}" for source, label in zip(sources, labels, strict=True)]
+    codes = np.unique(np.asarray(strata), return_inverse=True)[1]
+    capped = select_rows(data, stratified_indices(codes, n, seed))
+    capped.notes.update(subsampled_from=len(data), subsample_seed=seed)
+    return capped
+
+
 def train_general_model(
     recipe: GeneralRecipe, mixture: Mixture, echo: Echo = print
 ) -> tuple[HateClassifier, dict[str, Any]]:
@@ -299,18 +365,30 @@ def train_general_model(
     config = _training_config(recipe)
     classifier = HateClassifier.from_config(config)
     copies = 0 if config.consistency_weight > 0 else recipe.counterfactual_copies
-    train = counterfactual_augment(mixture.train, copies, recipe.seed)
+    posts = mixture.train
+    if recipe.mode == "probe":
+        posts = stratified_cap(posts, recipe.probe_max_train, recipe.seed)
+    train = counterfactual_augment(posts, copies, recipe.seed)
     train = prepare_texts(train, recipe, augment=True)
     dev = prepare_texts(mixture.dev, recipe, augment=False)
     start = time.perf_counter()
-    facts: dict[str, Any] = {"n_train": len(train), "n_dev": len(mixture.dev)}
+    facts: dict[str, Any] = {
+        "n_train": len(train),
+        "n_dev": len(mixture.dev),
+        "n_train_posts": len(posts),
+        "n_train_posts_available": len(mixture.train),
+    }
     if recipe.mode == "probe":
         store = FeatureStore(classifier)
         echo(f"encoding {len(train):,} training and {len(mixture.dev):,} dev posts")
-        basis = group_basis(store, mixture.train, recipe) if recipe.group_projection else None
+        basis = group_basis(store, posts, recipe) if recipe.group_projection else None
         facts["group_projection"] = 0 if basis is None else len(basis)
         if recipe.probe_head == "mlp":
-            facts.update(fit_mlp_probe(classifier, store, train, dev, recipe, basis))
+            x_train, x_dev = store.vectors(train.texts), store.vectors(dev.texts)
+            del store  # its copy of every vector is not needed to train: free it first
+            facts.update(
+                fit_mlp_head(classifier, x_train, train.labels, x_dev, dev.labels, recipe, basis)
+            )
         else:
             model, per_c = fit_probe(store, train, dev, recipe.regularization, recipe.seed, basis)
             load_probe_weights(classifier, model)
@@ -342,9 +420,18 @@ def build_general_detector(
         recipe.max_dev_per_source,
         protocol=recipe.protocol,
     )
+    # what the build needs: the (capped) training posts, dev and the report; the test splits
+    # and the posts beyond the cap are let go before the model's memory is needed
+    train = mixture.train
+    if recipe.mode == "probe":
+        train = stratified_cap(train, recipe.probe_max_train, recipe.seed)
+    available = len(mixture.train)
+    mixture = Mixture(train, mixture.dev, {}, mixture.report)
+    gc.collect()
     facts: dict[str, Any] = {}
     if checkpoint is None:
         classifier, facts = train_general_model(recipe, mixture, echo)
+        facts["n_train_posts_available"] = available
         # a new folder per build: a rebuild never changes what an older detector reads
         stamp = time.strftime("%Y%m%d-%H%M%S")
         checkpoint = home_dir() / "checkpoints" / f"recipe-{recipe.key()}-{stamp}-{os.getpid()}"
