@@ -125,16 +125,18 @@ def test_demo_table_marks_wrong_answers(capsys: pytest.CaptureFixture[str]) -> N
 
     from hateproto.cli.quickstart_demo import demo_rows, print_demo
 
-    rows = demo_rows(_Says("muslim"))  # hate for one hateful sentence and one neutral one
+    rows = demo_rows(_Says("muslim"))  # hate for one hateful and one negated sentence
     by_text = {r["text"]: r for r in rows}
     assert by_text["Muslims are liars, every single one of them."]["right"]
     neutral = by_text["The mosque on Elm Street holds an open day for visitors this Saturday."]
     assert neutral["right"]  # no "muslim" in it
+    negated = by_text["Nothing about being Muslim makes a person violent."]
+    assert negated["label"] == "hate" and not negated["right"]
     wrong = [r for r in rows if not r["right"]]
-    assert {r["expected"] for r in wrong} == {"hate"} and len(wrong) == 4
+    assert [r["expected"] for r in wrong].count("hate") == 4 and len(wrong) == 5
     print_demo(rows, Console(width=200))
     out = capsys.readouterr().out
-    assert out.count("WRONG") == 4 and f"{len(rows) - 4} of {len(rows)} right" in out
+    assert out.count("WRONG") == 5 and f"{len(rows) - 5} of {len(rows)} right" in out
 
 
 def test_audit_summary_is_the_audit_of_the_test_half() -> None:

@@ -50,7 +50,7 @@ DEMO_SENTENCES: tuple[DemoSentence, ...] = (
         "exclusion_call",
     ),
     DemoSentence(
-        "It is simply not true that Black people are lazy.",
+        "Nothing about being Muslim makes a person violent.",
         0,
         "negated hate",
         "negated_hate",
