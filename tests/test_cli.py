@@ -74,7 +74,8 @@ def test_quickstart_on_real_data_beats_chance(minilm_dir, capsys):
 
     if default_data_dir() is None:
         pytest.skip("no benchmark data directory")
-    assert main(["quickstart", "--per-class", "20", "--dtype", "bfloat16", "--json"]) == 0
+    args = ["quickstart", "--recipe", "ihc-paper", "--per-class", "20", "--dtype", "bfloat16"]
+    assert main([*args, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["dataset"] == "ihc" and summary["n_test"] == 3059
     assert summary["test_macro_f1"] > 0.5

@@ -145,13 +145,7 @@ def build(
     device: opt.DeviceOption = None,
     batch_size: opt.BatchSizeOption = 32,
     threads: opt.ThreadsOption = None,
-    recipe: str | None = typer.Option(
-        None,
-        help="'general': the general detector on six benchmarks and contrast data (about 26 "
-        "minutes on a 2-core CPU from an empty feature cache; benchmarks/general-detector.md); "
-        "'quickstart': the README's IHC probe "
-        "(about 2 minutes). Ignores the prototype options above.",
-    ),
+    recipe: opt.RecipeOption = None,
     recipe_config: Path | None = typer.Option(
         None, help="YAML overriding fields of the recipe (see hateproto/configs/<recipe>.yaml)."
     ),

@@ -70,7 +70,8 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "quickstart": CommandEntry(
         "quickstart_cmd",
-        "Build a detector for IHC in about two minutes, save it, and report its test figures.",
+        "Build a detector in about five minutes, save it, and show it at work: a demo table, "
+        "its functional audit (test half) and what to try next.",
     ),
     "triage": CommandEntry(
         "triage_cmd",

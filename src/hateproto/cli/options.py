@@ -212,6 +212,17 @@ OverwriteOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+RecipeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--recipe",
+        help="A packaged recipe (hateproto/configs/<name>.yaml): 'general', the general "
+        "detector on six benchmarks and contrast data (about 26 minutes on a 2-core CPU from an "
+        "empty feature cache; benchmarks/general-detector.md); 'quickstart', the general recipe "
+        "on a 12,000-post subsample (about 5 minutes; benchmarks/quickstart.md); 'ihc-paper', "
+        "the HatePrototypes paper's IHC probe with its IHC test figures.",
+    ),
+]
 
 
 # --- groups -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hateproto.cli import options as opt
 from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_folder
 from hateproto.paths import home_dir, resolve_data_dir
 
@@ -196,25 +197,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("quickstart")
     def quickstart(
-        recipe: str = typer.Option(
-            "quickstart",
-            help="quickstart: the general recipe on a subsample (about 5 min on 2 cores); "
-            "ihc-paper: the HatePrototypes paper's IHC probe, with its IHC test figures.",
-        ),
-        model: str | None = typer.Option(
-            None, help="Alias, folder or hub id (default: the recipe's, minilm)."
-        ),
-        out: Path | None = typer.Option(
-            None,
-            help="Detector folder to write (default: $HATEPROTO_HOME/detectors/<recipe>).",
-        ),
-        per_class: int | None = typer.Option(
-            None, help="Prototype examples per class (default: the recipe's; 50 on the sample)."
-        ),
-        dtype: str | None = typer.Option(None, help="float32 or bfloat16 (default: the recipe's)."),
-        seed: int = typer.Option(0, help="Seed of every random draw."),
-        data_dir: str | None = typer.Option(None, help="Folder with the dataset releases."),
-        json_out: bool = typer.Option(False, "--json", help="Print only a JSON summary."),
+        recipe: opt.RecipeOption = "quickstart",
+        model: opt.ModelOption = None,
+        out: opt.OutOption = None,
+        per_class: opt.PerClassOption = None,
+        dtype: opt.DtypeOption = "auto",
+        seed: opt.SeedOption = 0,
+        data_dir: opt.DataDirOption = None,
+        json_out: opt.JsonOption = False,
     ) -> None:
         """Build a detector in about five minutes, save it, and show it at work: a demo
         table, its functional audit (test half) and what to try next."""
@@ -237,7 +227,13 @@ def register(app: typer.Typer) -> None:
             summary.update(_sample_run(model_name, per_class or 50, seed, console))
         else:
             folder = check_output_folder(out or home_dir() / "detectors" / recipe, DETECTOR_FOLDER)
-            overrides = {"model": model, "per_class": per_class, "dtype": dtype, "seed": seed}
+            recipe_dtype = None if dtype == "auto" else dtype  # auto: the recipe's dtype
+            overrides = {
+                "model": model,
+                "per_class": per_class,
+                "dtype": recipe_dtype,
+                "seed": seed,
+            }
             detector, figures = _build(recipe, resolved, overrides, console)
             replace_folder(folder, detector.save_pretrained)
             summary.update(figures, detector=str(folder))
