@@ -26,7 +26,8 @@ import numpy as np
 from hateproto.data.augment import counterfactual_augment
 from hateproto.data.mixture import concat, load_mixture, parse_sources, select_rows
 from hateproto.data.sampling import stratified_indices
-from hateproto.detector.recipe import GeneralRecipe, fit_probe
+from hateproto.detector.probe import fit_probe
+from hateproto.detector.recipe import GeneralRecipe
 from hateproto.experiments.results import atomic_write_text, markdown_table
 from hateproto.provenance import provenance
 from hateproto.training import HateClassifier, TrainingConfig

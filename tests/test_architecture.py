@@ -67,7 +67,7 @@ KNOWN: set[tuple[str, str]] = set()
 ORDER: dict[str, list[list[str]]] = {
     "hateproto": [["prototypes"], ["training"], ["features"], ["context"], ["fusion"]],
     "hateproto.detector": [
-        ["calibration", "components", "inputs", "policy", "results", "settings"],
+        ["calibration", "components", "inputs", "policy", "probe", "results", "settings"],
         ["engines", "explanation", "manifest", "neighbours", "scoring"],
         ["artifact"],
         ["loading", "transfer", "writing"],

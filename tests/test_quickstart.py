@@ -15,11 +15,8 @@ from hateproto.cli.main import main
 from hateproto.cli.quickstart_sentences import DEMO_SENTENCES
 from hateproto.data.keys import text_key
 from hateproto.data.types import LabeledTexts
-from hateproto.detector.recipe import (
-    GeneralRecipe,
-    project_out_in_place,
-    stratified_cap,
-)
+from hateproto.detector.probe import project_out_in_place
+from hateproto.detector.recipe import GeneralRecipe, stratified_cap
 
 SIZE_FIELDS = {"probe_max_train", "group_basis_posts", "max_dev_per_source", "per_class"}
 

@@ -70,7 +70,7 @@ def test_recipe_builds_a_calibrated_detector(recipe: GeneralRecipe, tmp_path: Pa
 def test_probe_head_equals_the_logistic_regression(recipe: GeneralRecipe) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from hateproto.detector.recipe import load_probe_weights
+    from hateproto.detector.probe import load_probe_weights
     from hateproto.training import HateClassifier, TrainingConfig
     from hateproto.training.features import FeatureStore
 
