@@ -212,6 +212,8 @@ def test_projected_probe_ignores_the_group_direction_and_keeps_its_head_linear()
     basis = group_subspace(x, twin, k=3)
     assert basis.shape == (3, 8)
     assert np.allclose(project_out(x - twin, basis), 0, atol=1e-5)
+    top = np.linalg.svd(x - twin, full_matrices=False)[2][:3]  # the same subspace as the SVD's
+    assert np.allclose(basis.T @ basis, top.T @ top, atol=1e-5)
     model = LogisticRegression().fit(project_out(x, basis), labels)
     raw_weights = project_out(model.coef_, basis)
     assert np.allclose(project_out(x, basis) @ model.coef_[0], x @ raw_weights[0], atol=1e-4)

@@ -49,8 +49,11 @@ def group_subspace(vectors: np.ndarray, twin_vectors: np.ndarray, k: int) -> np.
     diffs = np.asarray(vectors, np.float64) - np.asarray(twin_vectors, np.float64)
     if k < 1 or len(diffs) == 0:
         return np.zeros((0, diffs.shape[1] if diffs.ndim == 2 else 0))
-    _, _, vt = np.linalg.svd(diffs, full_matrices=False)
-    return vt[: min(k, len(vt))].astype(np.float32)
+    # The right singular vectors of diffs are the eigenvectors of its [D, D] Gram matrix:
+    # the same subspace without the SVD's [N, D] workspace.
+    values, vectors_ = np.linalg.eigh(diffs.T @ diffs)
+    order = np.argsort(values)[::-1][: min(k, len(diffs), len(values))]
+    return vectors_[:, order].T.astype(np.float32)
 
 
 def project_out(matrix: np.ndarray, basis: np.ndarray) -> np.ndarray:
