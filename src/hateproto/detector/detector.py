@@ -22,7 +22,7 @@ from hateproto.detector.engines import EngineCache, build_engine
 from hateproto.detector.explanation import layer_explanations
 from hateproto.detector.inputs import scorable_texts
 from hateproto.detector.loading import DetectorParts, parts_from_folder, parts_from_model
-from hateproto.detector.manifest import DetectorManifest
+from hateproto.detector.manifest import DetectorManifest, artifact_version
 from hateproto.detector.neighbours import ExampleBank, nearest_examples
 from hateproto.detector.results import (
     DEFAULT_ATTRIBUTES,
@@ -88,6 +88,9 @@ class Detector:
         self.base_model: str | None = None
         """The portable name of the base model recorded by the folder this detector was
         loaded from (``None``: worked out from :attr:`model_reference`)."""
+        self.version = "unsaved"
+        """The detector by name and content hash (``<folder name>@sha256:<12 hex>`` of the
+        ``detector.json`` it was read from or last written to; ``unsaved`` otherwise)."""
         self._engines = EngineCache()
         self._check_settings()
         if self.settings.compile and not backbone.is_compiled:
@@ -152,6 +155,7 @@ class Detector:
         parts = parts_from_folder(folder, manifest, settings, model)
         detector = cls.from_parts(parts, settings, manifest.metadata)
         detector.base_model = parts.base
+        detector.version = artifact_version(folder)
         detector.neighbours = ExampleBank.load(folder, parts.backbone.fingerprint)
         if detector.neighbours is not None:
             layers = detector.prototypes.layers if detector.prototypes is not None else []
@@ -164,7 +168,9 @@ class Detector:
         """
         from hateproto.detector.writing import write_detector
 
-        return write_detector(self, folder)
+        written = write_detector(self, folder)
+        self.version = artifact_version(written)
+        return written
 
     def manifest(self) -> DetectorManifest:
         """The ``detector.json`` contents describing this detector (without ``files``,
@@ -234,6 +240,7 @@ class Detector:
         """What the service tells clients about this detector (:class:`DetectorFacts`)."""
         return DetectorFacts(
             model=self.manifest().model.reference,
+            version=self.version,
             threshold=self.threshold,
             calibrated=self.calibration is not None,
             attributes=tuple(self.metadata.get("attributes", DEFAULT_ATTRIBUTES)),

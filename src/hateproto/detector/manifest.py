@@ -105,3 +105,13 @@ class DetectorManifest(BaseModel):
         if version >= 2 and manifest.files is None:
             raise ModelError(f"{path} is invalid: format_version {version} needs 'files'")
         return manifest
+
+
+def artifact_version(folder: Path) -> str:
+    """``<folder name>@sha256:<12 hex>``: a detector folder by name and content hash. The
+    hash is of ``detector.json``, which lists the sha256 of every other file, so any change to
+    any file changes it; a moved or renamed copy keeps the hash."""
+    import hashlib
+
+    digest = hashlib.sha256((Path(folder) / MANIFEST_FILE).read_bytes()).hexdigest()
+    return f"{Path(folder).name}@sha256:{digest[:12]}"

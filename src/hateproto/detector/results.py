@@ -30,6 +30,19 @@ DEFAULT_ATTRIBUTES: tuple[str, ...] = ("IDENTITY_ATTACK",)
 DEFAULT_LANGUAGES: tuple[str, ...] = ("en",)
 """The languages a detector answers unless its metadata lists others."""
 
+HATE_ATTRIBUTE = "IDENTITY_ATTACK"
+"""The Perspective attribute a detector's own hate probability answers."""
+
+PERSPECTIVE_ATTRIBUTES: tuple[str, ...] = (
+    "TOXICITY",
+    "SEVERE_TOXICITY",
+    "IDENTITY_ATTACK",
+    "INSULT",
+    "PROFANITY",
+    "THREAT",
+)
+"""Perspective's six production attributes, in its documentation's order."""
+
 
 class Prediction(BaseModel):
     """The decision on one text.
@@ -85,6 +98,20 @@ class Prediction(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (fields that are ``None`` left out)."""
         return self.model_dump(exclude_none=True)
+
+    def attribute(self, name: str) -> float | None:
+        """The probability of the Perspective attribute ``name``: ``hate_probability`` for
+        :data:`HATE_ATTRIBUTE` (unless an attribute head answers it), else the attribute
+        head's; ``None`` when the detector does not answer ``name``.
+
+        Example:
+            >>> p = Prediction.from_scores(0, 0.1, 0.3, 6, attributes={"INSULT": 0.7})
+            >>> p.attribute("IDENTITY_ATTACK"), p.attribute("INSULT"), p.attribute("THREAT")
+            (0.1, 0.7, None)
+        """
+        if self.attributes is not None and name in self.attributes:
+            return self.attributes[name]
+        return self.hate_probability if name == HATE_ATTRIBUTE else None
 
 
 @dataclass
@@ -149,6 +176,12 @@ class DetectorFacts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     model: str
+    version: str = Field(
+        "unsaved",
+        description="the detector by name and content hash (``<name>@sha256:<12 hex>`` of its "
+        "detector.json, which lists the sha256 of every file); ``unsaved`` for a detector "
+        "that was never written to or read from a folder",
+    )
     threshold: float = DEFAULT_THRESHOLD
     calibrated: bool = False
     attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES
