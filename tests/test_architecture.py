@@ -68,11 +68,11 @@ ORDER: dict[str, list[list[str]]] = {
     "hateproto": [["prototypes"], ["training"], ["features"], ["context"], ["fusion"]],
     "hateproto.detector": [
         ["calibration", "components", "inputs", "policy", "probe", "results", "settings"],
-        ["engines", "explanation", "manifest", "neighbours", "scoring"],
+        ["attributes", "engines", "explanation", "manifest", "neighbours", "scoring"],
         ["artifact"],
         ["loading", "transfer", "writing"],
         ["detector"],
-        ["adapt", "autotune", "spec"],
+        ["adapt", "attribute_fit", "autotune", "spec"],
         ["build"],
         ["recipe"],
     ],

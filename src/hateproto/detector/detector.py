@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from hateproto.data.spelling import normalizer
+from hateproto.detector.attributes import AttributeHeads
 from hateproto.detector.calibration import DetectorCalibration
 from hateproto.detector.components import ExitThresholds
 from hateproto.detector.engines import EngineCache, build_engine
@@ -71,6 +72,7 @@ class Detector:
         metadata: dict[str, Any] | None = None,
         model_reference: str | None = None,
         calibration: DetectorCalibration | None = None,
+        attribute_heads: AttributeHeads | None = None,
     ) -> None:
         if prototypes is None and classifier is None:
             raise ModelError("a detector needs prototypes or a fine-tuned classifier head")
@@ -84,6 +86,9 @@ class Detector:
         self.metadata = dict(metadata or {})
         self.model_reference = model_reference or backbone.info.name_or_path
         self.calibration = calibration
+        self.attribute_heads = attribute_heads
+        """Heads for further attributes (TOXICITY, INSULT...) on the same features
+        (:mod:`.attributes`); ``None``: the detector answers hate only."""
         self.neighbours: ExampleBank | None = None
         self.base_model: str | None = None
         """The portable name of the base model recorded by the folder this detector was
@@ -114,6 +119,7 @@ class Detector:
             metadata,
             parts.reference,
             parts.calibration,
+            parts.attribute_heads,
         )
 
     # ------------------------------------------------------------------ construction
@@ -243,7 +249,9 @@ class Detector:
             version=self.version,
             threshold=self.threshold,
             calibrated=self.calibration is not None,
-            attributes=tuple(self.metadata.get("attributes", DEFAULT_ATTRIBUTES)),
+            attributes=self.attribute_heads.answered()
+            if self.attribute_heads is not None
+            else tuple(self.metadata.get("attributes", DEFAULT_ATTRIBUTES)),
             languages=tuple(self.metadata.get("languages", DEFAULT_LANGUAGES)),
         )
 
@@ -261,15 +269,23 @@ class Detector:
         With a :attr:`calibration`, ``proba`` is the calibrated hate probability and the label
         compares it with the calibrated decision threshold.
         """
-        scores = self._raw_scores(self._normalized(scorable_texts(texts)))
+        prepared = self._normalized(scorable_texts(texts))
+        scores = self._raw_scores(prepared)
         if self.calibration is not None:
             scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])
+        if self.attribute_heads is not None and scores.attributes is None:
+            scores.attributes = self.attribute_heads.probabilities(
+                self._attribute_features(prepared)
+            )
         return scores
 
     def _raw_scores(self, texts: list[str]) -> Scores:
         engine = self._engine()
         if engine == "head":
-            return score_with_head(self.classifier, texts, self.backbone.num_layers)
+            heads = self.attribute_heads
+            if heads is not None and heads.features != "head":
+                heads = None  # they read other features: scored after (score_arrays)
+            return score_with_head(self.classifier, texts, self.backbone.num_layers, heads)
         if engine == "last_layer":
             assert self.prototypes is not None
             return score_at_last_layer(
@@ -318,6 +334,17 @@ class Detector:
         """``texts`` as the detector's ``normalize`` setting prepares them for the model."""
         prepare = normalizer(self.settings.normalize)
         return texts if self.settings.normalize == "none" else [prepare(t) for t in texts]
+
+    def _attribute_features(self, texts: list[str]) -> torch.Tensor:
+        """The features the attribute heads read, when the decision did not compute them:
+        the classifier's pooled features, or the prototype layers (pooled, each
+        L2-normalised, concatenated)."""
+        assert self.attribute_heads is not None
+        if self.attribute_heads.features == "head":
+            if self.classifier is None:
+                raise ModelError("the attribute heads read a classifier's features; none here")
+            return self.classifier.encode(texts)
+        return torch.nn.functional.normalize(self._encode(texts).float(), dim=-1).flatten(1)
 
     def _encode(self, texts: list[str]) -> torch.Tensor:
         assert self.prototypes is not None

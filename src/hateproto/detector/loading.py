@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hateproto.detector.artifact import remember_base, resolve_base, verify_files
+from hateproto.detector.attributes import AttributeHeads
 from hateproto.detector.calibration import DetectorCalibration
 from hateproto.detector.components import ExitThresholds, load_prototypes, load_thresholds
 from hateproto.detector.manifest import DetectorManifest
@@ -38,6 +39,7 @@ class DetectorParts:
     thresholds: ExitThresholds | None = None
     calibration: DetectorCalibration | None = None
     base: str | None = None
+    attribute_heads: AttributeHeads | None = None
 
 
 def parts_from_model(
@@ -87,6 +89,8 @@ def parts_from_folder(
         parts.thresholds = load_thresholds(folder / manifest.thresholds, backbone.fingerprint)
     if manifest.calibration:
         parts.calibration = DetectorCalibration.load(folder / manifest.calibration)
+    if manifest.attributes:
+        parts.attribute_heads = AttributeHeads.load(folder)
     return parts
 
 

@@ -68,6 +68,9 @@ class DetectorManifest(BaseModel):
     prototypes: str | None = None
     thresholds: str | None = None
     calibration: str | None = None
+    attributes: str | None = Field(
+        None, description="attribute heads file (attributes.json), when the detector has them"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
     files: dict[str, str] | None = None
 

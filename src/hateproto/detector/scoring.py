@@ -79,13 +79,24 @@ def score_at_last_layer(
     )
 
 
-def score_with_head(classifier: Any, texts: list[str], num_layers: int) -> Scores:
-    """A fine-tuned classifier's head decides (every row runs all ``num_layers`` layers)."""
-    proba = np.asarray(classifier.predict_proba(texts), dtype=np.float64)
+def score_with_head(
+    classifier: Any, texts: list[str], num_layers: int, heads: Any | None = None
+) -> Scores:
+    """A fine-tuned classifier's head decides (every row runs all ``num_layers`` layers);
+    attribute ``heads`` (:class:`~.attributes.AttributeHeads` reading the head's features)
+    score the same pooled features: one pass of the encoder for all of them."""
+    attributes = None
+    if heads is None:
+        proba = np.asarray(classifier.predict_proba(texts), dtype=np.float64)
+    else:
+        pooled = classifier.encode(texts)
+        proba = np.asarray(classifier.proba_from_pooled(pooled), dtype=np.float64)
+        attributes = heads.probabilities(pooled)
     ordered = np.sort(proba, axis=1)
     return Scores(
         labels=proba.argmax(axis=1),
         proba=proba,
         margins=ordered[:, -1] - ordered[:, -2],
         exit_layers=np.full(len(texts), num_layers),
+        attributes=attributes,
     )

@@ -26,6 +26,7 @@ from hateproto.detector.artifact import (
     remember_base,
     write_classifier_copy,
 )
+from hateproto.detector.attributes import ATTRIBUTES_FILE
 from hateproto.detector.calibration import CALIBRATION_FILE
 from hateproto.detector.components import THRESHOLDS_FILE, save_prototypes, set_prototype_backbone
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
@@ -69,6 +70,8 @@ def _write_parts(detector: Detector, staging: Path, base: str | None) -> None:
         detector.thresholds.save(staging)
     if detector.calibration is not None:
         detector.calibration.save(staging)
+    if detector.attribute_heads is not None:
+        detector.attribute_heads.save(staging)
     if detector.neighbours is not None:
         detector.neighbours.save(staging)
     manifest = detector_manifest(detector)
@@ -135,6 +138,7 @@ def detector_manifest(detector: Detector) -> DetectorManifest:
         prototypes=PROTOTYPES_DIR if detector.prototypes is not None else None,
         thresholds=THRESHOLDS_FILE if detector.thresholds is not None else None,
         calibration=CALIBRATION_FILE if detector.calibration is not None else None,
+        attributes=ATTRIBUTES_FILE if detector.attribute_heads is not None else None,
         metadata=detector.metadata,
     )
 
@@ -167,6 +171,7 @@ def describe(detector: Detector) -> dict[str, Any]:
             "threshold": detector.calibration.threshold,
             **{k: v for k, v in detector.calibration.dev.items() if k != "reliability"},
         },
+        "attributes": None if detector.attribute_heads is None else detector.attribute_heads.info(),
         "settings": detector.settings.model_dump(),
         "metadata": detector.metadata,
         **policy_info(detector.metadata, detector.threshold, detector.calibration),

@@ -1,0 +1,293 @@
+"""Labelled data for Perspective's attributes, with Perspective's definitions next to it.
+
+Perspective (``developers.perspectiveapi.com``, "Attributes & Languages") answers six
+production attributes. No dataset here was annotated with those definitions, so each attribute
+is learnt from the closest labels the releases in ``../shared/datasets`` ship: a **proxy**,
+named as such in :data:`ATTRIBUTE_DATA` and in ``docs/perspective.md``.
+``IDENTITY_ATTACK`` is the detector's own hate probability (the ``general`` protocol,
+:mod:`hateproto.data.general`), so it has no entry here.
+
+Every source keeps its own split (official where the release has one, else the split our
+loader already uses), so an attribute's test posts never appear in any attribute's training
+posts from the same source.
+
+Example:
+    >>> sorted(ATTRIBUTE_DATA)
+    ['INSULT', 'PROFANITY', 'SEVERE_TOXICITY', 'THREAT', 'TOXICITY']
+    >>> load_attribute("INSULT", "test").name  # doctest: +SKIP
+    'INSULT'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hateproto.data.benchmarks import canonical_split, load_benchmark
+from hateproto.data.contrast_sources import load_conan, load_davidson
+from hateproto.data.general import load_general
+from hateproto.data.types import LabeledTexts
+from hateproto.errors import DataError
+
+#: Perspective's own definitions (developers.perspectiveapi.com, "Attributes & Languages").
+DEFINITIONS: dict[str, str] = {
+    "TOXICITY": "A rude, disrespectful, or unreasonable comment that is likely to make people "
+    "leave a discussion.",
+    "SEVERE_TOXICITY": "A very hateful, aggressive, disrespectful comment or otherwise very "
+    "likely to make a user leave a discussion or give up on sharing their perspective. This "
+    "attribute is much less sensitive to more mild forms of toxicity, such as comments that "
+    "include positive uses of curse words.",
+    "IDENTITY_ATTACK": "Negative or hateful comments targeting someone because of their identity.",
+    "INSULT": "Insulting, inflammatory, or negative comment towards a person or a group of people.",
+    "PROFANITY": "Swear words, curse words, or other obscene or profane language.",
+    "THREAT": "Describes an intention to inflict pain, injury, or violence against an "
+    "individual or group.",
+}
+
+Relabel = Callable[[LabeledTexts], np.ndarray]
+"""Per-row label of one source for one attribute: 1, 0, or -1 (row left out)."""
+
+
+@dataclass(frozen=True)
+class SourceLabels:
+    """One source of an attribute: how to load it and how its annotations map to 0/1/-1.
+
+    Attributes:
+        source: the loader's name (``olid``, ``davidson``...).
+        rule: the mapping, in words (what the proxy is).
+        relabel: the mapping, in code.
+    """
+
+    source: str
+    rule: str
+    relabel: Relabel
+
+
+def _category(data: LabeledTexts) -> np.ndarray:
+    return data.metadata["category"].astype(object).to_numpy()
+
+
+def _where(condition: np.ndarray, dropped: np.ndarray | None = None) -> np.ndarray:
+    labels = np.asarray(condition, dtype=np.int64)
+    if dropped is not None:
+        labels[np.asarray(dropped, dtype=bool)] = -1
+    return labels
+
+
+def _olid_b(data: LabeledTexts) -> np.ndarray:
+    """OLID level B per row (``TIN``, ``UNT`` or ``NOT`` for posts that are not offensive)."""
+    return np.array(
+        [str(c).split("/")[0] if isinstance(c, str) else "NOT" for c in _category(data)]
+    )
+
+
+def _hate_label(data: LabeledTexts) -> np.ndarray:
+    return np.asarray(data.labels, dtype=np.int64)
+
+
+def _explicit_only(data: LabeledTexts) -> np.ndarray:
+    layer = _category(data)
+    return _where(layer == "Explicit HS", dropped=layer == "Implicit HS")
+
+
+def _non_hate_only(data: LabeledTexts) -> np.ndarray:
+    return np.where(data.labels == 0, 0, -1).astype(np.int64)
+
+
+def _ihc_threat(data: LabeledTexts) -> np.ndarray:
+    return _where(_category(data) == "threatening")
+
+
+ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
+    "TOXICITY": (
+        SourceLabels(
+            "olid",
+            "offensive (subtask A OFF) -> 1, NOT -> 0",
+            lambda d: _where(_olid_b(d) != "NOT"),
+        ),
+        SourceLabels(
+            "davidson",
+            "hate speech or offensive language -> 1, neither -> 0",
+            lambda d: _where(_category(d) != "neither"),
+        ),
+        SourceLabels(
+            "hatexplain",
+            "majority hatespeech or offensive -> 1, normal -> 0",
+            lambda d: _where(_category(d) != "normal"),
+        ),
+        SourceLabels("toxigen", "hateful -> 1, benign statements about groups -> 0", _hate_label),
+        SourceLabels("dynahate", "hate -> 1, not hate (many contrastive posts) -> 0", _hate_label),
+        SourceLabels("conan", "hate speech -> 1, counter-speech -> 0", _hate_label),
+    ),
+    "SEVERE_TOXICITY": (
+        SourceLabels(
+            "hatexplain",
+            "majority hatespeech -> 1, offensive and normal -> 0",
+            lambda d: _where(_category(d) == "hatespeech"),
+        ),
+        SourceLabels(
+            "davidson",
+            "hate speech -> 1, offensive language and neither -> 0",
+            lambda d: _where(_category(d) == "hate"),
+        ),
+        SourceLabels(
+            "olid",
+            "not severe: every post -> 0 except targeted group offence (OFF/TIN/GRP, "
+            "left out), so profanity and personal insults count as mild",
+            lambda d: np.where(d.labels == 1, -1, 0).astype(np.int64),
+        ),
+        SourceLabels(
+            "ihc",
+            "explicit hate -> 1, not hate -> 0, implicit hate left out",
+            _explicit_only,
+        ),
+        SourceLabels(
+            "dynahate", "explicit hate -> 1, not hate -> 0, implicit left out", _explicit_only
+        ),
+        SourceLabels(
+            "toxigen", "explicit hate -> 1, benign -> 0, implicit left out", _explicit_only
+        ),
+    ),
+    "INSULT": (
+        SourceLabels(
+            "olid",
+            "targeted offence (subtask B TIN: individual, group or other) -> 1; not offensive "
+            "and untargeted profanity (UNT) -> 0",
+            lambda d: _where(_olid_b(d) == "TIN"),
+        ),
+        SourceLabels(
+            "toxigen",
+            "benign statements about groups -> 0 (hateful ones left out)",
+            _non_hate_only,
+        ),
+        SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+    ),
+    "PROFANITY": (
+        SourceLabels(
+            "olid",
+            "untargeted offence (subtask B UNT: 'non-targeted profanity and swearing') -> 1, "
+            "not offensive -> 0, targeted offence left out (it may or may not swear)",
+            lambda d: _where(_olid_b(d) == "UNT", dropped=_olid_b(d) == "TIN"),
+        ),
+        SourceLabels(
+            "davidson",
+            "offensive language (mostly swearing and slurs, not hate) -> 1, neither -> 0, "
+            "hate speech left out",
+            lambda d: _where(_category(d) == "offensive", dropped=_category(d) == "hate"),
+        ),
+    ),
+    "THREAT": (
+        SourceLabels(
+            "ihc_stage2",
+            "stage-2 implicit class 'threatening' -> 1; every other IHC post (not hate and "
+            "the other implicit classes) -> 0; explicit hate is not in this protocol",
+            _ihc_threat,
+        ),
+        SourceLabels(
+            "toxigen",
+            "benign statements about groups -> 0 (hateful ones left out)",
+            _non_hate_only,
+        ),
+        SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+    ),
+}
+"""Per attribute, its sources and their label mappings (every one a proxy)."""
+
+
+def _load_source(name: str, split: str, data_dir: str | Path | None) -> LabeledTexts:
+    """One split of a source with the metadata the mappings read."""
+    if name == "davidson":
+        return load_davidson(split, data_dir)
+    if name == "conan":
+        return load_conan(split, data_dir)
+    if name == "olid":
+        return load_general("olid", split, data_dir)  # level B/C labels in ``category``
+    if name == "hatexplain":
+        return load_benchmark("hatexplain", split, "hateprototypes", data_dir)
+    if name == "ihc_stage2":  # ``category`` = the stage-2 implicit class
+        return load_benchmark("ihc", split, "hateprototypes", data_dir)
+    return load_general(name, split, data_dir)  # ocampo2023: ``category`` = implicit_layer
+
+
+def load_attribute(
+    attribute: str,
+    split: str = "train",
+    data_dir: str | Path | None = None,
+    max_per_source: int | None = None,
+    seed: int = 0,
+) -> LabeledTexts:
+    """One split of ``attribute``'s proxy data: every source's split, relabelled, rows a
+    source leaves out dropped, texts that also occur in a later split (dev, test) dropped
+    from the earlier one (some releases repeat posts across their splits), at most
+    ``max_per_source`` rows per source (stratified by label).
+    Metadata: ``source``, ``category``, ``target``.
+
+    Raises:
+        DataError: an unknown attribute, or a source's release file missing (named).
+    """
+    if attribute not in ATTRIBUTE_DATA:
+        raise DataError(
+            f"no data for attribute {attribute!r}; known: {', '.join(sorted(ATTRIBUTE_DATA))} "
+            "(IDENTITY_ATTACK is the detector's hate probability)"
+        )
+    split = canonical_split(split)
+    later = {"train": ("dev", "test"), "dev": ("test",), "test": ()}[split]
+    held_out = {
+        text
+        for other in later
+        for text in load_attribute(attribute, other, data_dir, None, seed).texts
+    }
+    texts: list[str] = []
+    labels: list[np.ndarray] = []
+    frames: list[pd.DataFrame] = []
+    counts: dict[str, dict[str, int]] = {}
+    for spec in ATTRIBUTE_DATA[attribute]:
+        data = _load_source(spec.source, split, data_dir)
+        mapped = spec.relabel(data)
+        keep = np.array([text not in held_out for text in data.texts], dtype=bool)
+        rows = np.flatnonzero((mapped >= 0) & keep)
+        rows = _stratified(rows, mapped[rows], max_per_source, seed)
+        texts.extend(data.texts[i] for i in rows)
+        labels.append(mapped[rows])
+        meta = data.metadata.iloc[rows] if len(data.metadata) else pd.DataFrame(index=rows)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source": spec.source,
+                    "category": meta.get("category", pd.Series([None] * len(rows))).to_numpy(),
+                    "target": meta.get("target", pd.Series([None] * len(rows))).to_numpy(),
+                }
+            )
+        )
+        counts[spec.source] = {"1": int(mapped[rows].sum()), "0": int((mapped[rows] == 0).sum())}
+    return LabeledTexts(
+        texts=texts,
+        labels=np.concatenate(labels) if labels else np.zeros(0, np.int64),
+        name=attribute,
+        protocol="perspective",
+        split=split,
+        metadata=pd.concat(frames, ignore_index=True),
+        notes={"per_source": counts, "max_per_source": max_per_source},
+    )
+
+
+def _stratified(rows: np.ndarray, labels: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """At most ``n`` of ``rows``, each label in proportion (seeded), in their order."""
+    if n is None or len(rows) <= n:
+        return rows
+    rng = np.random.default_rng(seed)
+    keep = []
+    for value in (0, 1):
+        members = rows[labels == value]
+        take = round(n * len(members) / len(rows))
+        keep.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def attribute_sources(attribute: str) -> list[dict[str, str]]:
+    """``[{"source", "rule"}]`` of ``attribute`` (for reports and ``detector info``)."""
+    return [{"source": s.source, "rule": s.rule} for s in ATTRIBUTE_DATA[attribute]]
