@@ -63,14 +63,40 @@ def test_a_damaged_heads_file_is_refused_in_one_line(tiny_encoder_dir, tmp_path)
 
 
 def test_heads_of_the_wrong_width_or_names_are_refused() -> None:
-    records = [HeadRecord(name="TOXICITY")]
-    with pytest.raises(ModelError, match="do not fit"):
-        AttributeHeads(records, np.zeros((2, 4)), np.zeros(1))
+    good = AttributeHeads.untrained(("TOXICITY",), feature_size=4).tensors
+    with pytest.raises(ModelError, match="does not fit 2 heads"):
+        AttributeHeads([HeadRecord(name="TOXICITY"), HeadRecord(name="INSULT")], good)
     with pytest.raises(ModelError, match="not IDENTITY_ATTACK"):
-        AttributeHeads([HeadRecord(name="IDENTITY_ATTACK")], np.zeros((1, 4)), np.zeros(1))
-    heads = AttributeHeads(records, np.zeros((1, 4)), np.zeros(1))
+        AttributeHeads([HeadRecord(name="IDENTITY_ATTACK")], good)
+    with pytest.raises(ModelError, match="finite"):
+        AttributeHeads([HeadRecord(name="TOXICITY")], {**good, "out.bias": np.array([np.nan])})
+    heads = AttributeHeads([HeadRecord(name="TOXICITY")], good)
     with pytest.raises(ModelError, match="4 features"):
         heads.probabilities(np.zeros((1, 5)))
+
+
+def test_a_stored_head_scores_exactly_what_the_trained_head_scores() -> None:
+    """The stored head gives the trained MLPHead's hate-minus-not logit, and folding the group
+    directions into its first layer equals projecting them out of the features."""
+    import torch
+
+    from hateproto.detector.attribute_fit import two_layer_tensors
+    from hateproto.training.consistency import project_out
+    from hateproto.training.heads import build_head
+
+    torch.manual_seed(0)
+    head = build_head("mlp", 6, hidden_size=5).eval()
+    x = np.random.default_rng(0).normal(size=(64, 6)).astype(np.float32)
+    tensors = two_layer_tensors(head)
+    heads = AttributeHeads([HeadRecord(name="T")], {k: v[None] for k, v in tensors.items()})
+    with torch.no_grad():
+        logits = head(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(heads._score(x, 0), logits[:, 1] - logits[:, 0], atol=1e-5)
+    basis = np.linalg.qr(np.random.default_rng(1).normal(size=(6, 2)))[0].T
+    folded = {**tensors, "dense.weight": project_out(tensors["dense.weight"], basis)}
+    folded_heads = AttributeHeads([HeadRecord(name="T")], {k: v[None] for k, v in folded.items()})
+    projected = project_out(x, basis).astype(np.float32)
+    np.testing.assert_allclose(folded_heads._score(x, 0), heads._score(projected, 0), atol=1e-4)
 
 
 def test_the_head_path_scores_attributes_in_the_same_encoder_pass(

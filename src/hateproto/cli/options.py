@@ -220,7 +220,9 @@ RecipeOption = Annotated[
         "detector on six benchmarks and contrast data (about 26 minutes on a 2-core CPU from an "
         "empty feature cache; benchmarks/general-detector.md); 'quickstart', the general recipe "
         "on a 12,000-post subsample (about 5 minutes; benchmarks/quickstart.md); 'ihc-paper', "
-        "the HatePrototypes paper's IHC probe with its IHC test figures.",
+        "the HatePrototypes paper's IHC probe with its IHC test figures; 'perspective', the "
+        "general detector plus heads for Perspective's TOXICITY, SEVERE_TOXICITY, INSULT, "
+        "PROFANITY and THREAT on the same features (docs/perspective-attributes.md).",
     ),
 ]
 

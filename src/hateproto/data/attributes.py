@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import canonical_split, load_benchmark
+from hateproto.data.contrast_pairs import generate_contrast_pairs
 from hateproto.data.contrast_sources import load_conan, load_davidson
 from hateproto.data.general import load_general
 from hateproto.data.types import LabeledTexts
@@ -60,11 +61,14 @@ class SourceLabels:
         source: the loader's name (``olid``, ``davidson``...).
         rule: the mapping, in words (what the proxy is).
         relabel: the mapping, in code.
+        repeat: copies of each training row (the generated pairs are few; x4 as in the
+            general recipe's mixture).
     """
 
     source: str
     rule: str
     relabel: Relabel
+    repeat: int = 1
 
 
 def _category(data: LabeledTexts) -> np.ndarray:
@@ -102,6 +106,36 @@ def _ihc_threat(data: LabeledTexts) -> np.ndarray:
     return _where(_category(data) == "threatening")
 
 
+def _by_kind(ones: set[str], zeros: set[str]) -> Relabel:
+    """Our generated minimal pairs (:mod:`hateproto.data.contrast_pairs`) by template kind:
+    ``ones`` -> 1, ``zeros`` -> 0, any other kind left out."""
+
+    def relabel(data: LabeledTexts) -> np.ndarray:
+        kind = _category(data)
+        return np.where(np.isin(kind, list(ones)), 1, np.where(np.isin(kind, list(zeros)), 0, -1))
+
+    return relabel
+
+
+def _pair_threat(data: LabeledTexts) -> np.ndarray:
+    """Generated hate whose template wishes harm (``{harm}``) -> 1; positive, neutral,
+    negated and counter-speech posts -> 0; other hate left out."""
+    from hateproto.data.contrast_pairs import TEMPLATES
+
+    harm = {
+        f"{kind}.{index:02d}"
+        for kind, (_, templates) in TEMPLATES.items()
+        for index, template in enumerate(templates)
+        if "{harm}" in template
+    }
+    template = data.metadata["template"].astype(str).to_numpy()
+    calm = _by_kind(set(), {"positive", "neutral", "negated", "counter_reference"})(data)
+    return np.where(np.isin(template, list(harm)), 1, calm)
+
+
+_NOT_ABUSIVE = {"negated", "counter_reference", "positive", "neutral"}
+
+
 ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
     "TOXICITY": (
         SourceLabels(
@@ -122,6 +156,14 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
         SourceLabels("toxigen", "hateful -> 1, benign statements about groups -> 0", _hate_label),
         SourceLabels("dynahate", "hate -> 1, not hate (many contrastive posts) -> 0", _hate_label),
         SourceLabels("conan", "hate speech -> 1, counter-speech -> 0", _hate_label),
+        SourceLabels(
+            "contrast_pairs",
+            "our generated pairs: hate, negated-positive hate and insults of non-protected "
+            "targets -> 1; the same groups named neutrally, positively, in negated insults and "
+            "in counter-speech -> 0; quoted hate and venting profanity left out",
+            _by_kind({"hate", "hate_negated_positive", "nonprotected"}, _NOT_ABUSIVE),
+            repeat=4,
+        ),
     ),
     "SEVERE_TOXICITY": (
         SourceLabels(
@@ -151,6 +193,15 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
         SourceLabels(
             "toxigen", "explicit hate -> 1, benign -> 0, implicit left out", _explicit_only
         ),
+        SourceLabels(
+            "contrast_pairs",
+            "our generated pairs: hate -> 1; insults of non-protected targets, venting "
+            "profanity, neutral, positive, negated and counter-speech posts -> 0",
+            _by_kind(
+                {"hate", "hate_negated_positive"}, _NOT_ABUSIVE | {"nonprotected", "profanity"}
+            ),
+            repeat=4,
+        ),
     ),
     "INSULT": (
         SourceLabels(
@@ -165,6 +216,15 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             _non_hate_only,
         ),
         SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+        SourceLabels(
+            "contrast_pairs",
+            "our generated pairs: insults of groups and of non-protected targets -> 1; "
+            "neutral, positive, negated, counter-speech and venting profanity -> 0",
+            _by_kind(
+                {"hate", "hate_negated_positive", "nonprotected"}, _NOT_ABUSIVE | {"profanity"}
+            ),
+            repeat=4,
+        ),
     ),
     "PROFANITY": (
         SourceLabels(
@@ -178,6 +238,12 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             "offensive language (mostly swearing and slurs, not hate) -> 1, neither -> 0, "
             "hate speech left out",
             lambda d: _where(_category(d) == "offensive", dropped=_category(d) == "hate"),
+        ),
+        SourceLabels(
+            "contrast_pairs",
+            "our generated pairs: venting profanity -> 1; neutral, positive and negated posts -> 0",
+            _by_kind({"profanity"}, {"positive", "neutral", "negated"}),
+            repeat=4,
         ),
     ),
     "THREAT": (
@@ -193,6 +259,13 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             _non_hate_only,
         ),
         SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+        SourceLabels(
+            "contrast_pairs",
+            "our generated pairs: hate that wishes harm ({harm} templates) -> 1; neutral, "
+            "positive, negated and counter-speech posts -> 0; other hate left out",
+            _pair_threat,
+            repeat=4,
+        ),
     ),
 }
 """Per attribute, its sources and their label mappings (every one a proxy)."""
@@ -208,6 +281,8 @@ def _load_source(name: str, split: str, data_dir: str | Path | None) -> LabeledT
         return load_general("olid", split, data_dir)  # level B/C labels in ``category``
     if name == "hatexplain":
         return load_benchmark("hatexplain", split, "hateprototypes", data_dir)
+    if name == "contrast_pairs":
+        return generate_contrast_pairs(split)
     if name == "ihc_stage2":  # ``category`` = the stage-2 implicit class
         return load_benchmark("ihc", split, "hateprototypes", data_dir)
     return load_general(name, split, data_dir)  # ocampo2023: ``category`` = implicit_layer
@@ -247,10 +322,14 @@ def load_attribute(
     counts: dict[str, dict[str, int]] = {}
     for spec in ATTRIBUTE_DATA[attribute]:
         data = _load_source(spec.source, split, data_dir)
+        if len(data) == 0:  # the generated pairs have no test split
+            continue
         mapped = spec.relabel(data)
         keep = np.array([text not in held_out for text in data.texts], dtype=bool)
         rows = np.flatnonzero((mapped >= 0) & keep)
         rows = _stratified(rows, mapped[rows], max_per_source, seed)
+        if split == "train":
+            rows = np.repeat(rows, spec.repeat)
         texts.extend(data.texts[i] for i in rows)
         labels.append(mapped[rows])
         meta = data.metadata.iloc[rows] if len(data.metadata) else pd.DataFrame(index=rows)

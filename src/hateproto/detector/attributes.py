@@ -1,5 +1,5 @@
 """Further attributes from the features the detector already computes (Perspective's
-TOXICITY, SEVERE_TOXICITY, INSULT, PROFANITY, THREAT): one linear head per attribute on the
+TOXICITY, SEVERE_TOXICITY, INSULT, PROFANITY, THREAT): one two-layer head per attribute on the
 detector's pooled features, each with its own Platt calibration and decision threshold.
 
 No attribute costs a second pass of the encoder when the detector decides with its classifier
@@ -7,7 +7,7 @@ head: the pooled features that head reads are the heads' input too
 (:func:`hateproto.detector.scoring.score_with_head`). A prototype-deciding detector computes
 the features once more (the pooled prototype layers, each L2-normalised, concatenated).
 
-Files in a detector folder: ``attributes.safetensors`` (``weight [K, F]``, ``bias [K]``) and
+Files in a detector folder: ``attributes.safetensors`` (the heads' weights, stacked) and
 ``attributes.json`` (names, calibration, thresholds, feature width, and what each head was
 trained on), both listed with their sha256 in ``detector.json``.
 
@@ -30,6 +30,10 @@ from hateproto.errors import ModelError
 
 ATTRIBUTES_FILE = "attributes.json"
 WEIGHTS_FILE = "attributes.safetensors"
+
+LEAKY_SLOPE = 0.01
+"""Negative slope of the hidden layer's activation (``torch.nn.LeakyReLU``'s default, as in
+:class:`hateproto.training.heads.MLPHead`, which the heads are trained as)."""
 
 Probability = Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
 
@@ -59,38 +63,45 @@ class HeadsFile(BaseModel):
 
 
 class AttributeHeads:
-    """Linear heads ``sigmoid(a * (w . x + b) + c)``, one per attribute, on pooled features.
+    """Two-layer heads, one per attribute, on pooled features: the score of head ``k`` is
+    ``z = out_k . leaky_relu(dense_k x + b_k) + c_k`` and its probability
+    ``sigmoid(platt_a * z + platt_b)``.
 
     Args:
-        records: one :class:`HeadRecord` per head (name, Platt ``a``/``c``, threshold...).
-        weight: ``[K, F]`` head weights, rows in ``records`` order.
-        bias: ``[K]``.
+        records: one :class:`HeadRecord` per head (name, Platt ``a``/``b``, threshold...).
+        tensors: ``dense.weight [K, H, F]``, ``dense.bias [K, H]``, ``out.weight [K, H]``,
+            ``out.bias [K]``, heads in ``records`` order.
         features: which features the heads read (``head``: a classifier's pooled features;
             ``prototype_layers``: the prototype layers, pooled, normalised, concatenated).
     """
 
+    TENSORS = ("dense.weight", "dense.bias", "out.weight", "out.bias")
+
     def __init__(
         self,
         records: list[HeadRecord],
-        weight: np.ndarray,
-        bias: np.ndarray,
+        tensors: dict[str, np.ndarray],
         features: str = "head",
     ) -> None:
-        weight = np.asarray(weight, dtype=np.float32)
-        bias = np.asarray(bias, dtype=np.float32)
+        if set(tensors) != set(self.TENSORS):
+            raise ModelError(f"attribute heads: expected tensors {', '.join(self.TENSORS)}")
+        t = {k: np.asarray(v, dtype=np.float32) for k, v in tensors.items()}
+        k = len(records)
+        dense = t["dense.weight"]
+        if dense.ndim != 3 or dense.shape[0] != k:
+            raise ModelError(f"attribute heads: dense.weight {dense.shape} does not fit {k} heads")
+        h = dense.shape[1]
+        expected = {"dense.bias": (k, h), "out.weight": (k, h), "out.bias": (k,)}
+        for key, shape in expected.items():
+            if t[key].shape != shape:
+                raise ModelError(f"attribute heads: {key} {t[key].shape} does not fit {k} heads")
         names = [r.name for r in records]
-        if weight.ndim != 2 or weight.shape[0] != len(records) or bias.shape != (len(records),):
-            raise ModelError(
-                f"attribute heads: weight {weight.shape} and bias {bias.shape} do not fit "
-                f"{len(records)} heads"
-            )
         if len(set(names)) != len(names) or HATE_ATTRIBUTE in names:
             raise ModelError(f"attribute heads: names must be distinct and not {HATE_ATTRIBUTE}")
-        if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
+        if not all(np.isfinite(v).all() for v in t.values()):
             raise ModelError("attribute heads: weights must be finite")
         self.records = list(records)
-        self.weight = weight
-        self.bias = bias
+        self.tensors = t
         self.features = features
 
     @property
@@ -101,7 +112,7 @@ class AttributeHeads:
     @property
     def feature_size(self) -> int:
         """Width of the features the heads read."""
-        return int(self.weight.shape[1])
+        return int(self.tensors["dense.weight"].shape[2])
 
     def probabilities(self, features: Any) -> dict[str, np.ndarray]:
         """Calibrated probability per attribute, ``[N]`` each, for features ``[N, F]``."""
@@ -110,11 +121,18 @@ class AttributeHeads:
             raise ModelError(
                 f"attribute heads read {self.feature_size} features per text; got {x.shape}"
             )
-        z = x @ self.weight.T + self.bias
+        z = np.stack([self._score(x, k) for k in range(len(self.records))], axis=1)
         a = np.array([r.platt_a for r in self.records], dtype=np.float64)
         c = np.array([r.platt_b for r in self.records], dtype=np.float64)
         p = 1.0 / (1.0 + np.exp(-(a * z.astype(np.float64) + c)))
         return {name: p[:, k] for k, name in enumerate(self.names)}
+
+    def _score(self, x: np.ndarray, k: int) -> np.ndarray:
+        """Head ``k``'s uncalibrated score ``[N]``."""
+        t = self.tensors
+        hidden = x @ t["dense.weight"][k].T + t["dense.bias"][k]
+        hidden = np.where(hidden > 0, hidden, LEAKY_SLOPE * hidden)
+        return hidden @ t["out.weight"][k] + t["out.bias"][k]
 
     def answered(self) -> tuple[str, ...]:
         """Every Perspective attribute a detector with these heads answers (its own hate
@@ -142,7 +160,7 @@ class AttributeHeads:
         record = HeadsFile(
             feature_size=self.feature_size, features=self.features, heads=self.records
         )
-        tensors = {"weight": torch.from_numpy(self.weight), "bias": torch.from_numpy(self.bias)}
+        tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.tensors.items()}
         save_file(tensors, str(folder / WEIGHTS_FILE))
         atomic_write_text(folder / ATTRIBUTES_FILE, record.model_dump_json(indent=2) + "\n")
 
@@ -161,9 +179,10 @@ class AttributeHeads:
         except (OSError, ValueError, ValidationError, SafetensorError) as exc:
             problem = str(exc).splitlines()[0]
             raise ModelError(f"{path}: not a valid attribute heads file ({problem})") from None
-        if set(tensors) != {"weight", "bias"}:
-            raise ModelError(f"{folder / WEIGHTS_FILE}: expected tensors weight and bias")
-        heads = cls(record.heads, tensors["weight"], tensors["bias"], record.features)
+        try:
+            heads = cls(record.heads, tensors, record.features)
+        except ModelError as exc:
+            raise ModelError(f"{folder / WEIGHTS_FILE}: {exc}") from None
         if heads.feature_size != record.feature_size:
             raise ModelError(
                 f"{path}: feature_size {record.feature_size} but the weights have "
@@ -173,13 +192,24 @@ class AttributeHeads:
 
     @classmethod
     def untrained(
-        cls, names: tuple[str, ...], feature_size: int, seed: int = 0, features: str = "head"
+        cls,
+        names: tuple[str, ...],
+        feature_size: int,
+        seed: int = 0,
+        features: str = "head",
+        hidden: int = 8,
     ) -> AttributeHeads:
         """Heads with random weights (for tests of the plumbing; their scores mean nothing)."""
         rng = np.random.default_rng(seed)
-        weight = rng.normal(0.0, 1.0 / np.sqrt(feature_size), (len(names), feature_size))
+        k = len(names)
+        tensors = {
+            "dense.weight": rng.normal(0.0, 1.0 / np.sqrt(feature_size), (k, hidden, feature_size)),
+            "dense.bias": np.zeros((k, hidden)),
+            "out.weight": rng.normal(0.0, 1.0 / np.sqrt(hidden), (k, hidden)),
+            "out.bias": np.zeros(k),
+        }
         records = [HeadRecord(name=n, definition="untrained (random weights)") for n in names]
-        return cls(records, weight, np.zeros(len(names)), features)
+        return cls(records, tensors, features)
 
 
 def _as_numpy(features: Any) -> np.ndarray:

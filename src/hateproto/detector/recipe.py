@@ -65,10 +65,11 @@ from hateproto.training.features import FeatureStore
 
 Echo = Callable[[str], None]
 
-RECIPES = ("general", "quickstart", "ihc-paper")
+RECIPES = ("general", "quickstart", "ihc-paper", "perspective")
 """Recipes packaged in ``hateproto/configs`` (``<name>.yaml``): the general detector, the
 README's main job (the general recipe on a stratified subsample sized to about five minutes
-on 2 CPU cores) and the HatePrototypes paper's IHC probe."""
+on 2 CPU cores), the HatePrototypes paper's IHC probe, and Perspective's six attributes (the
+quickstart's hate head plus five attribute heads on the same features)."""
 
 
 class GeneralRecipe(YamlConfig):
@@ -142,6 +143,16 @@ class GeneralRecipe(YamlConfig):
     calibration: Literal["platt", "isotonic"] = "platt"
     target_precision: float | None = Field(None, gt=0, le=1)
     target_recall: float | None = Field(0.69, gt=0, le=1)
+    attributes: list[Literal["TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT"]] = (
+        Field(
+            default_factory=list,
+            description="Perspective attributes to add as heads on the same features "
+            "(hateproto.data.attributes has their data; IDENTITY_ATTACK is the hate head)",
+        )
+    )
+    attribute_max_per_source: int | None = Field(
+        20000, ge=10, description="attributes: at most this many posts per source and split"
+    )
     seed: int = 0
 
     @classmethod
@@ -350,9 +361,39 @@ def build_general_detector(
     detector.calibration = calibrate_detector(
         detector, mixture.dev, recipe.calibration, recipe.target_precision, recipe.target_recall
     )
+    if recipe.attributes:
+        detector.attribute_heads = attribute_heads(detector, mixture.train, recipe, echo)
     detector.metadata.update(
         recipe=recipe.model_dump(mode="json"),
         training=facts,
         mixture=mixture.report,
     )
     return detector
+
+
+def attribute_heads(
+    detector: Detector, posts: LabeledTexts, recipe: GeneralRecipe, echo: Echo = print
+) -> Any:
+    """The recipe's ``attributes`` as heads on ``detector``'s classifier features
+    (:func:`hateproto.detector.attribute_fit.fit_attribute_heads`), with the same group
+    directions projected out as the hate head (from the training ``posts``)."""
+    from hateproto.detector.attribute_fit import fit_attribute_heads
+
+    if detector.classifier is None:
+        raise ConfigError("attributes need a classifier head (mode probe or full)")
+    store = FeatureStore(detector.classifier)
+    basis = group_basis(store, posts, recipe) if recipe.group_projection else None
+    echo(f"attribute heads: {', '.join(recipe.attributes)}")
+    return fit_attribute_heads(
+        store.vectors,
+        recipe.attributes,
+        recipe.data_dir,
+        basis,
+        hidden=recipe.probe_hidden,
+        epochs=recipe.probe_epochs,
+        max_per_source=recipe.attribute_max_per_source,
+        counterfactual_copies=recipe.counterfactual_copies,
+        prepare=normalizer(recipe.normalize),
+        seed=recipe.seed,
+        echo=echo,
+    )
