@@ -294,11 +294,13 @@ def load_attribute(
     data_dir: str | Path | None = None,
     max_per_source: int | None = None,
     seed: int = 0,
+    repeats: dict[str, int] | None = None,
 ) -> LabeledTexts:
     """One split of ``attribute``'s proxy data: every source's split, relabelled, rows a
     source leaves out dropped, texts that also occur in a later split (dev, test) dropped
     from the earlier one (some releases repeat posts across their splits), at most
-    ``max_per_source`` rows per source (stratified by label).
+    ``max_per_source`` rows per source (stratified by label); training rows repeated as
+    :attr:`SourceLabels.repeat` says, or as ``repeats`` (source -> copies) overrides.
     Metadata: ``source``, ``category``, ``target``.
 
     Raises:
@@ -314,7 +316,7 @@ def load_attribute(
     held_out = {
         text
         for other in later
-        for text in load_attribute(attribute, other, data_dir, None, seed).texts
+        for text in load_attribute(attribute, other, data_dir, None, seed, repeats).texts
     }
     texts: list[str] = []
     labels: list[np.ndarray] = []
@@ -329,7 +331,7 @@ def load_attribute(
         rows = np.flatnonzero((mapped >= 0) & keep)
         rows = _stratified(rows, mapped[rows], max_per_source, seed)
         if split == "train":
-            rows = np.repeat(rows, spec.repeat)
+            rows = np.repeat(rows, (repeats or {}).get(spec.source, spec.repeat))
         texts.extend(data.texts[i] for i in rows)
         labels.append(mapped[rows])
         meta = data.metadata.iloc[rows] if len(data.metadata) else pd.DataFrame(index=rows)

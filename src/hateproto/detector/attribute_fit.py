@@ -38,6 +38,7 @@ def fit_attribute_heads(
     epochs: int = 10,
     max_per_source: int | None = None,
     counterfactual_copies: int = 1,
+    repeats: dict[str, int] | None = None,
     prepare: Prepare = lambda text: text,
     seed: int = 0,
     echo: Echo = print,
@@ -46,7 +47,7 @@ def fit_attribute_heads(
     (the classifier's pooled features, e.g. ``FeatureStore(classifier).vectors``)."""
     records, parts = [], []
     for name in attributes:
-        train = load_attribute(name, "train", data_dir, max_per_source, seed)
+        train = load_attribute(name, "train", data_dir, max_per_source, seed, repeats)
         train = counterfactual_augment(train, counterfactual_copies, seed)
         dev = load_attribute(name, "dev", data_dir, max_per_source, seed)
         echo(f"{name}: {len(train):,} training and {len(dev):,} dev posts")

@@ -153,6 +153,11 @@ class GeneralRecipe(YamlConfig):
     attribute_max_per_source: int | None = Field(
         20000, ge=10, description="attributes: at most this many posts per source and split"
     )
+    attribute_repeats: dict[str, int] = Field(
+        default_factory=dict,
+        description="attributes: copies of each training post of these sources (default: "
+        "hateproto.data.attributes, x4 for our generated pairs)",
+    )
     seed: int = 0
 
     @classmethod
@@ -393,6 +398,7 @@ def attribute_heads(
         epochs=recipe.probe_epochs,
         max_per_source=recipe.attribute_max_per_source,
         counterfactual_copies=recipe.counterfactual_copies,
+        repeats=recipe.attribute_repeats or None,
         prepare=normalizer(recipe.normalize),
         seed=recipe.seed,
         echo=echo,
