@@ -35,20 +35,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hateproto.detector.results import Prediction
 from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
-from hateproto.service.perspective import (
+from hateproto.service.perspective import perspective_router
+from hateproto.service.perspective_errors import (
     PerspectiveError,
     is_perspective_path,
+    not_found,
     payload_too_large,
-    perspective_router,
 )
 from hateproto.service.schemas import ClassifyRequest, ClassifyResponse
 from hateproto.service.settings import ServiceSettings
@@ -309,7 +312,17 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    """422/413 bodies that name the problem (without echoing the posts back)."""
+    """422/413 bodies that name the problem (without echoing the posts back); on the paths
+    of the Perspective protocol, every error in Google's JSON shape (an unknown path or
+    method: Google's 404 ``Method not found.``)."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        if not is_perspective_path(request.url.path):
+            return await http_exception_handler(request, exc)
+        if exc.status_code in (404, 405):  # Google: no such method (path and verb)
+            return not_found().response()
+        return PerspectiveError(exc.status_code, str(exc.detail)).response()
 
     @app.exception_handler(RequestProblem)
     async def refused(request: Request, exc: RequestProblem) -> JSONResponse:
@@ -322,8 +335,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def invalid_request_handler(
         request: Request, exc: RequestValidationError
     ) -> JSONResponse:
+        if is_perspective_path(request.url.path):
+            return PerspectiveError(400, "Invalid JSON payload received.").response()
         return await refused(request, invalid_request(list(exc.errors()), prefix=()))
 
     @app.exception_handler(HateprotoError)
     async def rejected(request: Request, exc: HateprotoError) -> JSONResponse:
+        if is_perspective_path(request.url.path):
+            return PerspectiveError(400, str(exc)).response()
         return JSONResponse({"detail": str(exc)}, status_code=422)

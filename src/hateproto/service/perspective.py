@@ -1,130 +1,77 @@
-"""A Perspective-compatible endpoint: ``POST /v1alpha1/comments:analyze``.
+"""Google's Perspective Comment Analyzer API (``commentanalyzer v1alpha1``), served by a
+detector: a client written for Perspective moves to ``hateproto serve`` by redirecting its
+requests (``docs/perspective.md`` gives the redirect of each client).
 
-A client written for Google's Perspective Comment Analyzer API moves to ``hateproto serve`` by
-changing only its base URL (see ``docs/perspective.md``). The detector's calibrated hate
-probability answers ``IDENTITY_ATTACK`` (and ``TOXICITY`` only when the detector's metadata
-lists it in ``attributes``); any other attribute gets Perspective's answer for an unknown one.
-
-* request: ``comment.text``/``comment.type``, ``requestedAttributes`` (``scoreType``,
-  ``scoreThreshold``), ``languages``, ``spanAnnotations``, ``doNotStore``, ``clientToken``;
-  ``context``, ``sessionId`` and ``communityId`` are accepted and ignored;
-* response: ``attributeScores.<ATTR>.summaryScore {value, type}``, ``spanScores`` (one per
-  sentence, with character offsets) when ``spanAnnotations`` is true, ``languages``,
-  ``clientToken``, and a ``hateproto`` object (decision threshold, label, model) that
-  Perspective clients ignore;
-* errors: Google's JSON (``{"error": {"code", "message", "status"}}``) with Perspective's
-  messages (``conversationai/perspectiveapi`` ``2-api/limits.md``);
-* auth: the service token as ``?key=`` (what Perspective clients send) or as a bearer token;
-* ``GET /$discovery/rest``: a discovery document for ``google-api-python-client``, whose
-  ``rootUrl`` is this server (``public_url``, else the bound address; never the ``Host``
-  header); it needs the key like ``comments:analyze``.
+* ``POST /v1alpha1/comments:analyze``: Perspective's ``AnalyzeCommentRequest`` and
+  ``AnalyzeCommentResponse``. Each requested attribute is answered by
+  ``Prediction.attribute(name)``: ``IDENTITY_ATTACK`` by the detector's hate probability,
+  the others by its attribute heads (``DetectorFacts.attributes`` lists what is served).
+  ``spanScores`` are always there: one span for the whole comment, or one per sentence with
+  ``spanAnnotations``; offsets count UTF-16 code units, as Google's schema says.
+  ``languages`` is the request's, else the first detected language; ``detectedLanguages``
+  is always answered (:func:`hateproto.data.languages.detect_languages`). Besides
+  Perspective's fields, a ``hateproto`` object (label, hate probability, decision threshold,
+  calibration, and ``model``: the detector by name and content hash), which clients ignore.
+* ``POST /v1alpha1/comments:suggestscore``: 501 ``UNIMPLEMENTED`` (hateproto collects no
+  score suggestions);
+* ``GET /$discovery/rest``: the discovery document (:mod:`.perspective_discovery`);
+* ``POST /batch``: Google's multipart batch of the above (:mod:`.perspective_batch`);
+* errors: Google's JSON with Perspective's messages and error types, on every path of the
+  protocol (:mod:`.perspective_errors`); the request's checks and their order are those of
+  :mod:`.perspective_request`;
+* auth: the service token as ``?key=`` (what Perspective clients send) or as a bearer token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import secrets
+from itertools import accumulate
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi.responses import JSONResponse, Response
 
+from hateproto.data.languages import detect_languages
 from hateproto.detector.results import DetectorFacts
-from hateproto.scoring.texts import content_problem
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
+from hateproto.service.perspective_batch import BatchPart, batch_response, parse_batch
+from hateproto.service.perspective_discovery import discovery_document, root_url
+from hateproto.service.perspective_errors import (
+    PerspectiveError,
+    bad_key,
+    is_perspective_path,
+    missing_key,
+    not_found,
+    payload_too_large,
+)
+from hateproto.service.perspective_request import (
+    AnalyzeCommentRequest,
+    check_attributes,
+    check_comment,
+    effective_languages,
+    parse_request,
+)
 from hateproto.service.settings import ServiceSettings
-from hateproto.service.validation import BodyProblem, parse_json, read_body
+from hateproto.service.validation import BodyProblem, read_body
 
-#: Perspective's limit on the comment text, in UTF-8 bytes.
-MAX_COMMENT_BYTES = 20480
+__all__ = [
+    "PerspectiveError",
+    "is_perspective_path",
+    "payload_too_large",
+    "perspective_router",
+    "sentence_spans",
+]
+
+ANALYZE = "/v1alpha1/comments:analyze"
+SUGGEST = "/v1alpha1/comments:suggestscore"
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
-_STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 500: "INTERNAL", 503: "UNAVAILABLE"}
-
-
-class PerspectiveError(Exception):
-    """A refusal in Google's error shape."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def response(self) -> JSONResponse:
-        """``{"error": {"code", "message", "status"}}`` with the HTTP status ``code``."""
-        body = {"error": {"code": self.code, "message": self.message, "status": _STATUS[self.code]}}
-        headers = {"Retry-After": "1"} if self.code == 503 else None
-        return JSONResponse(body, status_code=self.code, headers=headers)
-
-
-class Comment(BaseModel):
-    """The text to score."""
-
-    text: str = ""
-    type: str | None = None
-
-
-class AttributeParameters(BaseModel):
-    """Per-attribute options of a request."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    score_type: str | None = Field(None, alias="scoreType")
-    score_threshold: float | None = Field(None, alias="scoreThreshold")
-
-
-class AnalyzeCommentRequest(BaseModel):
-    """Perspective's ``AnalyzeCommentRequest`` (unlisted fields are ignored)."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    comment: Comment | None = None
-    requested_attributes: dict[str, AttributeParameters] | None = Field(
-        None, alias="requestedAttributes"
-    )
-    languages: list[str] | None = None
-    span_annotations: bool = Field(False, alias="spanAnnotations")
-    do_not_store: bool = Field(False, alias="doNotStore")
-    client_token: str | None = Field(None, alias="clientToken")
-
-
-class Score(BaseModel):
-    """One score: ``value`` in 0..1 and its ``type`` (always ``PROBABILITY``)."""
-
-    value: float
-    type: str = "PROBABILITY"
-
-
-class SpanScore(BaseModel):
-    """The score of the characters ``begin:end`` of the comment."""
-
-    begin: int
-    end: int
-    score: Score
-
-
-class AttributeScore(BaseModel):
-    """An attribute's summary score and, when asked, its span scores."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    summary_score: Score = Field(..., serialization_alias="summaryScore")
-    span_scores: list[SpanScore] | None = Field(None, serialization_alias="spanScores")
-
-
-class HateprotoExtras(BaseModel):
-    """What hateproto adds to a Perspective response (ignored by Perspective clients)."""
-
-    label: str
-    hate_probability: float
-    threshold: float
-    calibrated: bool
-    model: str
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(begin, end)`` character offsets of each sentence of ``text`` (whitespace trimmed).
+    """``(begin, end)`` code-point offsets of each sentence of ``text`` (whitespace trimmed).
 
     Example:
         >>> sentence_spans("Hello there. You are vermin!")
@@ -141,19 +88,39 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
-def is_perspective_path(path: str) -> bool:
-    """Whether ``path`` is served by this module (its errors take Google's shape)."""
-    return path.startswith(("/v1alpha1/", "/$discovery/"))
+def utf16_offsets(text: str) -> list[int]:
+    """``offsets[i]``: how many UTF-16 code units come before code point ``i`` of ``text``
+    (``len(text) + 1`` entries): a character beyond U+FFFF counts two.
+
+    Example:
+        >>> utf16_offsets("a🎉b")
+        [0, 1, 3, 4]
+    """
+    return [0, *accumulate(2 if ord(character) > 0xFFFF else 1 for character in text)]
 
 
-def payload_too_large(limit: int) -> PerspectiveError:
-    """Google's refusal of a body over ``limit`` bytes."""
-    return PerspectiveError(400, f"Request payload size exceeds the limit: {limit} bytes.")
+def check_key(given: str | None, authorization: str | None, settings: ServiceSettings) -> None:
+    """The service token as ``?key=`` or ``Authorization: Bearer``, when the service has one
+    (none: Google's 403; a wrong one: Google's 400 ``API_KEY_INVALID``)."""
+    if settings.api_token is None:
+        return
+    header = authorization or ""
+    if given is None and header.lower().startswith("bearer "):
+        given = header[7:].strip()
+    if given is None:
+        raise missing_key()
+    if not secrets.compare_digest(given.encode(), settings.api_token.get_secret_value().encode()):
+        raise bad_key()
+
+
+def check_request_key(request: Request, settings: ServiceSettings) -> None:
+    """:func:`check_key` of an HTTP request."""
+    check_key(request.query_params.get("key"), request.headers.get("authorization"), settings)
 
 
 async def read_request_body(request: Request, settings: ServiceSettings) -> bytes:
-    """The body within the size limit, declared as JSON (or undeclared), else the refusal
-    in Google's shape (see :func:`hateproto.service.validation.read_body`)."""
+    """The body within the service's size limit, declared as JSON (or undeclared), else
+    Google's refusal."""
     limit = settings.max_body_bytes()
     try:
         return await read_body(request, limit, settings)
@@ -161,111 +128,6 @@ async def read_request_body(request: Request, settings: ServiceSettings) -> byte
         if exc.status == 413:
             raise payload_too_large(limit) from None
         raise PerspectiveError(400, f"Invalid JSON payload received. {exc.message}") from None
-
-
-def parse_request(raw: bytes, settings: ServiceSettings) -> AnalyzeCommentRequest:
-    """The request body, checked in Perspective's order, or a :class:`PerspectiveError`."""
-    try:
-        request = AnalyzeCommentRequest.model_validate(parse_json(raw))
-    except BodyProblem as exc:
-        raise PerspectiveError(400, f"Invalid JSON payload received. {exc.message}") from None
-    except ValidationError as exc:
-        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise PerspectiveError(
-            400, f"Invalid JSON payload received. Invalid value at '{where}'"
-        ) from None
-    text = request.comment.text if request.comment else ""
-    problem = content_problem(text)
-    if problem == "text is empty":
-        raise PerspectiveError(400, "Comment must be non-empty.")
-    if problem is not None:
-        raise PerspectiveError(400, f"Invalid comment text: {problem.removeprefix('text ')}.")
-    if request.comment.type not in (None, "PLAIN_TEXT"):
-        raise PerspectiveError(400, "Currently, only 'PLAIN_TEXT' comments are supported")
-    size = len(text.encode("utf-8", "surrogatepass"))
-    limit = min(MAX_COMMENT_BYTES, 4 * settings.max_chars_per_text)
-    if size > limit or len(text) > settings.max_chars_per_text:
-        raise PerspectiveError(
-            400, f"Comment text was too many bytes. Value ({size}) exceeded limit ({limit})."
-        )
-    if not request.requested_attributes:
-        raise PerspectiveError(400, "Missing requested_attributes")
-    return request
-
-
-def check_attributes(
-    request: AnalyzeCommentRequest, attributes: tuple[str, ...], languages: tuple[str, ...]
-) -> list[str]:
-    """The request's languages (default: the detector's), after the attribute, score-type and
-    language checks."""
-    assert request.requested_attributes is not None
-    for name, options in request.requested_attributes.items():
-        if name not in attributes:
-            raise PerspectiveError(400, f"Unknown requested attribute: {name}")
-        if options.score_type not in (None, "PROBABILITY"):
-            raise PerspectiveError(
-                400,
-                f"Requested score type {options.score_type} is not supported by attribute {name}",
-            )
-    wanted = [code.strip() for code in request.languages or [] if code.strip()]
-    supported = [code for code in wanted if code.split("-")[0].lower() in languages]
-    if wanted and not supported:
-        name = next(iter(request.requested_attributes))
-        raise PerspectiveError(
-            400, f"Attribute {name} does not support request languages: {', '.join(wanted)}"
-        )
-    return supported or list(languages)
-
-
-def build_response(
-    request: AnalyzeCommentRequest,
-    spans: list[tuple[int, int]],
-    probabilities: list[float],
-    languages: list[str],
-    extras: HateprotoExtras,
-) -> dict[str, Any]:
-    """The ``AnalyzeCommentResponse`` body: ``probabilities[0]`` is the whole comment's, the
-    rest one per span."""
-    assert request.requested_attributes is not None
-    summary = Score(value=probabilities[0])
-    span_scores = None
-    if request.span_annotations:
-        span_scores = [
-            SpanScore(begin=b, end=e, score=Score(value=p))
-            for (b, e), p in zip(spans, probabilities[1:], strict=True)
-        ]
-    scores = {}
-    for name, options in request.requested_attributes.items():
-        if options.score_threshold is not None and summary.value < options.score_threshold:
-            continue
-        scores[name] = AttributeScore(summary_score=summary, span_scores=span_scores).model_dump(
-            by_alias=True, exclude_none=True
-        )
-    body: dict[str, Any] = {"attributeScores": scores, "languages": languages}
-    if request.client_token is not None:
-        body["clientToken"] = request.client_token
-    body["hateproto"] = extras.model_dump()
-    return body
-
-
-def check_key(request: Request, settings: ServiceSettings) -> None:
-    """The service token as ``?key=`` or ``Authorization: Bearer``, when the service has one."""
-    if settings.api_token is None:
-        return
-    expected = settings.api_token.get_secret_value().encode()
-    header = request.headers.get("authorization", "")
-    given = request.query_params.get("key")
-    if given is None and header.lower().startswith("bearer "):
-        given = header[7:].strip()
-    if given is None:
-        raise PerspectiveError(403, "The request is missing a valid API key.")
-    if not secrets.compare_digest(given.encode(), expected):
-        raise PerspectiveError(400, "API key not valid. Please pass a valid API key.")
-
-
-async def score_texts(batcher: MicroBatcher, texts: list[str]) -> list[Any]:
-    """The batcher's predictions, its errors as :class:`PerspectiveError`."""
-    return await submit_or_raise(batcher, texts, PerspectiveError, bad_input_status=400)
 
 
 def check_span_count(count: int, settings: ServiceSettings) -> None:
@@ -280,100 +142,174 @@ def check_span_count(count: int, settings: ServiceSettings) -> None:
         )
 
 
-def root_url(request: Request, settings: ServiceSettings) -> str:
-    """The service's own address for the discovery document: ``public_url`` if set, else the
-    address the server is bound to; never the client's ``Host`` header."""
-    if settings.public_url is not None:
-        return settings.public_url.rstrip("/") + "/"
-    host, port = request.scope.get("server") or ("127.0.0.1", 8000)
-    host = f"[{host}]" if ":" in str(host) else host
-    return f"{request.url.scheme}://{host}:{port}/"
+def _score(prediction: Any, name: str) -> float:
+    value = prediction.attribute(name)
+    if value is None or not math.isfinite(value):
+        raise PerspectiveError(500, f"the model returned no finite {name} score")
+    return float(value)
 
 
-def discovery_document(root_url: str) -> dict[str, Any]:
-    """A minimal Google discovery document for ``commentanalyzer v1alpha1`` served here."""
-    return {
-        "kind": "discovery#restDescription",
-        "discoveryVersion": "v1",
-        "id": "commentanalyzer:v1alpha1",
-        "name": "commentanalyzer",
-        "version": "v1alpha1",
-        "title": "hateproto (Perspective Comment Analyzer API compatible)",
-        "protocol": "rest",
-        "rootUrl": root_url,
-        "servicePath": "",
-        "batchPath": "batch",
-        "parameters": {
-            "key": {"type": "string", "location": "query", "description": "API key."},
-            "alt": {"type": "string", "location": "query", "default": "json", "enum": ["json"]},
-        },
-        "schemas": {
-            "AnalyzeCommentRequest": {"id": "AnalyzeCommentRequest", "type": "object"},
-            "AnalyzeCommentResponse": {"id": "AnalyzeCommentResponse", "type": "object"},
-        },
-        "resources": {
-            "comments": {
-                "methods": {
-                    "analyze": {
-                        "id": "commentanalyzer.comments.analyze",
-                        "path": "v1alpha1/comments:analyze",
-                        "flatPath": "v1alpha1/comments:analyze",
-                        "httpMethod": "POST",
-                        "parameters": {},
-                        "parameterOrder": [],
-                        "request": {"$ref": "AnalyzeCommentRequest"},
-                        "response": {"$ref": "AnalyzeCommentResponse"},
-                    }
+def build_response(
+    request: AnalyzeCommentRequest,
+    answered: list[tuple[str, float | None]],
+    predictions: list[Any],
+    spans: list[tuple[int, int]],
+    languages: list[str],
+    detected: list[str],
+    extras: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``AnalyzeCommentResponse``: ``predictions[0]`` is the whole comment's; with
+    ``spanAnnotations`` one more per span of ``spans`` (code points, answered in UTF-16)."""
+    text = request.text
+    units = utf16_offsets(text)
+    if request.span_annotations:
+        span_predictions = list(zip(spans, predictions[1:], strict=True))
+    else:
+        span_predictions = [((0, len(text)), predictions[0])]
+    scores = {}
+    for name, threshold in answered:
+        summary = _score(predictions[0], name)
+        if threshold is not None and summary < threshold:
+            continue
+        scores[name] = {
+            "spanScores": [
+                {
+                    "begin": units[begin],
+                    "end": units[end],
+                    "score": {"value": _score(prediction, name), "type": "PROBABILITY"},
                 }
-            }
-        },
+                for (begin, end), prediction in span_predictions
+            ],
+            "summaryScore": {"value": summary, "type": "PROBABILITY"},
+        }
+    body: dict[str, Any] = {
+        "attributeScores": scores,
+        "languages": languages,
+        "detectedLanguages": detected,
     }
+    if request.client_token is not None:
+        body["clientToken"] = request.client_token
+    body["hateproto"] = extras
+    return body
+
+
+class PerspectiveEndpoint:
+    """``comments:analyze`` and ``comments:suggestscore`` around the service's batcher."""
+
+    def __init__(
+        self, batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts
+    ) -> None:
+        self.batcher = batcher
+        self.settings = settings
+        self.facts = facts
+        self.attributes = tuple(name.upper() for name in facts.attributes)
+        self.languages = tuple(code.lower() for code in facts.languages)
+
+    async def analyze(self, raw: bytes) -> dict[str, Any]:
+        """The ``AnalyzeCommentResponse`` to the request body ``raw``, or a
+        :class:`PerspectiveError`."""
+        request = parse_request(raw)
+        check_comment(request)
+        text = request.text
+        spans = sentence_spans(text) if request.span_annotations else []
+        check_span_count(len(spans), self.settings)
+        detected = await asyncio.to_thread(detect_languages, text, self.languages)
+        languages = effective_languages(request, detected)
+        answered = check_attributes(request, self.attributes, self.languages, languages, detected)
+        texts = [text] + [text[begin:end] for begin, end in spans]
+        predictions = await submit_or_raise(
+            self.batcher, texts, PerspectiveError, bad_input_status=400
+        )
+        first = predictions[0]
+        if not math.isfinite(first.hate_probability):
+            raise PerspectiveError(500, "the model returned a non-finite score")
+        extras = {
+            "label": first.label,
+            "hate_probability": first.hate_probability,
+            "threshold": self.facts.threshold,
+            "calibrated": self.facts.calibrated,
+            "model": self.facts.version,
+        }
+        return build_response(request, answered, predictions, spans, languages, detected, extras)
+
+    def suggest_score(self) -> PerspectiveError:
+        """Google's ``UNIMPLEMENTED``: hateproto collects no score suggestions."""
+        return PerspectiveError(
+            501,
+            "comments:suggestscore is not implemented by this server: hateproto does not "
+            "collect score suggestions (see docs/perspective.md)",
+        )
+
+    async def batch_part(self, part: BatchPart) -> tuple[int, dict[str, Any]]:
+        """The status and JSON answer of one request of a batch."""
+        try:
+            check_key(part.query.get("key"), part.headers.get("authorization"), self.settings)
+            if part.method == "POST" and part.path == ANALYZE:
+                return 200, await self.analyze(part.body)
+            if part.method == "POST" and part.path == SUGGEST:
+                raise self.suggest_score()
+            raise not_found()
+        except PerspectiveError as exc:
+            return exc.code, exc.body()
 
 
 def perspective_router(
     batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts
 ) -> APIRouter:
-    """The ``comments:analyze`` and discovery routes around the service's batcher."""
+    """The routes of the Perspective protocol around the service's batcher."""
     router = APIRouter(tags=["perspective"])
-    attributes = tuple(a.upper() for a in facts.attributes)
-    languages = tuple(code.lower() for code in facts.languages)
+    endpoint = PerspectiveEndpoint(batcher, settings, facts)
 
     @router.post(
-        "/v1alpha1/comments:analyze",
+        ANALYZE,
         summary="Perspective-compatible AnalyzeComment",
         description="See docs/perspective.md; errors use Google's JSON error shape.",
     )
     async def analyze(request: Request) -> JSONResponse:
         try:
-            check_key(request, settings)
-            body = parse_request(await read_request_body(request, settings), settings)
-            chosen = check_attributes(body, attributes, languages)
-            assert body.comment is not None
-            text = body.comment.text
-            spans = sentence_spans(text) if body.span_annotations else []
-            check_span_count(len(spans), settings)
-            predictions = await score_texts(batcher, [text] + [text[b:e] for b, e in spans])
-            if not all(math.isfinite(p.hate_probability) for p in predictions):
-                raise PerspectiveError(500, "the model returned a non-finite score")
+            check_request_key(request, settings)
+            return JSONResponse(await endpoint.analyze(await read_request_body(request, settings)))
         except PerspectiveError as exc:
             return exc.response()
-        first = predictions[0]
-        extras = HateprotoExtras(
-            label=first.label,
-            hate_probability=first.hate_probability,
-            threshold=facts.threshold,
-            calibrated=facts.calibrated,
-            model=facts.model,
-        )
-        probabilities = [p.hate_probability for p in predictions]
-        return JSONResponse(build_response(body, spans, probabilities, chosen, extras))
+
+    @router.post(
+        SUGGEST,
+        summary="Perspective's SuggestCommentScore: 501 (not served)",
+        description="hateproto collects no score suggestions; answered 501 UNIMPLEMENTED.",
+    )
+    async def suggest_score(request: Request) -> JSONResponse:
+        try:
+            check_request_key(request, settings)
+        except PerspectiveError as exc:
+            return exc.response()
+        return endpoint.suggest_score().response()
 
     @router.get("/$discovery/rest", include_in_schema=False)
     async def discovery(request: Request) -> JSONResponse:
         try:
-            check_key(request, settings)
+            check_request_key(request, settings)
+            if request.query_params.get("version", "v1alpha1") != "v1alpha1":
+                raise not_found()
         except PerspectiveError as exc:
             return exc.response()
         return JSONResponse(discovery_document(root_url(request, settings)))
+
+    @router.post("/batch", include_in_schema=False)
+    async def batch(request: Request) -> Response:
+        try:
+            limit = settings.max_body_bytes()
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise payload_too_large(limit)
+            parts = parse_batch(request.headers.get("content-type"), bytes(body))
+        except PerspectiveError as exc:
+            return exc.response()
+        answers = await asyncio.gather(*(endpoint.batch_part(part) for part in parts))
+        ids = [part.content_id for part in parts]
+        return batch_response(
+            [(id_, status, doc) for id_, (status, doc) in zip(ids, answers, strict=True)]
+        )
 
     return router
