@@ -498,13 +498,15 @@ def install(client: Client, cache: Path) -> Path:
         if shutil.which("npm") is None:
             raise Unavailable("npm is not installed")
         command = ["npm", "install", "--prefix", str(staging), "--no-audit", "--no-fund"]
-        command += ["--loglevel=error", f"{client.package}@{client.version}"]
+        command += ["--loglevel=error", "--fetch-timeout=30000", "--fetch-retries=1"]
+        command += [f"{client.package}@{client.version}"]
     else:
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        command += ["--disable-pip-version-check", "--no-input", "--target", str(staging)]
+        command += ["--disable-pip-version-check", "--no-input", "--timeout", "30"]
+        command += ["--retries", "1", "--target", str(staging)]
         command += [f"{client.package}=={client.version}", *client.needs]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired:
         shutil.rmtree(staging, ignore_errors=True)
         raise Unavailable(f"{client.registry} install timed out") from None
