@@ -144,8 +144,10 @@ def check_span_count(count: int, settings: ServiceSettings) -> None:
 
 def _score(prediction: Any, name: str) -> float:
     value = prediction.attribute(name)
-    if value is None or not math.isfinite(value):
-        raise PerspectiveError(500, f"the model returned no finite {name} score")
+    if value is None:  # listed in DetectorFacts.attributes, yet not scored
+        raise PerspectiveError(500, f"the detector lists {name} but did not score it")
+    if not math.isfinite(value):
+        raise PerspectiveError(500, f"the model returned a non-finite {name} score")
     return float(value)
 
 
