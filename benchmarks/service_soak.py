@@ -186,7 +186,7 @@ async def client(
             spans = rng.random() < 0.5
             path, body, headers, expected = (
                 ANALYZE,
-                _analyze(rng.choice(texts), spanAnnotations=spans),
+                _analyze(rng.choice(texts), spanAnnotations=spans, languages=["en"]),
                 JSON,
                 200,
             )

@@ -217,3 +217,22 @@ def test_mlp_probe_head_is_trained_on_stored_features(recipe: GeneralRecipe) -> 
     assert len(training["dev_macro_f1_per_epoch"]) == 2
     assert detector.classifier.head.dense.out_features == 8
     assert detector.calibration is not None
+
+
+@pytest.mark.skipif(
+    __import__("hateproto.paths", fromlist=["x"]).default_data_dir() is None,
+    reason="needs ../shared/datasets (the attributes' data)",
+)
+def test_a_recipe_with_attributes_builds_calibrated_heads_that_survive_a_save(
+    recipe: GeneralRecipe, tmp_path: Path
+) -> None:
+    options = {"attributes": ["PROFANITY", "THREAT"], "attribute_max_per_source": 40}
+    detector = build_general_detector(recipe.model_copy(update=options), echo=lambda _: None)
+    heads = detector.attribute_heads
+    assert heads is not None and heads.names == ("PROFANITY", "THREAT")
+    assert all(0.0 <= r.threshold <= 1.0 and "dev_roc_auc" in r.dev for r in heads.records)
+    assert detector.facts().attributes == ("IDENTITY_ATTACK", "PROFANITY", "THREAT")
+    folder = detector.save_pretrained(tmp_path / "d")
+    info = Detector.from_pretrained(folder).info()["attributes"]["heads"]
+    assert info["THREAT"]["sources"][0]["source"] == "ihc_stage2"
+    assert "Swear words" in info["PROFANITY"]["definition"]

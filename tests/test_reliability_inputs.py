@@ -277,5 +277,6 @@ def test_answers_name_the_model_not_a_local_path(detector_dir, tmp_path):
         model = client.post("/v1/classify", json={"texts": ["good game"]}).json()["model"]
         extras = client.post(ANALYZE, json=_analyze("good game")).json()["hateproto"]
         info = client.get("/v1/info").json()
-    assert model.startswith("local:") and "/" not in model and extras["model"] == model
+    assert model.startswith("local:") and "/" not in model
+    assert extras["model"] == loaded.version and extras["model"].startswith("moved@sha256:")
     assert str(tmp_path) not in json.dumps(info["model"])

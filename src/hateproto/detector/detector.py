@@ -249,9 +249,9 @@ class Detector:
             version=self.version,
             threshold=self.threshold,
             calibrated=self.calibration is not None,
-            attributes=self.attribute_heads.answered()
-            if self.attribute_heads is not None
-            else tuple(self.metadata.get("attributes", DEFAULT_ATTRIBUTES)),
+            attributes=DEFAULT_ATTRIBUTES
+            if self.attribute_heads is None
+            else self.attribute_heads.answered(),
             languages=tuple(self.metadata.get("languages", DEFAULT_LANGUAGES)),
         )
 
