@@ -145,34 +145,89 @@ def test_early_exit_off_when_f1_loss_exceeds_budget(tiny_encoder_dir):
     assert record["enabled"] is False and "budget" in record["reason"]
 
 
-@pytest.mark.parametrize(("bf16_seconds", "chosen"), [(0.5, "bfloat16"), (1.5, "float32")])
-def test_dtype_choice(tiny_encoder_dir, monkeypatch, bf16_seconds, chosen):
+@pytest.mark.parametrize(
+    ("bf16_seconds", "int8_seconds", "chosen"),
+    [(0.5, 2.0, "bfloat16"), (1.5, 2.0, "float32"), (0.5, 0.25, "int8")],
+)
+def test_dtype_choice(tiny_encoder_dir, monkeypatch, bf16_seconds, int8_seconds, chosen):
     monkeypatch.setattr(at, "bf16_supported", lambda device: True)
     detector = build(tiny_encoder_dir)
-    timer = fixed_timer({"float32": 1.0, "bfloat16": bf16_seconds})
+    timer = fixed_timer({"float32": 1.0, "bfloat16": bf16_seconds, "int8": int8_seconds})
     result = at.choose_dtype(detector, tiny_train(), timer)
     record = result.metadata["dtype_choice"]
-    assert set(record) >= {"chosen", "reason", "seconds", "agreement_with_float32", "n"}
+    assert set(record) >= {"chosen", "reason", "seconds", "agreement_with_float32", "ece", "n"}
     assert record["device"] == "cpu" and isinstance(record["loadavg"], list)
-    assert record["seconds"] == {"float32": 1.0, "bfloat16": bf16_seconds}
-    agree = record["agreement_with_float32"]
-    expected = chosen if agree >= at.MIN_AGREEMENT else "float32"
+    assert record["candidates"] == ["float32", "bfloat16", "int8"]
+    assert record["seconds"] == {"float32": 1.0, "bfloat16": bf16_seconds, "int8": int8_seconds}
+    agree, ece = record["agreement_with_float32"], record["ece"]
+    assert set(agree) == {"bfloat16", "int8"} and set(ece) == {"float32", "bfloat16", "int8"}
+    ok = agree.get(chosen, 1.0) >= at.MIN_AGREEMENT
+    ok = ok and abs(ece[chosen] - ece["float32"]) <= at.MAX_ECE_CHANGE + 1e-4
+    expected = chosen if ok else record["chosen"]
     assert record["chosen"] == result.settings.dtype == expected
-    want = torch.bfloat16 if expected == "bfloat16" else torch.float32
-    assert result.backbone.dtype == want
+    if expected == "int8":
+        assert result.backbone.quantization["modules"] > 0
+    else:
+        assert result.backbone.dtype == getattr(torch, expected)
     assert record["reason"].startswith(f"dtype {expected} on cpu (batch 32): ")
+
+
+def test_dtype_rule_weighs_agreement_and_ece():
+    seconds = {"float32": 3.0, "bfloat16": 2.0, "int8": 1.0}
+    chosen, why = at.dtype_rule(seconds, {"bfloat16": 1.0, "int8": 0.99}, {"int8": 0.0})
+    assert chosen == "bfloat16" and "int8 labels agree on only 99.0%" in why
+    chosen, why = at.dtype_rule(seconds, {"bfloat16": 1.0, "int8": 1.0}, {"int8": -0.006})
+    assert chosen == "bfloat16" and "int8 moved ECE by -0.0060 (> 0.005)" in why
+    chosen, why = at.dtype_rule(seconds, {"bfloat16": 1.0, "int8": 1.0}, {"int8": 0.004})
+    assert chosen == "int8" and why.startswith("3.00x faster than float32")
+    assert "ECE +0.0040" in why and "bfloat16 measured 1.50x, no gain" in why
+
+
+def test_int8_choice_round_trips_through_the_folder(tiny_encoder_dir, monkeypatch, tmp_path):
+    """A detector that chose int8 saves float weights and loads back in int8, with the same
+    decisions and the choice shown by info()."""
+    monkeypatch.setattr(at, "bf16_supported", lambda device: False)
+    detector = build(tiny_encoder_dir)
+    monkeypatch.setattr(at, "dtype_rule", lambda *args: ("int8", "forced for the test"))
+    result = at.choose_dtype(detector, tiny_train(), fixed_timer({"float32": 1.0, "int8": 0.5}))
+    assert result.settings.dtype == "int8" and result.backbone.quantization is not None
+    loaded = Detector.from_pretrained(result.save_pretrained(tmp_path / "d"))
+    assert loaded.settings.dtype == "int8" and loaded.backbone.quantization is not None
+    texts = tiny_train().texts
+    assert loaded.predict_proba(texts) == pytest.approx(result.predict_proba(texts), abs=1e-6)
+    info = loaded.info()
+    assert info["settings"]["dtype"] == "int8"
+    assert (
+        "dtype int8 on cpu (batch 32): forced for the test"
+        in info["metadata"]["dtype_choice"]["reason"]
+    )
+    as_float = Detector.from_pretrained(tmp_path / "d", dtype="float32")
+    assert as_float.settings.dtype == "float32" and as_float.backbone.dtype == torch.float32
 
 
 def test_dtype_float32_where_bf16_is_unsupported(tiny_encoder_dir, monkeypatch):
     monkeypatch.setattr(at, "bf16_supported", lambda device: False)
+    monkeypatch.setattr(at, "int8_available", lambda: False)
     result = build(tiny_encoder_dir, autotune=["dtype"])
     record = result.metadata["dtype_choice"]
-    assert record["chosen"] == "float32" and "not supported" in record["reason"]
+    assert record["chosen"] == "float32" and "bfloat16 not supported" in record["reason"]
+    assert "int8 needs torch._int_mm" in record["reason"]
     assert record["seconds"] == {} and record["agreement_with_float32"] is None
 
 
+def test_no_bf16_switch_measures_float32_and_int8(tiny_encoder_dir, monkeypatch):
+    monkeypatch.setattr(at, "bf16_supported", lambda device: True)
+    monkeypatch.setenv("HATEPROTO_NO_BF16", "1")
+    detector = build(tiny_encoder_dir)
+    result = at.choose_dtype(detector, tiny_train(), fixed_timer({"float32": 1.0, "int8": 2.0}))
+    record = result.metadata["dtype_choice"]
+    assert record["candidates"] == ["float32", "int8"] and record["chosen"] == "float32"
+    assert "bfloat16 turned off (HATEPROTO_NO_BF16=1)" in record["reason"]
+
+
 def test_build_detector_autotune_records_both(tiny_encoder_dir, monkeypatch):
-    monkeypatch.setattr(at, "time_detectors", fixed_timer({"off": 1, "on": 2, "float32": 1}))
+    timer = fixed_timer({"off": 1, "on": 2, "float32": 1, "int8": 2})
+    monkeypatch.setattr(at, "time_detectors", timer)
     monkeypatch.setattr(at, "bf16_supported", lambda device: False)
     detector = build(tiny_encoder_dir, exit_budget=0.5, autotune=["dtype", "early_exit"])
     assert detector.metadata["early_exit_choice"]["enabled"] is False
@@ -201,7 +256,8 @@ def cli_args(model_dir, tmp_path) -> list[str]:
 
 
 def test_cli_auto(tiny_encoder_dir, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(at, "time_detectors", fixed_timer({"off": 1, "on": 0.5, "float32": 1}))
+    timer = fixed_timer({"off": 1, "on": 0.5, "float32": 1, "int8": 2})
+    monkeypatch.setattr(at, "time_detectors", timer)
     monkeypatch.setattr(at, "bf16_supported", lambda device: False)
     args = cli_args(tiny_encoder_dir, tmp_path)
     out = tmp_path / "det"
@@ -209,7 +265,8 @@ def test_cli_auto(tiny_encoder_dir, tmp_path, monkeypatch, capsys):
     assert main([*args, *dev, "--early-exit-mode", "auto", "--dtype", "auto"]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "early exit on: measured 2.00x on cpu (batch 32)" in err
-    assert "dtype float32 on cpu (batch 32): bfloat16 not supported on cpu" in err
+    assert "dtype float32 on cpu (batch 32): int8 " in err
+    assert "bfloat16 not supported on cpu" in err
     assert main(["detector", "info", str(out)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["early_exit"] is True and info["settings"]["dtype"] == "float32"

@@ -80,7 +80,7 @@ def test_detector_facts_come_from_the_detector(tiny_encoder_dir):
 
 # ---------------------------------------------------------------------- one dtype rule
 def test_the_dtype_vocabulary_has_no_aliases():
-    assert DTYPE_CHOICES == ("auto", "float32", "bfloat16", "float16")
+    assert DTYPE_CHOICES == ("auto", "float32", "bfloat16", "float16", "int8")
     for alias in ("fp32", "bf16", "half"):
         with pytest.raises(ConfigError, match="not one of auto, float32"):
             check_dtype(alias)

@@ -6,7 +6,12 @@ nothing heavy, so the command line can show the choices without loading torch.
 
 ``auto`` (the default everywhere) means: the dtype recorded with what is being loaded (a
 detector folder's measured choice, a config's value); where nothing is recorded, ``float32``
-(exact; ``hateproto detector build`` measures bfloat16 against it and records the winner).
+(exact; ``hateproto detector build`` measures bfloat16 and int8 against it and records the
+fastest one whose labels agree).
+
+``int8`` is not a dtype of every weight: the linear layers hold int8 weights and compute
+with int8 activations, the rest of the model stays in bfloat16 (float32 on a CPU without
+native bfloat16); CPU only (:mod:`hateproto.models.quantization`).
 
 Example:
     >>> resolve_dtype("auto"), resolve_dtype("auto", recorded="bfloat16")
@@ -21,10 +26,10 @@ from typing import Literal, get_args
 
 from hateproto.errors import ConfigError
 
-Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+Dtype = Literal["auto", "float32", "bfloat16", "float16", "int8"]
 """A dtype as a user names it: ``auto`` or a concrete one."""
 
-ConcreteDtype = Literal["float32", "bfloat16", "float16"]
+ConcreteDtype = Literal["float32", "bfloat16", "float16", "int8"]
 """A dtype weights are actually held in (what folders and configs record)."""
 
 DTYPE_CHOICES: tuple[str, ...] = get_args(Dtype)
@@ -36,10 +41,13 @@ DEFAULT_DTYPE: Dtype = "auto"
 FALLBACK_DTYPE: ConcreteDtype = "float32"
 """What ``auto`` means when nothing is recorded."""
 
+QUANTIZED_DTYPES: tuple[str, ...] = ("int8",)
+"""Names whose model keeps float weights outside its quantised linear layers."""
+
 DTYPE_HELP = (
     "auto (default): the dtype recorded with the detector or config (detector build measures "
-    "bfloat16 against float32 and records the faster one whose labels agree), else float32; "
-    "or float32, bfloat16, float16 (GPU)."
+    "bfloat16 and int8 against float32 and records the fastest whose labels agree), else "
+    "float32; or float32, bfloat16, float16 (GPU), int8 (CPU: int8 linear layers)."
 )
 """Help of every ``--dtype`` option."""
 
@@ -49,10 +57,10 @@ def check_dtype(name: str, option: str = "dtype") -> Dtype:
     ``option`` and the choices.
 
     Example:
-        >>> check_dtype("bf16")
+        >>> check_dtype("bf16")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        hateproto.errors.ConfigError: dtype 'bf16' is not one of auto, float32, bfloat16, float16
+        hateproto.errors.ConfigError: dtype 'bf16' is not one of auto, float32, bfloat16, ..., int8
     """
     if name not in DTYPE_CHOICES:
         raise ConfigError(f"{option} {name!r} is not one of {', '.join(DTYPE_CHOICES)}")

@@ -1,5 +1,6 @@
 """Build-time choices measured on the machine at hand: whether early exit pays (and with
-batch refill or without), and which inference dtype (``hateproto detector build
+batch refill or without), and which inference dtype among float32, bfloat16 (where the
+device computes it natively) and int8 (on the CPU) (``hateproto detector build
 --early-exit-mode auto``, and ``--dtype auto``, the default).
 
 Both choices run the detector on the same stratified sample of up to :data:`SAMPLE_SIZE` dev
@@ -28,11 +29,14 @@ from hateproto.detector.detector import Detector
 from hateproto.detector.results import Scores
 from hateproto.early_exit.timing import interleaved_timings, load_average
 from hateproto.errors import ConfigError
+from hateproto.evaluation.calibration import expected_calibration_error
 from hateproto.evaluation.metrics import classification_metrics
 from hateproto.models.device import bf16_supported
+from hateproto.models.quantization import NO_BF16_ENV, bf16_turned_off, int8_available
 
 __all__ = [
     "AUTOTUNE_CHOICES",
+    "MAX_ECE_CHANGE",
     "MIN_AGREEMENT",
     "MIN_SPEEDUP",
     "SAMPLE_SIZE",
@@ -41,10 +45,12 @@ __all__ = [
     "choose_dtype",
     "choose_early_exit",
     "check_autotune",
+    "dtype_candidates",
     "dtype_rule",
     "early_exit_rule",
     "measurement_sample",
     "time_detectors",
+    "with_dtype",
     "with_settings",
 ]
 
@@ -54,6 +60,8 @@ AUTOTUNE_CHOICES = ("dtype", "early_exit")
 MIN_SPEEDUP = 1.05
 #: A faster dtype is taken only if its labels agree with float32's on this share of posts.
 MIN_AGREEMENT = 0.995
+#: ... and if its expected calibration error differs from float32's by at most this much.
+MAX_ECE_CHANGE = 0.005
 #: Posts measured (a stratified, seeded draw from dev).
 SAMPLE_SIZE = 512
 
@@ -105,6 +113,7 @@ def with_settings(detector: Detector, **changes: Any) -> Detector:
         detector.metadata,
         detector.model_reference,
         detector.calibration,
+        detector.attribute_heads,
     )
 
 
@@ -127,30 +136,48 @@ def early_exit_rule(
     return True, f"macro-F1 loss {loss:.4f} within budget {budget:g}"
 
 
-def dtype_rule(seconds: Mapping[str, float], agreement: Mapping[str, float]) -> tuple[str, str]:
+def dtype_rule(
+    seconds: Mapping[str, float],
+    agreement: Mapping[str, float],
+    ece_change: Mapping[str, float] | None = None,
+) -> tuple[str, str]:
     """The fastest dtype whose labels agree with float32's on >= :data:`MIN_AGREEMENT` of
-    the sample (float32 itself always qualifies), and why.
+    the sample and whose expected calibration error moved by at most :data:`MAX_ECE_CHANGE`
+    (where measured; float32 itself always qualifies), and why.
 
     Example:
         >>> dtype_rule({"float32": 2.0, "bfloat16": 1.0}, {"bfloat16": 0.998})
         ('bfloat16', '2.00x faster than float32, labels agree on 99.8%')
         >>> dtype_rule({"float32": 2.0, "bfloat16": 1.0}, {"bfloat16": 0.9})[0]
         'float32'
+        >>> dtype_rule({"float32": 2.0, "int8": 1.0}, {"int8": 1.0}, {"int8": 0.01})
+        ('float32', 'int8 moved ECE by +0.0100 (> 0.005)')
     """
     agree = {"float32": 1.0, **agreement}
-    fine = [name for name in seconds if agree.get(name, 0.0) >= MIN_AGREEMENT]
+    ece = {"float32": 0.0, **(ece_change or {})}
+
+    def rejected(name: str) -> str | None:
+        if agree.get(name, 0.0) < MIN_AGREEMENT:
+            return f"{name} labels agree on only {agree.get(name, 0.0):.1%}"
+        if abs(ece.get(name, 0.0)) > MAX_ECE_CHANGE:
+            return f"{name} moved ECE by {ece[name]:+.4f} (> {MAX_ECE_CHANGE:g})"
+        return None
+
+    fine = [name for name in seconds if rejected(name) is None]
     chosen = min(fine, key=lambda name: seconds[name])
-    others = [name for name in seconds if name != "float32"]
+    why = []
     if chosen != "float32":
         ratio = seconds["float32"] / seconds[chosen]
-        return chosen, f"{ratio:.2f}x faster than float32, labels agree on {agree[chosen]:.1%}"
-    why = []
-    for name in others:
-        ratio = seconds["float32"] / seconds[name]
-        if agree.get(name, 0.0) < MIN_AGREEMENT:
-            why.append(f"{name} labels agree on only {agree.get(name, 0.0):.1%}")
-        else:
-            why.append(f"{name} measured {ratio:.2f}x, no gain")
+        why.append(f"{ratio:.2f}x faster than float32, labels agree on {agree[chosen]:.1%}")
+        if ece_change and chosen in ece_change:
+            why[-1] += f", ECE {ece[chosen]:+.4f}"
+    for name in seconds:
+        if name in (chosen, "float32"):
+            continue
+        reason = rejected(name)
+        if reason is None:
+            reason = f"{name} measured {seconds['float32'] / seconds[name]:.2f}x, no gain"
+        why.append(reason)
     return chosen, "; ".join(why) or "the only dtype measured"
 
 
@@ -237,14 +264,26 @@ def choose_early_exit(
 
 def with_dtype(detector: Detector, dtype: str) -> Detector:
     """The same detector with its weights converted to ``dtype`` in memory (a copy: the
-    prototypes, thresholds, calibration and examples are shared; ``detector`` is unchanged)."""
+    prototypes, thresholds, calibration and examples are shared; ``detector`` is unchanged).
+    ``int8`` quantises a float32 copy's linear layers (:mod:`hateproto.models.quantization`)."""
     import copy
 
     from hateproto.models.loading import torch_dtype
+    from hateproto.models.quantization import quantize_backbone
 
     if detector.classifier is not None:
-        classifier = copy.deepcopy(detector.classifier).to(torch_dtype(dtype))
-        backbone = classifier.backbone
+        if dtype == "int8":
+            classifier = copy.deepcopy(detector.classifier).float()
+            backbone = quantize_backbone(classifier.backbone)
+            classifier.head.to(backbone.dtype)
+        else:
+            classifier = copy.deepcopy(detector.classifier).to(torch_dtype(dtype))
+            backbone = classifier.backbone
+    elif dtype == "int8":
+        classifier, backbone = None, copy.copy(detector.backbone)
+        backbone.model = copy.deepcopy(detector.backbone.model).float()
+        backbone.lm = None
+        backbone = quantize_backbone(backbone)
     else:
         classifier, backbone = None, detector.backbone.astype(dtype)
     protos = detector.prototypes
@@ -259,30 +298,68 @@ def with_dtype(detector: Detector, dtype: str) -> Detector:
         detector.metadata,
         detector.model_reference,
         detector.calibration,
+        detector.attribute_heads,
     )
     twin.neighbours, twin.base_model = detector.neighbours, detector.base_model
     return twin
 
 
-def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None = None) -> Detector:
-    """Time the float32 ``detector`` and a bfloat16 copy on ``sample`` (early exit off),
-    apply :func:`dtype_rule`, and return the chosen one with ``metadata["dtype_choice"]``
-    recorded. Where the device has no native bfloat16, float32 without measuring."""
-    device, where = detector.backbone.device, _where(detector)
-    record: dict[str, Any] = {"n": len(sample), "device": str(device)}
-    if not bf16_supported(device):
-        chosen, reason, variants = "float32", f"bfloat16 not supported on {device}", {}
-        record.update(seconds={}, agreement_with_float32=None)
+def dtype_candidates(device: Any, classifier: Any = None) -> tuple[list[str], list[str]]:
+    """The dtypes worth measuring on ``device`` (float32 first), and why the others are not:
+    bfloat16 where the device computes it natively (unless ``HATEPROTO_NO_BF16=1``), int8 on
+    the CPU for detectors whose folder does not hold encoder weights (prototypes, or a probe
+    head on a frozen encoder: the folder keeps float weights, quantised when loaded)."""
+    names, skipped = ["float32"], []
+    mode = getattr(getattr(classifier, "config", None), "mode", "probe")
+    if bf16_turned_off():
+        skipped.append(f"bfloat16 turned off ({NO_BF16_ENV}=1)")
+    elif bf16_supported(device):
+        names.append("bfloat16")
     else:
-        variants = {"float32": detector, "bfloat16": with_dtype(detector, "bfloat16")}
+        skipped.append(f"bfloat16 not supported on {device}")
+    if mode != "probe":
+        skipped.append(f"int8 not measured for a {mode} fine-tuned encoder (saved in float)")
+    elif device.type == "cpu" and int8_available():
+        names.append("int8")
+    elif device.type != "cpu":
+        skipped.append("int8 runs on the CPU only")
+    else:
+        skipped.append("int8 needs torch._int_mm")
+    return names, skipped
+
+
+def choose_dtype(detector: Detector, sample: LabeledTexts, timer: Timer | None = None) -> Detector:
+    """Time the float32 ``detector`` and its copies in the other
+    :func:`dtype_candidates` on ``sample`` (early exit off), apply :func:`dtype_rule` to
+    their times, label agreement and ECE change, and return the chosen one with
+    ``metadata["dtype_choice"]`` recorded."""
+    device, where = detector.backbone.device, _where(detector)
+    names, skipped = dtype_candidates(device, detector.classifier)
+    record: dict[str, Any] = {"n": len(sample), "device": str(device), "candidates": names}
+    if len(names) == 1:
+        chosen, reason, variants = "float32", "; ".join(skipped), {}
+        record.update(seconds={}, agreement_with_float32=None, ece=None)
+    else:
+        variants = {
+            name: detector if name == "float32" else with_dtype(detector, name) for name in names
+        }
         timed = {name: with_settings(det, early_exit=False) for name, det in variants.items()}
         measured = (timer or time_detectors)(timed, sample.texts)
         labels = {name: np.asarray(s.labels) for name, s in measured.scores.items()}
-        agreement = float(np.mean(labels["bfloat16"] == labels["float32"]))
-        chosen, reason = dtype_rule(measured.seconds, {"bfloat16": agreement})
+        truth = np.asarray(sample.labels)
+        ece = {
+            name: expected_calibration_error(truth, np.asarray(s.proba)[:, 1])
+            for name, s in measured.scores.items()
+        }
+        others = [name for name in names if name != "float32"]
+        agreement = {name: float(np.mean(labels[name] == labels["float32"])) for name in others}
+        change = {name: ece[name] - ece["float32"] for name in others}
+        chosen, reason = dtype_rule(measured.seconds, agreement, change)
+        reason = "; ".join([reason, *skipped])
         record.update(
             seconds={name: round(s, 4) for name, s in measured.seconds.items()},
-            agreement_with_float32=round(agreement, 4),
+            agreement_with_float32={name: round(a, 4) for name, a in agreement.items()},
+            ece={name: round(float(e), 4) for name, e in ece.items()},
         )
     record.update(
         chosen=chosen,

@@ -15,10 +15,11 @@ class DetectorSettings(YamlConfig):
 
     Attributes:
         dtype: weights dtype (:mod:`hateproto.dtypes`; ``bfloat16`` is 1.5-2x faster on
-            this CPU). ``auto``: the dtype recorded in the detector folder; for a model
-            loaded from a reference, float32. A detector's settings always hold the dtype
-            its weights are in. ``hateproto detector build --dtype auto`` measures bfloat16
-            against float32 and records the choice (``dtype_choice`` in the metadata;
+            this CPU; ``int8``: int8 linear layers, CPU only). ``auto``: the dtype recorded
+            in the detector folder; for a model loaded from a reference, float32. A
+            detector's settings always hold the dtype its weights are in. ``hateproto
+            detector build --dtype auto`` measures bfloat16 and int8 against float32 and
+            records the choice and why (``dtype_choice`` in the metadata;
             :mod:`hateproto.detector.autotune`).
         device: where the model runs: ``auto`` (a GPU when torch sees one), ``cpu``,
             ``cuda`` or ``cuda:N``; ``None``: ``$HATEPROTO_DEVICE`` or ``auto``. A property
@@ -70,6 +71,10 @@ class DetectorSettings(YamlConfig):
 
 
 def with_actual_dtype(settings: DetectorSettings, backbone: Any) -> DetectorSettings:
-    """``settings`` stating the dtype ``backbone``'s weights are in (``auto`` resolved)."""
-    actual = str(backbone.dtype).removeprefix("torch.")
+    """``settings`` stating the dtype ``backbone``'s weights are in (``auto`` resolved;
+    ``int8`` for a backbone whose linear layers are quantised)."""
+    if getattr(backbone, "quantization", None) is not None:
+        actual = "int8"
+    else:
+        actual = str(backbone.dtype).removeprefix("torch.")
     return settings if settings.dtype == actual else settings.model_copy(update={"dtype": actual})

@@ -16,10 +16,12 @@ from typing import Any
 from hateproto.dtypes import resolve_dtype
 from hateproto.errors import ModelError
 from hateproto.models.backbone import Backbone
-from hateproto.models.device import place
+from hateproto.models.cpu_attention import use_cpu_attention
+from hateproto.models.device import place, resolve_device
+from hateproto.models.quantization import check_cpu
 from hateproto.training.classifier import CLASSIFIER_FILE
 
-__all__ = ["is_classifier_checkpoint", "load_model"]
+__all__ = ["check_int8_device", "is_classifier_checkpoint", "load_model"]
 
 
 def is_classifier_checkpoint(reference: str | Path) -> bool:
@@ -40,7 +42,9 @@ def load_model(
 
     ``with_head``: ``None`` loads the classifier when ``reference`` is a classifier
     checkpoint (else ``classifier`` is ``None``); ``True`` requires one; ``False`` loads the
-    backbone only.
+    backbone only. On the CPU, short texts take plain-product attention
+    (:mod:`hateproto.models.cpu_attention`); ``int8`` quantises the linear layers
+    (:mod:`hateproto.models.quantization`, CPU only).
     """
     reference = str(reference)
     concrete = resolve_dtype(dtype)
@@ -50,10 +54,21 @@ def load_model(
             f"{reference} has no classification head (hateproto_classifier.json); give "
             "prototypes too (--prototypes DIR) or use a fine-tuned classifier checkpoint"
         )
+    if concrete == "int8":
+        check_int8_device(device)
     if is_checkpoint and with_head is not False:
         from hateproto.training.classifier import HateClassifier
 
         path = str(Path(reference).expanduser())
         classifier = place(HateClassifier.from_pretrained(path, dtype=concrete), device)
-        return classifier.backbone, classifier
-    return Backbone.load(reference, dtype=concrete, device=device), None
+        backbone: Backbone = classifier.backbone
+    else:
+        backbone, classifier = Backbone.load(reference, dtype=concrete, device=device), None
+    if backbone.device.type == "cpu":
+        use_cpu_attention(backbone.model)
+    return backbone, classifier
+
+
+def check_int8_device(device: str | None) -> None:
+    """Refuse int8 (a CPU path) before anything is loaded when ``device`` is a GPU."""
+    check_cpu(resolve_device(device))
