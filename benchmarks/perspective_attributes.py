@@ -47,11 +47,11 @@ def _test_sets(attributes: tuple[str, ...]) -> dict:
 def _scores(detector: Detector, texts: list[str]) -> dict[str, dict[str, float]]:
     """Probability of every attribute for each distinct text."""
     unique = sorted(set(texts))
+    names = detector.facts().attributes
     out: dict[str, dict[str, float]] = {}
     for start in range(0, len(unique), 2048):
         batch = unique[start : start + 2048]
         for text, prediction in zip(batch, detector.score(batch), strict=True):
-            names = detector.facts().attributes
             out[text] = {name: prediction.attribute(name) for name in names}
     return out
 

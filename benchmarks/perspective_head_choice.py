@@ -54,7 +54,7 @@ def main() -> None:
             x_train, train.labels, x_dev, dev.labels, recipe.probe_hidden, recipe.probe_epochs, 0
         )
         heads = AttributeHeads([HeadRecord(name=name)], {k: v[None] for k, v in tensors.items()})
-        mlp = round(roc_auc_score(dev.labels, heads._score(x_dev, 0)), 4)
+        mlp = round(roc_auc_score(dev.labels, heads.score(x_dev, 0)), 4)
         rows[name] = {
             "n_train": len(train),
             "n_dev": len(dev),

@@ -91,12 +91,12 @@ def test_a_stored_head_scores_exactly_what_the_trained_head_scores() -> None:
     heads = AttributeHeads([HeadRecord(name="T")], {k: v[None] for k, v in tensors.items()})
     with torch.no_grad():
         logits = head(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(heads._score(x, 0), logits[:, 1] - logits[:, 0], atol=1e-5)
+    np.testing.assert_allclose(heads.score(x, 0), logits[:, 1] - logits[:, 0], atol=1e-5)
     basis = np.linalg.qr(np.random.default_rng(1).normal(size=(6, 2)))[0].T
     folded = {**tensors, "dense.weight": project_out(tensors["dense.weight"], basis)}
     folded_heads = AttributeHeads([HeadRecord(name="T")], {k: v[None] for k, v in folded.items()})
     projected = project_out(x, basis).astype(np.float32)
-    np.testing.assert_allclose(folded_heads._score(x, 0), heads._score(projected, 0), atol=1e-4)
+    np.testing.assert_allclose(folded_heads.score(x, 0), heads.score(projected, 0), atol=1e-4)
 
 
 def test_the_head_path_scores_attributes_in_the_same_encoder_pass(

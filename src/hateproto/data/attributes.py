@@ -135,6 +135,14 @@ def _pair_threat(data: LabeledTexts) -> np.ndarray:
 
 _NOT_ABUSIVE = {"negated", "counter_reference", "positive", "neutral"}
 
+_CALM_GROUP_POSTS = (
+    SourceLabels(
+        "toxigen", "benign statements about groups -> 0 (hateful ones left out)", _non_hate_only
+    ),
+    SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+)
+"""Posts that name a group without attacking it, as negatives of INSULT and THREAT."""
+
 
 ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
     "TOXICITY": (
@@ -210,12 +218,7 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             "and untargeted profanity (UNT) -> 0",
             lambda d: _where(_olid_b(d) == "TIN"),
         ),
-        SourceLabels(
-            "toxigen",
-            "benign statements about groups -> 0 (hateful ones left out)",
-            _non_hate_only,
-        ),
-        SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+        *_CALM_GROUP_POSTS,
         SourceLabels(
             "contrast_pairs",
             "our generated pairs: insults of groups and of non-protected targets -> 1; "
@@ -253,12 +256,7 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             "the other implicit classes) -> 0; explicit hate is not in this protocol",
             _ihc_threat,
         ),
-        SourceLabels(
-            "toxigen",
-            "benign statements about groups -> 0 (hateful ones left out)",
-            _non_hate_only,
-        ),
-        SourceLabels("conan", "counter-speech -> 0 (hate speech left out)", _non_hate_only),
+        *_CALM_GROUP_POSTS,
         SourceLabels(
             "contrast_pairs",
             "our generated pairs: hate that wishes harm ({harm} templates) -> 1; neutral, "
@@ -312,12 +310,26 @@ def load_attribute(
             "(IDENTITY_ATTACK is the detector's hate probability)"
         )
     split = canonical_split(split)
-    later = {"train": ("dev", "test"), "dev": ("test",), "test": ()}[split]
-    held_out = {
-        text
-        for other in later
-        for text in load_attribute(attribute, other, data_dir, None, seed, repeats).texts
-    }
+    held_out: set[str] = set()
+    for later in _LATER_SPLITS[split]:  # test first: dev leaves out test's texts, and so on
+        held_out |= set(_relabelled(attribute, later, data_dir, None, seed, None, held_out).texts)
+    return _relabelled(attribute, split, data_dir, max_per_source, seed, repeats, held_out)
+
+
+_LATER_SPLITS = {"train": ("test", "dev"), "dev": ("test",), "test": ()}
+"""The splits whose texts each split leaves out, each loaded once, the latest first."""
+
+
+def _relabelled(
+    attribute: str,
+    split: str,
+    data_dir: str | Path | None,
+    max_per_source: int | None,
+    seed: int,
+    repeats: dict[str, int] | None,
+    held_out: set[str],
+) -> LabeledTexts:
+    """:func:`load_attribute` of one split, leaving out the texts ``held_out``."""
     texts: list[str] = []
     labels: list[np.ndarray] = []
     frames: list[pd.DataFrame] = []

@@ -56,11 +56,11 @@ def fit_attribute_heads(
         tensors, facts = fit_two_layer_head(
             x_train, train.labels, x_dev, dev.labels, hidden, epochs, seed
         )
+        # scored on the projected dev features before folding: the same as the folded head
+        # on raw features (tested), without fetching the dev vectors again
+        z_dev = AttributeHeads([HeadRecord(name=name)], _stack([tensors])).score(x_dev, 0)
         if basis is not None:  # W(x - B^T B x) = (W - W B^T B) x: the head on raw features
             tensors["dense.weight"] = project_out(tensors["dense.weight"], basis)
-        z_dev = AttributeHeads([HeadRecord(name=name)], _stack([tensors]))._score(
-            _features(vectors, dev.texts, prepare, None), 0
-        )
         facts.update(calibrate_score(z_dev, dev.labels))
         per_source = train.notes.get("per_source")
         facts.update(n_train=len(train), n_dev=len(dev), per_source=per_source)

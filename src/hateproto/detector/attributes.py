@@ -121,14 +121,14 @@ class AttributeHeads:
             raise ModelError(
                 f"attribute heads read {self.feature_size} features per text; got {x.shape}"
             )
-        z = np.stack([self._score(x, k) for k in range(len(self.records))], axis=1)
+        z = np.stack([self.score(x, k) for k in range(len(self.records))], axis=1)
         a = np.array([r.platt_a for r in self.records], dtype=np.float64)
         c = np.array([r.platt_b for r in self.records], dtype=np.float64)
         p = 1.0 / (1.0 + np.exp(-(a * z.astype(np.float64) + c)))
         return {name: p[:, k] for k, name in enumerate(self.names)}
 
-    def _score(self, x: np.ndarray, k: int) -> np.ndarray:
-        """Head ``k``'s uncalibrated score ``[N]``."""
+    def score(self, x: np.ndarray, k: int) -> np.ndarray:
+        """Head ``k``'s uncalibrated score ``[N]`` for features ``x [N, F]`` (before Platt)."""
         t = self.tensors
         hidden = x @ t["dense.weight"][k].T + t["dense.bias"][k]
         hidden = np.where(hidden > 0, hidden, LEAKY_SLOPE * hidden)
