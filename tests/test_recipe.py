@@ -236,3 +236,10 @@ def test_a_recipe_with_attributes_builds_calibrated_heads_that_survive_a_save(
     info = Detector.from_pretrained(folder).info()["attributes"]["heads"]
     assert info["THREAT"]["sources"][0]["source"] == "ihc_stage2"
     assert "Swear words" in info["PROFANITY"]["definition"]
+
+
+def test_a_negative_attribute_repeat_is_refused_before_any_work() -> None:
+    from hateproto.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="attribute_repeats.contrast_pairs"):
+        GeneralRecipe.default("perspective", attribute_repeats={"contrast_pairs": -1})

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -153,7 +153,7 @@ class GeneralRecipe(YamlConfig):
     attribute_max_per_source: int | None = Field(
         20000, ge=10, description="attributes: at most this many posts per source and split"
     )
-    attribute_repeats: dict[str, int] = Field(
+    attribute_repeats: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict,
         description="attributes: copies of each training post of these sources (default: "
         "hateproto.data.attributes, x4 for our generated pairs)",
