@@ -9,7 +9,7 @@ Layers, lowest first (a module may import its own layer and any lower one)::
     3  prototypes, training, features, context, fusion                  (fitting)
     4  early_exit
     5  detector
-    6  scoring, service, audit, experiments
+    6  scoring, service, audit, experiments, feedback
     7  cli
 
 Imports inside functions count too, and so do relative imports (``from ..models import x``,
@@ -54,6 +54,7 @@ LAYERS = {
     "service": 6,
     "audit": 6,
     "experiments": 6,
+    "feedback": 6,
     "configs": 0,
     "cli": 7,
     "__main__": 7,
@@ -95,6 +96,7 @@ ORDER: dict[str, list[list[str]]] = {
             "early_exit_cmd",
             "evaluate_cmd",
             "experiment_cmd",
+            "feedback_cmd",
             "models_cmd",
             "prototypes_cmd",
             "quickstart_cmd",

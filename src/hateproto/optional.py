@@ -27,6 +27,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "fusion": ("nrclex",),
     "gguf": ("gguf",),
     "plots": ("matplotlib",),
+    "feedback": ("sqlalchemy", "alembic"),
 }
 """Each extra and the top-level modules it provides (the names in ``pyproject.toml``)."""
 

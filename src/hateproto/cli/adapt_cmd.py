@@ -3,6 +3,12 @@
     hateproto detector adapt detectors/general --examples policy.csv --out detectors/ours
     hateproto detector adapt detectors/ours --examples more.tsv:2 --label-map hate=1,ok=0 \\
         --out detectors/ours-v3 --store-examples
+    hateproto detector adapt detectors/ours --from-feedback default --out detectors/ours-v4
+
+``--from-feedback`` reads the moderators' labels from the feedback database of ``serve
+--feedback-db`` (docs/review.md): a stratified ``--held-out`` share is kept aside, the rest
+adapts the detector, and the macro-F1 of the parent and of the new detector on the held-out
+labels is printed and recorded in the new folder's ``metadata.feedback``.
 
 The model is not touched: the examples move the prototypes (``--mode add``) or become them
 (``--mode replace``). The new folder records every example source with its sha256, and its
@@ -31,8 +37,8 @@ from hateproto.outputs import DETECTOR_FOLDER, check_output_folder, replace_fold
 @with_groups
 def adapt(
     folder: Path = typer.Argument(..., help="Detector folder to adapt (it is not changed)."),
-    examples: list[str] = typer.Option(
-        ...,
+    examples: list[str] | None = typer.Option(
+        None,
         "--examples",
         "-e",
         help="Labelled CSV/TSV/JSONL/parquet file of the team's examples; repeat for several, "
@@ -50,6 +56,16 @@ def adapt(
     ),
     dev_data: DevDataOption = None,
     overwrite: OverwriteOption = False,
+    from_feedback: str | None = typer.Option(
+        None,
+        "--from-feedback",
+        help="Adapt with the moderators' labels in this feedback database ('default', a "
+        "SQLite file or postgresql://...), instead of or besides --examples.",
+    ),
+    held_out: float = typer.Option(
+        0.2, min=0.0, max=0.5, help="Share of the feedback labels kept aside to report on."
+    ),
+    seed: int = typer.Option(0, help="Seed of the held-out draw."),
 ) -> None:
     """Add a team's labelled examples to a detector's prototypes (or replace them).
 
@@ -67,13 +83,18 @@ def adapt(
     if mode not in ("add", "replace"):
         raise DataError(f"--mode must be add or replace, not {mode!r}")
     default = check_weight(weight, "--weight")
-    files = [_weighed(parse_weighted(value), value, default) for value in examples]
+    if not examples and from_feedback is None:
+        raise DataError("give labelled examples: --examples FILE or --from-feedback DATABASE")
+    files = [_weighed(parse_weighted(value), value, default) for value in examples or []]
     inputs = [p for p, _ in files] + [dev_data]
-    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
-    if out.resolve() == folder.resolve():
+    if out.expanduser().resolve() == folder.expanduser().resolve():
         raise DataError(f"--out {out} is the detector being adapted; give a new folder")
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
     load = columns.load_kwargs()
     sources = [load_example_file(p, weight=w, **load) for p, w in files]
+    feedback = _feedback(from_feedback, held_out, seed, default) if from_feedback else None
+    if feedback is not None:
+        sources.append(feedback["source"])
     dev = load_example_file(dev_data, **load).data if dev_data else None
     parent = Detector.from_pretrained(folder)
     detector = adapt_detector(
@@ -86,15 +107,20 @@ def adapt(
         detector.metadata["adapt_dropped"] = [
             d for d in detector.metadata.get("adapt_dropped", []) if d != "calibration"
         ]
+    if feedback is not None:
+        detector.metadata["feedback"] = _held_out_report(parent, detector, feedback)
     replace_folder(out, detector.save_pretrained)
     policy = detector.metadata["policy"]
     added = sum(len(s.data) for s in sources)
+    names = [str(p) for p, _ in files] + (["the feedback database"] if feedback else [])
     console.print(
         f"Detector written to [bold]{out}[/]: policy version {policy['version']} (from "
         f"{policy['parent_version']}), {mode} {added} examples from "
-        f"{', '.join(str(p) for p, _ in files)}; decides with prototypes at layer "
+        f"{', '.join(names)}; decides with prototypes at layer "
         f"{detector.decision_layer}; {len(policy['sources'])} sources recorded."
     )
+    if feedback is not None:
+        _print_feedback(console, detector.metadata["feedback"])
     dropped = detector.metadata.get("adapt_dropped")
     if dropped:
         console.print(f"Dropped (fitted to the old prototypes): {', '.join(dropped)}.")
@@ -104,6 +130,64 @@ def adapt(
             f"Calibrated on {dev_data} ({len(dev)} posts): threshold {cal.threshold:.3f}, "
             f"dev ECE {cal.dev['ece']:.3f}."
         )
+
+
+def _feedback(value: str, held_out: float, seed: int, weight: float) -> dict[str, Any]:
+    """The feedback labels: the source to adapt with and the held-out part."""
+    from hateproto.feedback.export import feedback_source, labelled_examples, split_held_out
+    from hateproto.feedback.store import FeedbackStore
+
+    store = FeedbackStore.open(value, migrate=False)
+    try:
+        data, ids = labelled_examples(store)
+        database = store.describe()
+    finally:
+        store.close()
+    train, held = split_held_out(data, held_out, seed)
+    return {
+        "source": feedback_source(train, weight, database, max(ids)),
+        "held": held,
+        "database": database,
+        "labels": len(data),
+        "last_label_id": max(ids),
+    }
+
+
+def _held_out_report(parent: Any, detector: Any, feedback: dict[str, Any]) -> dict[str, Any]:
+    """What ``metadata.feedback`` records: the database, the labels used, and the parent's
+    and the new detector's metrics on the held-out labels."""
+    from hateproto.evaluation import classification_metrics
+
+    held = feedback["held"]
+    report: dict[str, Any] = {
+        "database": feedback["database"],
+        "labels": feedback["labels"],
+        "adapted_with": feedback["labels"] - (0 if held is None else len(held)),
+        "last_label_id": feedback["last_label_id"],
+        "held_out": None,
+    }
+    if held is not None:
+        report["held_out"] = {
+            "n": len(held),
+            "parent": classification_metrics(held.labels, parent.predict(held.texts)),
+            "adapted": classification_metrics(held.labels, detector.predict(held.texts)),
+        }
+    return report
+
+
+def _print_feedback(console: Console, report: dict[str, Any]) -> None:
+    held = report["held_out"]
+    if held is None:
+        console.print(
+            f"{report['labels']} feedback labels, all used; too few of a class to hold any "
+            "out, so no held-out figure."
+        )
+        return
+    before, after = held["parent"]["macro_f1"], held["adapted"]["macro_f1"]
+    console.print(
+        f"Feedback: {report['adapted_with']} labels adapted, {held['n']} held out: macro-F1 "
+        f"{before:.3f} (parent) -> {after:.3f} (new), {after - before:+.3f}."
+    )
 
 
 def _weighed(parsed: tuple[Path, float], value: str, default: float) -> tuple[Path, float]:

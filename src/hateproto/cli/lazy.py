@@ -65,6 +65,10 @@ COMMANDS: dict[str, CommandEntry] = {
         "serve_cmd",
         "Serve POST /v1/classify, GET /v1/info, GET /livez and GET /readyz (docs at /docs).",
     ),
+    "feedback": CommandEntry(
+        "feedback_cmd",
+        "The moderators' feedback database: export the labels, migrate the schema.",
+    ),
     "context": CommandEntry(
         "context_cmd", "Generate short LLM explanations (context) of posts, cached on disk."
     ),

@@ -6,6 +6,12 @@ Set ``HATEPROTO_API_TOKEN`` to require ``Authorization: Bearer <token>`` on ``/v
 but empty is refused). The address is bound before the model loads, so a bad ``--port`` or a
 port in use is a one-line error at once.
 Stops gracefully on Ctrl-C or SIGTERM: queued requests are answered first.
+
+    hateproto serve --detector detectors/ihc --feedback-db default     # SQLite, review page
+    hateproto serve --detector detectors/ihc --feedback-db postgresql://mod@db/feedback
+
+With ``--feedback-db`` the posts the detector is unsure of are queued for moderators at
+``/review`` (docs/review.md).
 """
 
 from __future__ import annotations
@@ -45,6 +51,18 @@ def register(app: typer.Typer) -> None:
         max_wait_ms: float | None = typer.Option(None, help="Wait for a fuller batch (default 5)."),
         threads: ThreadsOption = None,
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
+        feedback_db: str | None = typer.Option(
+            None,
+            "--feedback-db",
+            help="Feedback database: 'default' (SQLite under the hateproto home), a SQLite "
+            "file, or postgresql://user:password@host/name. Turns on the review page /review.",
+        ),
+        queue_band: float | None = typer.Option(
+            None, help="Queue posts this close to the threshold for review (default 0.15)."
+        ),
+        queue_sample_rate: float | None = typer.Option(
+            None, "--queue-sample", help="Share of the other posts queued at random (0.01)."
+        ),
     ) -> None:
         """Serve POST /v1/classify, GET /v1/info, GET /livez and GET /readyz (docs at /docs).
 

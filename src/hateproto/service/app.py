@@ -8,7 +8,10 @@ Endpoints:
 * ``GET /livez``: liveness (the process and its batching worker run);
 * ``GET /readyz`` and ``GET /healthz``: readiness (a canary text is scored through the model;
   503 with the reason when it cannot be) — see :mod:`hateproto.service.health`;
-* ``GET /docs`` (an offline page), ``GET /openapi.json``: the OpenAPI description.
+* ``GET /docs`` (an offline page), ``GET /openapi.json``: the OpenAPI description;
+* with ``settings.feedback_db``: the posts the queue policy selects are stored for review
+  (:mod:`hateproto.service.feedback`) and ``/review`` serves the review page
+  (:mod:`hateproto.service.review`).
 
 Every body is checked before it reaches the model (:mod:`hateproto.service.validation`):
 too many texts or too long a text or body → 413; a body that is not UTF-8 JSON, non-string,
@@ -100,10 +103,13 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     info = detector.info()
     facts = detector.facts()
     model_name = facts.model
+    recorder = _feedback_recorder(detector, settings, facts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await batcher.start()
+        if recorder is not None:
+            await recorder.start()
         auth = "bearer token" if settings.api_token is not None else "off"
         log.info(
             f"service started (auth: {auth})",
@@ -112,6 +118,8 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         yield
         log.info("service stopping: finishing queued requests", extra={"event": "stopping"})
         await batcher.stop()
+        if recorder is not None:
+            await recorder.stop()
         log.info("service stopped", extra={"event": "stop", **batcher.stats.as_dict()})
 
     app = FastAPI(
@@ -125,6 +133,7 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     app.state.batcher = batcher
     app.state.probe = probe
     app.state.settings = settings
+    app.state.feedback = recorder
     _install_middleware(app, settings)
     if settings.allowed_hosts is not None and "*" not in settings.allowed_hosts:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -133,7 +142,12 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     _install_error_handlers(app)
     _install_health(app, probe, batcher)
     auth = _auth_dependency(settings)
-    app.include_router(perspective_router(batcher, settings, facts))
+    store = recorder.store if recorder is not None else None
+    app.include_router(perspective_router(batcher, settings, facts, store))
+    if store is not None:
+        from hateproto.service.review import review_router
+
+        app.include_router(review_router(store, settings))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -146,8 +160,11 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
             **info,
             "service": {
                 "hateproto_version": __version__,
-                **settings.model_dump(exclude={"api_token"}),
+                **settings.model_dump(exclude={"api_token", "feedback_db"}),
                 "auth": settings.api_token is not None,
+                "feedback": None
+                if recorder is None
+                else {"database": recorder.store.describe(), **recorder.stats},
                 "batching": batcher.stats.as_dict(),
                 "readiness_canaries": probe.canaries,
             },
@@ -173,6 +190,8 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         texts = parse_texts(await _read_body(request, settings), settings)
         predictions = await _score(batcher, texts)
         results = [_checked(p, index) for index, p in enumerate(predictions)]
+        if recorder is not None:
+            recorder.observe(texts, results)
         took = round((time.perf_counter() - started) * 1e3, 2)
         return ClassifyResponse(
             results=results,
@@ -183,6 +202,28 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         )
 
     return app
+
+
+def _feedback_recorder(detector: Any, settings: ServiceSettings, facts: Any) -> Any:
+    """The :class:`~hateproto.service.feedback.FeedbackRecorder` over the settings'
+    feedback database (opened and migrated now), or ``None`` without one."""
+    if settings.feedback_db is None:
+        return None
+    from hateproto.optional import require
+
+    require("sqlalchemy", extra="feedback", purpose="the feedback database (--feedback-db)")
+    require("alembic", extra="feedback", purpose="the feedback database (--feedback-db)")
+    from hateproto.feedback.policy import QueuePolicy
+    from hateproto.feedback.store import FeedbackStore
+    from hateproto.service.feedback import FeedbackRecorder
+
+    store = FeedbackStore.open(settings.feedback_db)
+    policy = QueuePolicy(band=settings.queue_band, sample_rate=settings.queue_sample_rate)
+    log.info(
+        f"feedback database: {store.describe()}",
+        extra={"event": "feedback", "database": store.describe()},
+    )
+    return FeedbackRecorder(store, policy, facts, detector)
 
 
 async def _read_body(request: Request, settings: ServiceSettings) -> bytes:

@@ -12,8 +12,10 @@ requests (``docs/perspective.md`` gives the redirect of each client).
   is always answered (:func:`hateproto.data.languages.detect_languages`). Besides
   Perspective's fields, a ``hateproto`` object (label, hate probability, decision threshold,
   calibration, and ``model``: the detector by name and content hash), which clients ignore.
-* ``POST /v1alpha1/comments:suggestscore``: 501 ``UNIMPLEMENTED`` (hateproto collects no
-  score suggestions);
+* ``POST /v1alpha1/comments:suggestscore``: with a feedback database (``serve
+  --feedback-db``), Google's ``SuggestCommentScoreRequest`` is checked and stored as sent
+  (:meth:`~hateproto.feedback.store.FeedbackStore.add_suggestion`) and answered with
+  ``detectedLanguages`` and ``clientToken``; without one, 501 ``UNIMPLEMENTED``;
 * ``GET /$discovery/rest``: the discovery document (:mod:`.perspective_discovery`);
 * ``POST /batch``: Google's multipart batch of the above (:mod:`.perspective_batch`);
 * errors: Google's JSON with Perspective's messages and error types, on every path of the
@@ -195,12 +197,49 @@ def build_response(
     return body
 
 
+def check_suggestion(raw: bytes) -> dict[str, Any]:
+    """A ``SuggestCommentScoreRequest`` as Google shapes it: ``comment.text`` a non-empty
+    string, ``attributeScores`` a map of attribute name to ``{"summaryScore": {"value": v}}``
+    with ``v`` in [0, 1]; else Google's 400."""
+    import json
+
+    try:
+        request = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise PerspectiveError(400, "Invalid JSON payload received.") from None
+    if not isinstance(request, dict):
+        raise PerspectiveError(400, "Invalid JSON payload received.")
+    comment = request.get("comment")
+    text = comment.get("text") if isinstance(comment, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise PerspectiveError(400, "Comment must be specified.")
+    scores = request.get("attributeScores")
+    if not isinstance(scores, dict) or not scores:
+        raise PerspectiveError(400, "Attribute scores must be specified.")
+    for name, score in scores.items():
+        value = (score.get("summaryScore") or {}).get("value") if isinstance(score, dict) else None
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not 0.0 <= float(value) <= 1.0
+        ):
+            raise PerspectiveError(
+                400, f"Attribute {name}: summaryScore.value must be a number from 0 to 1."
+            )
+    return request
+
+
 class PerspectiveEndpoint:
     """``comments:analyze`` and ``comments:suggestscore`` around the service's batcher."""
 
     def __init__(
-        self, batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts
+        self,
+        batcher: MicroBatcher,
+        settings: ServiceSettings,
+        facts: DetectorFacts,
+        store: Any = None,
     ) -> None:
+        self.store = store
         self.batcher = batcher
         self.settings = settings
         self.facts = facts
@@ -235,12 +274,29 @@ class PerspectiveEndpoint:
         return build_response(request, answered, predictions, spans, languages, detected, extras)
 
     def suggest_score(self) -> PerspectiveError:
-        """Google's ``UNIMPLEMENTED``: hateproto collects no score suggestions."""
+        """Google's ``UNIMPLEMENTED``: a service without a feedback database collects no
+        score suggestions."""
         return PerspectiveError(
             501,
-            "comments:suggestscore is not implemented by this server: hateproto does not "
-            "collect score suggestions (see docs/perspective.md)",
+            "comments:suggestscore is not implemented by this server: it runs without a "
+            "feedback database (start it with --feedback-db; see docs/review.md)",
         )
+
+    async def suggest(self, raw: bytes) -> dict[str, Any]:
+        """Store the ``SuggestCommentScoreRequest`` ``raw`` and answer Google's
+        ``SuggestCommentScoreResponse``; 501 without a feedback database."""
+        if self.store is None:
+            raise self.suggest_score()
+        request = check_suggestion(raw)
+        text = request["comment"]["text"]
+        detected = await asyncio.to_thread(detect_languages, text, self.languages)
+        await asyncio.to_thread(self.store.add_suggestion, request)
+        body: dict[str, Any] = {"detectedLanguages": detected}
+        if request.get("languages"):
+            body["requestedLanguages"] = request["languages"]
+        if request.get("clientToken") is not None:
+            body["clientToken"] = request["clientToken"]
+        return body
 
     async def batch_part(self, part: BatchPart) -> tuple[int, dict[str, Any]]:
         """The status and JSON answer of one request of a batch."""
@@ -249,18 +305,19 @@ class PerspectiveEndpoint:
             if part.method == "POST" and part.path == ANALYZE:
                 return 200, await self.analyze(part.body)
             if part.method == "POST" and part.path == SUGGEST:
-                raise self.suggest_score()
+                return 200, await self.suggest(part.body)
             raise not_found()
         except PerspectiveError as exc:
             return exc.code, exc.body()
 
 
 def perspective_router(
-    batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts
+    batcher: MicroBatcher, settings: ServiceSettings, facts: DetectorFacts, store: Any = None
 ) -> APIRouter:
-    """The routes of the Perspective protocol around the service's batcher."""
+    """The routes of the Perspective protocol around the service's batcher; ``store``:
+    the feedback database that keeps ``comments:suggestscore`` requests."""
     router = APIRouter(tags=["perspective"])
-    endpoint = PerspectiveEndpoint(batcher, settings, facts)
+    endpoint = PerspectiveEndpoint(batcher, settings, facts, store)
 
     @router.post(
         ANALYZE,
@@ -276,15 +333,18 @@ def perspective_router(
 
     @router.post(
         SUGGEST,
-        summary="Perspective's SuggestCommentScore: 501 (not served)",
-        description="hateproto collects no score suggestions; answered 501 UNIMPLEMENTED.",
+        summary="Perspective-compatible SuggestCommentScore",
+        description="Stored in the feedback database (serve --feedback-db); without one, "
+        "501 UNIMPLEMENTED.",
     )
     async def suggest_score(request: Request) -> JSONResponse:
         try:
             check_request_key(request, settings)
+            if endpoint.store is None:
+                raise endpoint.suggest_score()
+            return JSONResponse(await endpoint.suggest(await read_request_body(request, settings)))
         except PerspectiveError as exc:
             return exc.response()
-        return endpoint.suggest_score().response()
 
     @router.get("/$discovery/rest", include_in_schema=False)
     async def discovery(request: Request) -> JSONResponse:

@@ -63,6 +63,11 @@ class ServiceSettings(YamlConfig):
         allowed_hosts: ``Host`` header values accepted (others get 400), against DNS
             rebinding; ``None``: loopback names when ``serve`` listens on a loopback address,
             else any.
+        feedback_db: the feedback database (``default``: SQLite under the hateproto home; a
+            file; ``postgresql://...``): the posts the queue policy selects are stored and
+            ``/review`` serves the review page (``None``: no feedback, no review page).
+        queue_band: a scored post within this distance of the threshold is queued.
+        queue_sample_rate: the share of the other scored posts queued at random.
 
     Example:
         >>> ServiceSettings(max_texts_per_request=8).max_texts_per_request
@@ -81,6 +86,9 @@ class ServiceSettings(YamlConfig):
     log_level: str = "info"
     public_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     allowed_hosts: list[str] | None = None
+    feedback_db: str | None = Field(None, repr=False)
+    queue_band: float = Field(0.15, ge=0.0, le=1.0)
+    queue_sample_rate: float = Field(0.01, ge=0.0, le=1.0)
 
     @field_validator("api_token")
     @classmethod

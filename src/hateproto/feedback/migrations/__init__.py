@@ -1,0 +1,1 @@
+"""Alembic migrations of the feedback database (``script_location`` of :mod:`..store`)."""
