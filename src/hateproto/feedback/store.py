@@ -170,7 +170,7 @@ class FeedbackStore:
         with self.engine.begin() as connection:
             for row in rows:
                 statement = _insert_ignoring(connection, posts, "text_sha256").values(**row)
-                added += connection.execute(statement).rowcount or 0
+                added += len(connection.execute(statement.returning(posts.c.id)).all())
         return added
 
     def post_ids(self, texts: Sequence[str]) -> dict[str, int]:
