@@ -1,6 +1,7 @@
 """A functional audit of hate-speech detectors (issues 14 and 23): hateproto's own suite of
 templated test cases, the code to run it on any scorer, and its report, with CONAN's
-counter-speech scored in a row of its own (:mod:`.external`).
+counter-speech scored in a row of its own (:mod:`.external`). Beside the English suite there
+are German, French and Spanish ones (issue 25, :mod:`.languages`): ``build_suite(language="de")``.
 
 The case texts are written for hateproto and released under CC-BY-4.0; see ``docs/audit.md``.
 Content warning: the suite contains hateful statements and slurs (in :mod:`.slurs`).
@@ -22,6 +23,13 @@ from hateproto.audit.external import (
     sample_by_target,
 )
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup, group_keys
+from hateproto.audit.languages import (
+    LANGUAGES,
+    LanguageSuite,
+    case_language,
+    check_language,
+    language_suite,
+)
 from hateproto.audit.output import (
     check_output_path,
     export_cases,
@@ -74,6 +82,7 @@ __all__ = [
     "FUNCTIONALITY_GOALS",
     "GROUPS",
     "IDENTITY_FUNCTIONALITIES",
+    "LANGUAGES",
     "NON_PROTECTED",
     "SPLITS",
     "SUITE_SEED",
@@ -86,10 +95,13 @@ __all__ = [
     "FunctionalityResult",
     "GoalResult",
     "GroupResult",
+    "LanguageSuite",
     "Scorer",
     "TargetGroup",
     "TargetRate",
     "build_suite",
+    "case_language",
+    "check_language",
     "check_output_path",
     "conan_counter",
     "conan_external",
@@ -98,6 +110,7 @@ __all__ = [
     "export_cases",
     "external_result",
     "group_keys",
+    "language_suite",
     "load_detector_scorer",
     "macro_f1",
     "print_report",

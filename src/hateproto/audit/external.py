@@ -29,9 +29,11 @@ if TYPE_CHECKING:  # hateproto.data loads pandas: only when a set is loaded or s
 CONAN_SPLITS: dict[str, str] = {"dev": "dev", "test": "test", "all": "test"}
 
 
-def conan_row_name(split: str) -> str:
-    """The report row of CONAN counter-speech for audit ``split`` (``conan_counter_test``)."""
-    return f"conan_counter_{CONAN_SPLITS[check_split(split)]}"
+def conan_row_name(split: str, language: str = "en") -> str:
+    """The report row of CONAN counter-speech for audit ``split`` (``conan_counter_test``;
+    ``conan_counter_fr_test`` for French)."""
+    infix = "" if language == "en" else f"{language}_"
+    return f"conan_counter_{infix}{CONAN_SPLITS[check_split(split)]}"
 
 
 def sample_by_target(
@@ -61,13 +63,16 @@ def conan_counter(
     data_dir: str | Path | None = None,
     max_texts: int | None = None,
     seed: int = SUITE_SEED,
+    language: str = "en",
 ) -> LabeledTexts:
-    """The English counter-speech of CONAN's ``split`` (labels all 0, metadata ``target``),
-    optionally capped at ``max_texts`` by :func:`sample_by_target`. Raises ``DataError`` when
-    the data directory or the CONAN release is missing."""
+    """The counter-speech of CONAN's ``split`` in ``language`` (English by default; CONAN
+    has French and Italian too), labels all 0, metadata ``target``, optionally capped at
+    ``max_texts`` by :func:`sample_by_target`. Raises ``DataError`` when the data directory
+    or the CONAN release is missing."""
     from hateproto.data.contrast_sources import load_conan
 
-    return sample_by_target(load_conan(split, data_dir, roles=("counter",)), max_texts, seed)
+    data = load_conan(split, data_dir, roles=("counter",), language=language)
+    return sample_by_target(data, max_texts, seed)
 
 
 def conan_external(
@@ -75,8 +80,9 @@ def conan_external(
     data_dir: str | Path | None = None,
     max_texts: int | None = None,
     seed: int = SUITE_SEED,
+    language: str = "en",
 ) -> dict[str, LabeledTexts]:
-    """``run_audit``'s ``external`` argument for audit ``split``: CONAN counter-speech under
-    :func:`conan_row_name`."""
-    data = conan_counter(CONAN_SPLITS[check_split(split)], data_dir, max_texts, seed)
-    return {conan_row_name(split): data}
+    """``run_audit``'s ``external`` argument for audit ``split``: CONAN counter-speech in
+    ``language`` under :func:`conan_row_name`."""
+    data = conan_counter(CONAN_SPLITS[check_split(split)], data_dir, max_texts, seed, language)
+    return {conan_row_name(split, language): data}

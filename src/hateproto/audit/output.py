@@ -107,7 +107,8 @@ def print_report(report: AuditReport, console: Console, goals_min: float | None 
     """Tables of accuracy per functionality and per group, the external rows (CONAN), then
     the goals. Red rows are under their goal (``goals_min`` overrides the report's floor)."""
     minimums = _minimums(report, goals_min)
-    table = Table(title=f"Functional audit ({report.split}, {report.n_cases} cases)")
+    language = "" if report.language == "en" else f"{report.language}, "
+    table = Table(title=f"Functional audit ({language}{report.split}, {report.n_cases} cases)")
     for name in ("functionality", "gold", "n", "accuracy %", "goal %", "mean p(hate)"):
         table.add_column(name, justify="left" if name == "functionality" else "right")
     for item in report.functionalities:

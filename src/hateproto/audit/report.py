@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from hateproto.audit import results as audit_results
+from hateproto.audit.languages import case_language
 from hateproto.audit.suite import (
     FPR_FUNCTIONALITIES,
     FUNCTIONALITIES,
@@ -288,9 +289,11 @@ def summarise(
     spread = round(float(max(rates) - min(rates)), 12) if rates else None
     goal_results = _goals(functionalities, spread, external, goals or audit_results.AuditGoals())
     splits = {case.split for case in cases}
+    languages = {case_language(case.id) for case in cases}
     return audit_results.AuditReport(
         suite_version=SUITE_VERSION,
         split=splits.pop() if len(splits) == 1 else "all",
+        language=languages.pop() if len(languages) == 1 else "mixed",
         n_cases=len(cases),
         accuracy=float((predicted == gold).mean()),
         macro_f1=macro_f1(gold, predicted),

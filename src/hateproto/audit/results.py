@@ -126,6 +126,7 @@ class AuditReport(BaseModel):
 
     suite_version: str
     split: str
+    language: str = "en"
     n_cases: int
     accuracy: float
     macro_f1: float

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from importlib import resources
 
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup
+from hateproto.audit.languages import ENGLISH, LanguageGroup, LanguageSuite, check_language
+from hateproto.audit.languages import language_suite as _language_suite
 from hateproto.audit.perturb import PERTURBATIONS
 from hateproto.audit.slurs import SLUR_HATE_TEMPLATES, SLUR_HOMONYMS, SLUR_RECLAIMED, SLURS
 from hateproto.audit.templates_contrast import (
@@ -278,11 +280,107 @@ def check_split(split: str) -> str:
     return split
 
 
-def build_suite(split: str = "all", seed: int = SUITE_SEED) -> list[AuditCase]:
-    """The audit cases of ``split`` (dev, test or all), generated deterministically from
-    ``seed``. Spelling variants belong to the split of the template they derive from."""
+def _language_fields(
+    suite: LanguageSuite, group: LanguageGroup, rng: random.Random
+) -> dict[str, str]:
+    """Placeholder values for one case of ``suite``: one drawn variant of the group's forms
+    and one draw of every filler, with capitalised variants."""
+    fields = dict(rng.choice(group.forms))
+    for name, values in suite.fillers.items():
+        fields[name] = rng.choice(values)
+    for name in list(fields):
+        fields[_capitalise(name)] = _capitalise(fields[name])
+    return fields
+
+
+def _language_cross(
+    suite: LanguageSuite,
+    name: str,
+    templates: Sequence[str],
+    groups: Sequence[LanguageGroup],
+    seed: int,
+    protected: bool = True,
+) -> list[_Draft]:
+    """Every template of ``name`` in ``suite`` rendered once per group (ids prefixed by the
+    language: ``de.threat.03.muslims``)."""
+    gold = functionality(name).label_gold
+    drafts = []
+    for index, template in enumerate(templates):
+        template_id = f"{suite.code}.{name}.{index:02d}"
+        for group in groups:
+            rng = random.Random(f"{seed}:{template_id}:{group.key}")
+            text, span = _render(template, _language_fields(suite, group, rng))
+            target = group.key if protected else None
+            drafts.append(
+                _draft(f"{template_id}.{group.key}", text, name, gold, target, template_id, span)
+            )
+    return drafts
+
+
+def _language_spelling(suite: LanguageSuite, drafts: Sequence[_Draft], seed: int) -> list[_Draft]:
+    """Perturbed copies of ``suite``'s hateful cases, ``suite.spelling_per_group`` per group
+    and perturbation (``de.spelling_leetspeak.threat.03.muslims``)."""
+    pool = [d for d in drafts if d.case.functionality in SPELLING_SOURCES and d.key_span]
+    out = []
+    for name, perturb in PERTURBATIONS.items():
+        for group in suite.groups:
+            rng = random.Random(f"{seed}:{suite.code}:{name}:{group.key}")
+            mine = sorted(
+                (d for d in pool if d.case.target_group == group.key), key=lambda d: d.case.id
+            )
+            for base in rng.sample(mine, suite.spelling_per_group):
+                assert base.key_span is not None
+                text = perturb(base.case.text, base.key_span, rng)
+                source = base.case.id.split(".", 1)[1]
+                out.append(
+                    _draft(
+                        f"{suite.code}.{name}.{source}",
+                        text,
+                        name,
+                        1,
+                        base.case.target_group,
+                        base.case.template_id,
+                    )
+                )
+    return out
+
+
+def _language_drafts(suite: LanguageSuite, seed: int) -> list[_Draft]:
+    """Every case of a non-English suite, before splits."""
+    drafts: list[_Draft] = []
+    for name, templates in suite.hate_templates.items():
+        drafts += _language_cross(suite, name, templates, suite.groups, seed)
+    for name, templates in suite.contrast_templates.items():
+        drafts += _language_cross(suite, name, templates, suite.groups, seed)
+    drafts += _language_cross(
+        suite,
+        "abuse_nonprotected_group",
+        suite.non_protected_templates,
+        suite.non_protected,
+        seed,
+        protected=False,
+    )
+    for name, posts in suite.posts.items():
+        gold = functionality(name).label_gold
+        for i, text in enumerate(posts):
+            template_id = f"{suite.code}.{name}.{i:02d}"
+            drafts.append(_draft(template_id, text, name, gold, None, template_id))
+    return drafts + _language_spelling(suite, drafts, seed)
+
+
+def build_suite(
+    split: str = "all", seed: int = SUITE_SEED, language: str = ENGLISH
+) -> list[AuditCase]:
+    """The audit cases of ``split`` (dev, test or all) in ``language`` (en, de, fr, es),
+    generated deterministically from ``seed``. Spelling variants belong to the split of the
+    template they derive from. Non-English case and template ids start with the language
+    code (``de.threat.03.muslims``), so they never collide with English ones."""
     check_split(split)
-    drafts = _drafts(seed)
+    language = check_language(language)
+    if language == ENGLISH:
+        drafts = _drafts(seed)
+    else:
+        drafts = _language_drafts(_language_suite(language), seed)
     splits = template_splits(d.case.template_id for d in drafts)
     cases = [replace(d.case, split=splits[d.case.template_id]) for d in drafts]
     return cases if split == "all" else [c for c in cases if c.split == split]

@@ -3,9 +3,12 @@
 hateproto audit --detector detectors/ihc --split test --json audit.json --figure audit.png
 hateproto audit --detector detectors/ihc --split test --conan-max 300   # quicker CONAN row
 hateproto audit --export-cases cases.csv          # the suite, for any other system
+hateproto audit --language de --detector detectors/multi --split test   # German cases
 
 Beside the suite, the report has a row for CONAN's counter-speech (the split matching
---split); it is skipped, with one line saying so, when the data is missing, or on --no-conan.
+--split, in the audit's language); it is skipped, with one line saying so, when the data is
+missing, when CONAN has no counter-speech in that language (German, Spanish), or on
+--no-conan.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ def register(app: typer.Typer) -> None:
     def audit(
         detector: DetectorOption = None,
         split: SplitOption = "all",
+        language: str = typer.Option(
+            "en",
+            "--language",
+            help="Language of the cases: en (default), de, fr or es.",
+        ),
         # the one --json that takes a file (elsewhere --json prints JSON to stdout); kept for
         # the scripts and tests that call it so
         json_path: Path | None = typer.Option(None, "--json", help="Write the report here."),
@@ -50,9 +58,11 @@ def register(app: typer.Typer) -> None:
         report on --split test."""
         from hateproto.audit import (
             build_suite,
+            check_language,
             check_output_path,
             conan_external,
             export_cases,
+            language_suite,
             load_detector_scorer,
             print_report,
             run_audit,
@@ -64,7 +74,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError("give --detector DIR to audit, or --export-cases FILE")
         if detector is not None and not detector.is_dir():
             raise ConfigError(f"detector folder not found: {detector}")
-        cases = build_suite(split)
+        language = check_language(language)
+        cases = build_suite(split, language=language)
         if json_path is not None:
             check_output_path(json_path, (".json",), detector)
         if figure is not None:
@@ -73,13 +84,20 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         if export is not None:
             export_cases(cases, check_output_path(export, (".csv", ".jsonl"), detector))
-            console.print(f"{len(cases):,} audit cases ({split}) written to {export}")
+            named = "" if language == "en" else f", {language}"
+            console.print(f"{len(cases):,} audit cases ({split}{named}) written to {export}")
         if detector is None:
             return
         external = {}
-        if conan:
+        if conan and language != "en" and not language_suite(language).conan:
+            message = (
+                f"CONAN counter-speech row skipped: CONAN has no {language_suite(language).name} "
+                f"counter-speech (the loader reads English, French and Italian)"
+            )
+            console.print(message, markup=False, highlight=False, soft_wrap=True)
+        elif conan:
             try:
-                external = conan_external(split, data_dir, conan_max)
+                external = conan_external(split, data_dir, conan_max, language=language)
             except DataError as exc:
                 message = f"CONAN counter-speech row skipped: {exc}"
                 console.print(message, markup=False, highlight=False, soft_wrap=True)
