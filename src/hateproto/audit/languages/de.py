@@ -197,6 +197,8 @@ NON_PROTECTED_TEMPLATES = (
     "{Group} sind {dehum}, Punkt.",
     "Warum sind {group} eigentlich so {neg}? Ernst gemeinte Frage.",
     "Ich verachte {group} aus tiefstem Herzen.",
+    "Gestern auf der Party waren ein paar {group}. Die sind so {neg}, nie wieder.",
+    "{Group} machen alles kaputt, was sie anfassen. War immer so, wird immer so sein.",
 )
 
 PROFANITY_UNTARGETED = (
@@ -210,6 +212,16 @@ PROFANITY_UNTARGETED = (
     "Scheiß drauf, ich buch jetzt den Urlaub. Das Leben ist zu kurz.",
     "Heilige Scheiße, ich hab die Führerscheinprüfung bestanden!!!",
     "Mist, vergessen das Hähnchen aufzutauen. Dann halt Pizza.",
+    "Ach du Scheiße, die Miete ist schon wieder gestiegen.",
+    "Fuck, ich hab vergessen, dass heute Müllabfuhr ist.",
+    "Scheiß Wetter, und natürlich hab ich keinen Schirm dabei.",
+    "Drei Stunden Stau auf der A7. Ich bin so verdammt müde.",
+    "Verdammt, die Bäckerei hat vor fünf Minuten zugemacht.",
+    "Geil, endlich Freitag! Scheiß auf die Diät, heute gibt's Pizza.",
+    "Mein Handy ist in die Badewanne gefallen. Na super, Scheiße.",
+    "Boah, was für ein krasses Gewitter, das ganze Haus hat gewackelt.",
+    "Kacke, ich hab die Hälfte der Tabelle gelöscht.",
+    "Verfickte Technik, das WLAN bricht alle fünf Minuten ab.",
 )
 
 ABUSE_INDIVIDUAL = (
@@ -223,6 +235,16 @@ ABUSE_INDIVIDUAL = (
     "Der Typ im Gym, der nie seine Hanteln wegräumt, ist ein rücksichtsloser Penner.",
     "Jana, du bist eine falsche Schlange, und das ganze Büro weiß es.",
     "Der Nachbar, der ständig meine Pakete klaut, ist ein elender Mistkerl.",
+    "Du bist so dumm, dass es schon wehtut, das zu lesen.",
+    "Meine Mitbewohnerin ist eine faule Sau, die noch nie abgespült hat.",
+    "Dennis, du bist ein Lügner und ein Feigling, und die Screenshots beweisen es.",
+    "Der Handwerker, der mein Bad 'repariert' hat, ist ein Pfuscher und Betrüger.",
+    "Geh mir nicht auf den Sack, du Klugscheißer.",
+    "Unser neuer Teamleiter ist ein ahnungsloser Wichtigtuer.",
+    "Du bist echt der schlechteste Mitspieler, den ich je hatte.",
+    "Der Typ, der mich im Kreisel geschnitten hat, ist ein komplettes Arschloch.",
+    "Hör auf, mir zu schreiben, du Creep.",
+    "Mein Schwager ist ein Großmaul, das jedes Weihnachtsessen ruiniert.",
 )
 
 SUITE = LanguageSuite(

@@ -167,6 +167,8 @@ NON_PROTECTED_TEMPLATES = (
     "{Los} son {dehum}, así de simple.",
     "¿Por qué {los} son tan {neg}? Pregunta seria.",
     "Desprecio a {los} con toda mi alma.",
+    "Ayer en la fiesta había {group}. Me parecen {neg}, nunca más.",
+    "{Los} lo joden todo, siempre ha sido así y siempre lo será.",
 )
 
 PROFANITY_UNTARGETED = (
@@ -180,6 +182,16 @@ PROFANITY_UNTARGETED = (
     "Joder, por fin viernes.",
     "¡Coño, he aprobado el carnet!",
     "Se me ha olvidado descongelar el pollo, joder. Pues pizza.",
+    "Joder, otra vez ha subido el alquiler.",
+    "Mierda, se me ha olvidado sacar la basura.",
+    "Está cayendo la del pulpo y yo sin paraguas. De puta madre.",
+    "Tres horas de atasco en la M-30. Estoy hecho polvo, joder.",
+    "Qué puta maravilla de tarta, a la mierda la dieta.",
+    "Se me ha caído el móvil en la bañera. Genial. Mierda.",
+    "Hostia, qué tormenta anoche, temblaba toda la casa.",
+    "Me cago en la leche, creo que he borrado toda la hoja de cálculo.",
+    "El puto wifi se cae cada cinco minutos.",
+    "¡Por fin he terminado el TFG, joder!",
 )
 
 ABUSE_INDIVIDUAL = (
@@ -193,6 +205,16 @@ ABUSE_INDIVIDUAL = (
     "El vecino que me roba los paquetes es un sinvergüenza.",
     "Lucía, eres una víbora y toda la oficina lo sabe.",
     "Qué imbécil el tío que pone música a todo volumen en el tren.",
+    "Eres tan tonto que duele leerte.",
+    "Mi compañera de piso es una guarra que no ha fregado un plato en su vida.",
+    "Dani, eres un mentiroso y un cobarde, y las capturas lo demuestran.",
+    "El fontanero que me 'arregló' el fregadero es un chapuzas y un estafador.",
+    "No me toques las narices, listillo.",
+    "Nuestro nuevo jefe de equipo es un inútil creído.",
+    "Eres el peor compañero de equipo que he tenido nunca.",
+    "El tío que se me ha cruzado en la rotonda es un gilipollas de campeonato.",
+    "Deja de escribirme, pesado.",
+    "Mi cuñado es un bocazas que arruina todas las cenas de Navidad.",
 )
 
 SUITE = LanguageSuite(

@@ -169,6 +169,8 @@ NON_PROTECTED_TEMPLATES = (
     "{Les} sont des {dehum}, point barre.",
     "Pourquoi {les} sont aussi {neg} ? Vraie question.",
     "Je méprise {les} de tout mon être.",
+    "Y avait {des} à la soirée hier. Je les trouve {neg}, plus jamais.",
+    "{Les} pourrissent tout, ça a toujours été comme ça et ça changera jamais.",
 )
 
 PROFANITY_UNTARGETED = (
@@ -182,6 +184,16 @@ PROFANITY_UNTARGETED = (
     "Fait chier, la boulangerie a fermé il y a cinq minutes.",
     "Putain, enfin vendredi.",
     "Oh la vache, j'ai eu mon permis !!!",
+    "Putain le loyer a encore augmenté.",
+    "Merde, j'ai oublié que c'était le jour des poubelles.",
+    "Il pleut des cordes et j'ai pas de parapluie, fait chier.",
+    "Trois heures de bouchons sur le périph. Je suis crevé, bordel.",
+    "Putain, ce gâteau était trop bon, tant pis pour le régime.",
+    "Mon téléphone est tombé dans la baignoire. Génial. Merde.",
+    "Bordel, l'orage de cette nuit, toute la maison a tremblé.",
+    "Merde, je crois que j'ai supprimé tout le tableur.",
+    "Cette putain de box internet qui plante toutes les cinq minutes.",
+    "Oh putain, j'ai enfin fini mon mémoire !!",
 )
 
 ABUSE_INDIVIDUAL = (
@@ -195,6 +207,16 @@ ABUSE_INDIVIDUAL = (
     "Le voisin qui pique mes colis est une ordure.",
     "Julie, t'es une vraie vipère et tout le bureau le sait.",
     "Quel abruti, le mec qui met sa musique à fond dans le train.",
+    "T'es tellement con que ça fait mal de te lire.",
+    "Ma coloc est une sale flemmarde qui a jamais fait une vaisselle.",
+    "Thomas, t'es un menteur et un lâche, et les captures d'écran le prouvent.",
+    "Le plombier qui a « réparé » mon évier est un escroc.",
+    "Lâche-moi la grappe, espèce de je-sais-tout.",
+    "Notre nouveau manager est un incompétent qui se la pète.",
+    "T'es vraiment le pire coéquipier que j'aie jamais eu.",
+    "Le mec qui m'a fait une queue de poisson sur le rond-point est un gros connard.",
+    "Arrête de m'écrire, espèce de gros lourd.",
+    "Mon beau-frère est une grande gueule qui gâche tous les repas de Noël.",
 )
 
 SUITE = LanguageSuite(
