@@ -75,6 +75,9 @@ def test_undo_and_skip(store):
     back = store.undo(label.label_id, "ada")
     assert back["post"]["id"] == post["id"] and back["count"] == 0
     assert store.next_post("ada")["id"] == post["id"]
+    relabelled = store.add_label(post["id"], "not_hate", "ada", "request-2")
+    assert relabelled.label_id != label.label_id  # an undone label's id is never reused
+    store.undo(relabelled.label_id, "ada")
     store.skip(post["id"], "ada")
     assert store.next_post("ada")["id"] != post["id"]
     assert store.next_post("bob")["id"] == post["id"]  # a skip is ada's only

@@ -7,7 +7,8 @@ the migrated database equals these tables.
   queue order), why it was queued, the detector, its explanation (``details``: span scores,
   nearest training examples, per-layer labels) and a short claim (``claimed_by`` until
   ``claimed_until``) so that moderators working at once get different posts;
-* ``labels``: at most one per post (unique ``post_id``): ``hate`` or ``not_hate``, the
+* ``labels``: ids never reused (SQLite ``AUTOINCREMENT``: an undone label's id is not given
+  to the next label); at most one per post (unique ``post_id``): ``hate`` or ``not_hate``, the
   moderator, when, and the client's ``request_id`` (unique: a retried request is answered,
   not stored twice);
 * ``skips``: a moderator passed on a post (it leaves that moderator's queue only);
@@ -41,6 +42,7 @@ posts = sa.Table(
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_posts_priority", "priority", "id"),
+    sqlite_autoincrement=True,
 )
 
 labels = sa.Table(
@@ -60,6 +62,7 @@ labels = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("label IN ('hate', 'not_hate')", name="ck_labels_label"),
     sa.Index("ix_labels_moderator", "moderator"),
+    sqlite_autoincrement=True,
 )
 
 skips = sa.Table(

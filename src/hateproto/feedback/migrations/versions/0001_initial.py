@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_by", sa.String(64), nullable=True),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_posts_priority", "posts", ["priority", "id"])
     op.create_table(
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("label IN ('hate', 'not_hate')", name="ck_labels_label"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_labels_moderator", "labels", ["moderator"])
     op.create_table(
