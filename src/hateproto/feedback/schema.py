@@ -42,6 +42,7 @@ posts = sa.Table(
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
     sa.Index("ix_posts_priority", "priority", "id"),
+    sa.Index("ix_posts_claimed_by", "claimed_by"),
     sqlite_autoincrement=True,
 )
 

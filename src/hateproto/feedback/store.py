@@ -192,21 +192,28 @@ class FeedbackStore:
         ``moderator`` has not skipped and nobody else holds (the one this moderator holds
         already comes first); ``None`` when the queue is empty."""
         moment = now()
-        mine = sa.and_(posts.c.claimed_by == moderator, posts.c.claimed_until > moment)
+        until = moment + timedelta(seconds=lease_s)
         free = sa.or_(
             posts.c.claimed_until.is_(None),
             posts.c.claimed_until < moment,
             posts.c.claimed_by == moderator,
         )
+        held = (
+            sa.select(posts.c.id)
+            .where(posts.c.claimed_by == moderator, posts.c.claimed_until > moment)
+            .where(_open_for(moderator))
+            .order_by(posts.c.priority, posts.c.id)
+            .limit(1)
+        )
         candidates = (
             sa.select(posts.c.id)
             .where(_open_for(moderator), free)
-            .order_by(sa.case((mine, 0), else_=1), posts.c.priority, posts.c.id)
+            .order_by(posts.c.priority, posts.c.id)
             .limit(16)
         )
-        until = moment + timedelta(seconds=lease_s)
         with self.engine.begin() as connection:
-            for post_id in connection.execute(candidates).scalars().all():
+            mine = connection.execute(held).scalars().all()
+            for post_id in mine or connection.execute(candidates).scalars().all():
                 claim = (
                     posts.update()
                     .where(posts.c.id == post_id, free)
@@ -218,10 +225,19 @@ class FeedbackStore:
         return None
 
     def waiting(self, moderator: str) -> int:
-        """Unlabelled posts ``moderator`` has not skipped."""
-        query = sa.select(sa.func.count()).select_from(posts).where(_open_for(moderator))
+        """Unlabelled posts ``moderator`` has not skipped (three counts, no anti-join over
+        the whole queue)."""
+        labelled = sa.select(labels.c.id).where(labels.c.post_id == skips.c.post_id).exists()
+        skipped = (
+            sa.select(sa.func.count())
+            .select_from(skips)
+            .where(skips.c.moderator == moderator, ~labelled)
+        )
         with self.engine.connect() as connection:
-            return int(connection.execute(query).scalar() or 0)
+            total = connection.execute(sa.select(sa.func.count()).select_from(posts)).scalar()
+            done = connection.execute(sa.select(sa.func.count()).select_from(labels)).scalar()
+            passed = connection.execute(skipped).scalar()
+        return int((total or 0) - (done or 0) - (passed or 0))
 
     # ------------------------------------------------------------------ labels
     def add_label(self, post_id: int, label: str, moderator: str, request_id: str) -> LabelResult:

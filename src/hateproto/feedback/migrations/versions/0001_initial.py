@@ -36,6 +36,7 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index("ix_posts_priority", "posts", ["priority", "id"])
+    op.create_index("ix_posts_claimed_by", "posts", ["claimed_by"])
     op.create_table(
         "labels",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -87,5 +88,6 @@ def downgrade() -> None:
     op.drop_table("skips")
     op.drop_index("ix_labels_moderator", table_name="labels")
     op.drop_table("labels")
+    op.drop_index("ix_posts_claimed_by", table_name="posts")
     op.drop_index("ix_posts_priority", table_name="posts")
     op.drop_table("posts")
