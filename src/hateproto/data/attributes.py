@@ -31,6 +31,7 @@ from hateproto.data.benchmarks import canonical_split, load_benchmark
 from hateproto.data.contrast_pairs import generate_contrast_pairs
 from hateproto.data.contrast_sources import load_conan, load_davidson
 from hateproto.data.general import load_general
+from hateproto.data.multilingual_sources import MULTILINGUAL_SOURCES, load_multilingual_source
 from hateproto.data.types import LabeledTexts
 from hateproto.errors import DataError
 
@@ -63,12 +64,15 @@ class SourceLabels:
         relabel: the mapping, in code.
         repeat: copies of each training row (the generated pairs are few; x4 as in the
             general recipe's mixture).
+        language: the language of the source's posts (ISO 639-1); a detector uses the
+            sources of the languages it is built for (:func:`load_attribute`).
     """
 
     source: str
     rule: str
     relabel: Relabel
     repeat: int = 1
+    language: str = "en"
 
 
 def _category(data: LabeledTexts) -> np.ndarray:
@@ -135,6 +139,42 @@ def _pair_threat(data: LabeledTexts) -> np.ndarray:
 
 _NOT_ABUSIVE = {"negated", "counter_reference", "positive", "neutral"}
 
+
+def _by_category(ones: set[str], zeros: set[str]) -> Relabel:
+    """A source's ``category`` (e.g. GermEval's fine label): ``ones`` -> 1, ``zeros`` -> 0,
+    the others left out."""
+
+    def relabel(data: LabeledTexts) -> np.ndarray:
+        category = _category(data)
+        in_ones, in_zeros = np.isin(category, list(ones)), np.isin(category, list(zeros))
+        return np.where(in_ones, 1, np.where(in_zeros, 0, -1)).astype(np.int64)
+
+    return relabel
+
+
+def _mlma_hostile(data: LabeledTexts) -> np.ndarray:
+    """MLMA's authors' reading: any hostility type -> 1, a single ``normal`` -> 0."""
+    return _where(_category(data) != "normal")
+
+
+_NON_ENGLISH_TOXICITY = (
+    SourceLabels(
+        "germeval",
+        "German: GermEval 2018 coarse OFFENSE (abuse, insult, profanity) -> 1, OTHER -> 0",
+        _by_category({"ABUSE", "INSULT", "PROFANITY"}, {"OTHER"}),
+        language="de",
+    ),
+    *(
+        SourceLabels(
+            f"mlma_{code}",
+            f"{name}: MLMA any hostility type -> 1, a single 'normal' -> 0",
+            _mlma_hostile,
+            language=code,
+        )
+        for code, name in (("fr", "French"), ("ar", "Arabic"))
+    ),
+)
+
 _CALM_GROUP_POSTS = (
     SourceLabels(
         "toxigen", "benign statements about groups -> 0 (hateful ones left out)", _non_hate_only
@@ -172,6 +212,7 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             _by_kind({"hate", "hate_negated_positive", "nonprotected"}, _NOT_ABUSIVE),
             repeat=4,
         ),
+        *_NON_ENGLISH_TOXICITY,
     ),
     "SEVERE_TOXICITY": (
         SourceLabels(
@@ -228,6 +269,12 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             ),
             repeat=4,
         ),
+        SourceLabels(
+            "germeval",
+            "German: GermEval 2018 fine INSULT -> 1, OTHER and PROFANITY -> 0, ABUSE left out",
+            _by_category({"INSULT"}, {"OTHER", "PROFANITY"}),
+            language="de",
+        ),
     ),
     "PROFANITY": (
         SourceLabels(
@@ -247,6 +294,12 @@ ATTRIBUTE_DATA: dict[str, tuple[SourceLabels, ...]] = {
             "our generated pairs: venting profanity -> 1; neutral, positive and negated posts -> 0",
             _by_kind({"profanity"}, {"positive", "neutral", "negated"}),
             repeat=4,
+        ),
+        SourceLabels(
+            "germeval",
+            "German: GermEval 2018 fine PROFANITY -> 1, OTHER -> 0, ABUSE and INSULT left out",
+            _by_category({"PROFANITY"}, {"OTHER"}),
+            language="de",
         ),
     ),
     "THREAT": (
@@ -283,6 +336,8 @@ def _load_source(name: str, split: str, data_dir: str | Path | None) -> LabeledT
         return generate_contrast_pairs(split)
     if name == "ihc_stage2":  # ``category`` = the stage-2 implicit class
         return load_benchmark("ihc", split, "hateprototypes", data_dir)
+    if name in MULTILINGUAL_SOURCES:
+        return load_multilingual_source(name, split, data_dir)
     return load_general(name, split, data_dir)  # ocampo2023: ``category`` = implicit_layer
 
 
@@ -293,8 +348,10 @@ def load_attribute(
     max_per_source: int | None = None,
     seed: int = 0,
     repeats: dict[str, int] | None = None,
+    languages: tuple[str, ...] = ("en",),
 ) -> LabeledTexts:
-    """One split of ``attribute``'s proxy data: every source's split, relabelled, rows a
+    """One split of ``attribute``'s proxy data: every source in ``languages``, its split
+    relabelled, rows a
     source leaves out dropped, texts that also occur in a later split (dev, test) dropped
     from the earlier one (some releases repeat posts across their splits), at most
     ``max_per_source`` rows per source (stratified by label); training rows repeated as
@@ -312,8 +369,11 @@ def load_attribute(
     split = canonical_split(split)
     held_out: set[str] = set()
     for later in _LATER_SPLITS[split]:  # test first: dev leaves out test's texts, and so on
-        held_out |= set(_relabelled(attribute, later, data_dir, None, seed, None, held_out).texts)
-    return _relabelled(attribute, split, data_dir, max_per_source, seed, repeats, held_out)
+        later_data = _relabelled(attribute, later, data_dir, None, seed, None, held_out, languages)
+        held_out |= set(later_data.texts)
+    return _relabelled(
+        attribute, split, data_dir, max_per_source, seed, repeats, held_out, languages
+    )
 
 
 _LATER_SPLITS = {"train": ("test", "dev"), "dev": ("test",), "test": ()}
@@ -328,6 +388,7 @@ def _relabelled(
     seed: int,
     repeats: dict[str, int] | None,
     held_out: set[str],
+    languages: tuple[str, ...] = ("en",),
 ) -> LabeledTexts:
     """:func:`load_attribute` of one split, leaving out the texts ``held_out``."""
     texts: list[str] = []
@@ -335,6 +396,8 @@ def _relabelled(
     frames: list[pd.DataFrame] = []
     counts: dict[str, dict[str, int]] = {}
     for spec in ATTRIBUTE_DATA[attribute]:
+        if spec.language not in languages:
+            continue
         data = _load_source(spec.source, split, data_dir)
         if len(data) == 0:  # the generated pairs have no test split
             continue
@@ -381,6 +444,8 @@ def _stratified(rows: np.ndarray, labels: np.ndarray, n: int | None, seed: int) 
     return np.sort(np.concatenate(keep))
 
 
-def attribute_sources(attribute: str) -> list[dict[str, str]]:
-    """``[{"source", "rule"}]`` of ``attribute`` (for reports and ``detector info``)."""
-    return [{"source": s.source, "rule": s.rule} for s in ATTRIBUTE_DATA[attribute]]
+def attribute_sources(attribute: str, languages: tuple[str, ...] = ("en",)) -> list[dict[str, str]]:
+    """``[{"source", "rule"}]`` of ``attribute`` in ``languages`` (for reports and
+    ``detector info``)."""
+    specs = [s for s in ATTRIBUTE_DATA[attribute] if s.language in languages]
+    return [{"source": s.source, "rule": s.rule} for s in specs]

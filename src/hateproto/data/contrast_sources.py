@@ -22,7 +22,8 @@ turns, so its turns are grouped by text, not by dialogue (grouping whole dialogu
 most of the corpus into one component).
 Davidson is split 80/10/10 by the hash of the normalised text (copies stay together).
 
-French and Italian CONAN pairs are read with ``language="fr"`` / ``"it"``.
+French and Italian CONAN pairs are read with ``language="fr"`` / ``"it"`` (their English
+translations, ids ending ``T1``, ``T2``..., are left out).
 
 Example:
     >>> test = load_contrast_source("conan_counter", "test")  # doctest: +SKIP
@@ -91,6 +92,8 @@ def conan_pairs(data_dir: str | Path | None = None, language: str = "en") -> pd.
     rows: list[tuple[str, str, str | None, str, str]] = []
     conan = _read_csv(root / _CONAN_FILES["conan"])
     conan = conan[conan["cn_id"].str.startswith(_LANGUAGE_PREFIX[language])]
+    # French and Italian pairs come with English translations (ids ending T1, T2...)
+    conan = conan[~conan["cn_id"].str.contains(r"T\d+$", regex=True)]
     for record in conan.itertuples(index=False):
         target = _TARGETS.get(str(record.hsType).lower(), "muslim")  # CONAN is islamophobia
         link = f"conan:{record.cn_id[:16]}"

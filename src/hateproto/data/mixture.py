@@ -37,6 +37,7 @@ from hateproto.data.general import GENERAL_DATASETS, load_general
 from hateproto.data.groups import canonical_group
 from hateproto.data.keys import split_of
 from hateproto.data.keys import text_key as _key
+from hateproto.data.multilingual_sources import MULTILINGUAL_SOURCES, load_multilingual_source
 from hateproto.data.sampling import stratified_indices
 from hateproto.data.tables import load_table
 from hateproto.data.types import LabeledTexts
@@ -57,9 +58,15 @@ class Source:
 
 
 #: Every source known by name: the six benchmarks, the contrast data
-#: (:mod:`hateproto.data.contrast_sources`) and the generated minimal pairs
+#: (:mod:`hateproto.data.contrast_sources`), the non-English sources
+#: (:mod:`hateproto.data.multilingual_sources`) and the generated minimal pairs
 #: (:mod:`hateproto.data.contrast_pairs`).
-NAMED_SOURCES: tuple[str, ...] = (*GENERAL_DATASETS, *CONTRAST_SOURCES, "contrast_pairs")
+NAMED_SOURCES: tuple[str, ...] = (
+    *GENERAL_DATASETS,
+    *CONTRAST_SOURCES,
+    *MULTILINGUAL_SOURCES,
+    "contrast_pairs",
+)
 
 
 def parse_sources(spec: str | list[str]) -> list[Source]:
@@ -142,6 +149,8 @@ def _load_named(name: str, split: str, data_dir: str | Path | None, protocol: st
         return generate_contrast_pairs(split)
     if name in CONTRAST_SOURCES:
         return load_contrast_source(name, split, data_dir)
+    if name in MULTILINGUAL_SOURCES:
+        return load_multilingual_source(name, split, data_dir)
     if protocol == "general":
         return load_general(name, split, data_dir)
     return load_benchmark(name, split, protocol, data_dir)

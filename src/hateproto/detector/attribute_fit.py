@@ -42,14 +42,15 @@ def fit_attribute_heads(
     prepare: Prepare = lambda text: text,
     seed: int = 0,
     echo: Echo = print,
+    languages: tuple[str, ...] = ("en",),
 ) -> AttributeHeads:
     """One calibrated two-layer head per attribute on the features ``vectors(texts)`` returns
     (the classifier's pooled features, e.g. ``FeatureStore(classifier).vectors``)."""
     records, parts = [], []
     for name in attributes:
-        train = load_attribute(name, "train", data_dir, max_per_source, seed, repeats)
+        train = load_attribute(name, "train", data_dir, max_per_source, seed, repeats, languages)
         train = counterfactual_augment(train, counterfactual_copies, seed)
-        dev = load_attribute(name, "dev", data_dir, max_per_source, seed)
+        dev = load_attribute(name, "dev", data_dir, max_per_source, seed, None, languages)
         echo(f"{name}: {len(train):,} training and {len(dev):,} dev posts")
         x_train = _features(vectors, train.texts, prepare, basis)
         x_dev = _features(vectors, dev.texts, prepare, basis)
@@ -71,7 +72,7 @@ def fit_attribute_heads(
                 platt_b=facts.pop("platt_b"),
                 threshold=facts.pop("threshold"),
                 definition=DEFINITIONS[name],
-                sources=attribute_sources(name),
+                sources=attribute_sources(name, languages),
                 dev=facts,
             )
         )

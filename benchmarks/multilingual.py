@@ -1,0 +1,327 @@
+"""Per-language figures of hateproto's detectors (issue 25), test splits scored once.
+
+For each detector given (``NAME=DIR``) and each test set: macro-F1, accuracy, ROC AUC and ECE
+at the detector's own threshold (chosen on dev), and the false positive rate per target
+group where the set names groups. Test sets:
+
+* German: GermEval 2018 test, coarse task (OFFENSE vs OTHER, scored by the TOXICITY head
+  where the detector has one, else by the hate probability) and the identity-abuse reading
+  (ABUSE vs the rest, hate probability);
+* French and Arabic: MLMA's held-out split (hash 80/10/10), the hate rule of
+  ``hateproto.data.multilingual_sources``;
+* French and Italian: CONAN's held-out pairs (hate speech vs counter-speech);
+* our functional audit's test half in every language it has (``--language``);
+* English: the six benchmarks' general-protocol test splits, and CONAN.
+
+``routed`` rows score each language with the detector that ``--route`` names for it (the
+rule the service applies), and the language identifier's accuracy on a mixed sample of the
+test posts (``detectedLanguages``) is reported.
+
+Usage:
+    .venv/bin/python benchmarks/multilingual.py \
+        --detector multilingual=~/.cache/hateproto/detectors/multilingual \
+        --detector english=~/.cache/hateproto/detectors/perspective \
+        --route en=english --route '*=multilingual' \
+        --out benchmarks/results/multilingual.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from hateproto.audit import build_suite
+from hateproto.data.contrast_sources import load_conan
+from hateproto.data.general import GENERAL_DATASETS, load_general
+from hateproto.data.languages import detect_languages
+from hateproto.data.multilingual_sources import load_germeval, load_mlma
+from hateproto.detector import Detector
+from hateproto.evaluation.calibration import expected_calibration_error
+
+AUDIT_LANGUAGES = ("en", "de", "fr", "es")
+
+
+@dataclass
+class TestSet:
+    """Posts, gold labels, the score that answers them and where they come from."""
+
+    name: str
+    language: str
+    texts: list[str]
+    labels: np.ndarray
+    score: str = "hate"  # "hate" or an attribute name (TOXICITY)
+    groups: list[str | None] = field(default_factory=list)
+    functionalities: list[str] = field(default_factory=list)
+    provenance: str = ""
+    training_data: bool = True
+
+
+def _groups(metadata, n: int) -> list[str | None]:
+    if "target" not in metadata:
+        return [None] * n
+    return [t if isinstance(t, str) and t else None for t in metadata["target"].tolist()]
+
+
+def _audit_sets(languages: tuple[str, ...]) -> list[TestSet]:
+    sets = []
+    for language in languages:
+        try:
+            cases = build_suite("test", language=language)
+        except Exception as exc:  # a language the audit does not have yet
+            print(f"audit {language}: skipped ({exc})", file=sys.stderr)
+            continue
+        sets.append(
+            TestSet(
+                f"audit_{language}",
+                language,
+                [c.text for c in cases],
+                np.array([c.label_gold for c in cases]),
+                groups=[c.target_group if c.label_gold == 0 else None for c in cases],
+                functionalities=[c.functionality for c in cases],
+                provenance=f"hateproto functional audit ({language}), test half by template",
+                training_data=language != "es",
+            )
+        )
+    return sets
+
+
+def test_sets(audit_languages: tuple[str, ...]) -> list[TestSet]:
+    """Every test set of the report (see the module docstring)."""
+    sets = []
+    germeval = load_germeval("test")
+    sets.append(
+        TestSet(
+            "germeval2018_coarse",
+            "de",
+            germeval.texts,
+            (germeval.metadata["coarse"] == "OFFENSE").to_numpy(np.int64),
+            score="TOXICITY",
+            provenance="GermEval 2018 official test, coarse OFFENSE vs OTHER",
+        )
+    )
+    sets.append(
+        TestSet(
+            "germeval2018_abuse",
+            "de",
+            germeval.texts,
+            germeval.labels,
+            provenance="GermEval 2018 official test, fine ABUSE vs INSULT/PROFANITY/OTHER",
+        )
+    )
+    for language in ("fr", "ar"):
+        data = load_mlma(language, "test")
+        sets.append(
+            TestSet(
+                f"mlma_{language}",
+                language,
+                data.texts,
+                data.labels,
+                groups=_groups(data.metadata, len(data)),
+                provenance="MLMA, held-out 10% by hash of the normalised text",
+            )
+        )
+    for language in ("fr", "it"):
+        data = load_conan("test", language=language)
+        sets.append(
+            TestSet(
+                f"conan_{language}",
+                language,
+                data.texts,
+                data.labels,
+                groups=_groups(data.metadata, len(data)),
+                provenance="CONAN pairs, held-out connected components",
+            )
+        )
+    for name in GENERAL_DATASETS:
+        data = load_general(name, "test")
+        sets.append(
+            TestSet(
+                name,
+                "en",
+                data.texts,
+                data.labels,
+                groups=_groups(data.metadata, len(data)),
+                provenance="general protocol test split",
+            )
+        )
+    data = load_conan("test")
+    sets.append(
+        TestSet("conan_en", "en", data.texts, data.labels, groups=_groups(data.metadata, len(data)))
+    )
+    return sets + _audit_sets(audit_languages)
+
+
+def _score_all(detector: Detector, texts: list[str]) -> dict[str, dict[str, float]]:
+    """Hate probability and every attribute, per distinct text."""
+    unique = sorted(set(texts))
+    names = detector.facts().attributes
+    out: dict[str, dict[str, float]] = {}
+    for start in range(0, len(unique), 1024):
+        batch = unique[start : start + 1024]
+        for text, prediction in zip(batch, detector.score(batch), strict=True):
+            row = {"hate": prediction.hate_probability}
+            row.update({name: prediction.attribute(name) for name in names})
+            out[text] = row
+    return out
+
+
+def _threshold(detector: Detector, score: str) -> float:
+    if score == "hate":
+        return detector.threshold
+    return next(r.threshold for r in detector.attribute_heads.records if r.name == score)
+
+
+def _score_name(detector: Detector, wanted: str) -> str:
+    """``wanted`` if the detector answers it, else its hate probability."""
+    if wanted == "hate" or detector.attribute_heads is None:
+        return "hate"
+    return wanted if wanted in detector.attribute_heads.answered() else "hate"
+
+
+def evaluate(test: TestSet, proba: np.ndarray, threshold: float) -> dict:
+    """Figures of one detector on one test set."""
+    predicted = (proba >= threshold).astype(int)
+    row = {
+        "language": test.language,
+        "n": len(test.texts),
+        "positives": int(test.labels.sum()),
+        "threshold": round(float(threshold), 4),
+        "macro_f1": round(100 * f1_score(test.labels, predicted, average="macro"), 2),
+        "accuracy": round(100 * accuracy_score(test.labels, predicted), 2),
+        "roc_auc": round(float(roc_auc_score(test.labels, proba)), 4)
+        if 0 < test.labels.sum() < len(test.labels)
+        else None,
+        "ece": round(expected_calibration_error(test.labels, proba), 4),
+        "provenance": test.provenance,
+        "language_in_training_data": test.training_data,
+    }
+    groups = sorted({g for g in test.groups if g})
+    if groups:
+        fpr = {}
+        for group in groups:
+            rows = np.array([g == group for g in test.groups]) & (test.labels == 0)
+            if rows.sum() >= 5:
+                fpr[group] = {"n": int(rows.sum()), "fpr": round(float(predicted[rows].mean()), 4)}
+        row["fpr_per_group"] = fpr
+    if test.functionalities:
+        names = np.array(test.functionalities)
+        accuracy = {
+            name: round(
+                100 * float((predicted[names == name] == test.labels[names == name]).mean()), 1
+            )
+            for name in sorted(set(test.functionalities))
+        }
+        row["accuracy_per_functionality"] = accuracy
+        row["lowest_functionality"] = min(accuracy.items(), key=lambda item: item[1])
+    return row
+
+
+def language_id(sets: list[TestSet], per_language: int = 200, seed: int = 0) -> dict:
+    """``detect_languages`` on a mixed sample of the test posts (``per_language`` each)."""
+    rng = random.Random(seed)
+    by_language: dict[str, list[str]] = {}
+    for test in sets:
+        by_language.setdefault(test.language, []).extend(test.texts)
+    per = {}
+    right_total = n_total = 0
+    for language, texts in sorted(by_language.items()):
+        sample = rng.sample(sorted(set(texts)), min(per_language, len(set(texts))))
+        detected = [detect_languages(text) for text in sample]
+        right = sum(1 for d in detected if d and d[0] == language)
+        per[language] = {
+            "n": len(sample),
+            "right": right,
+            "accuracy": round(right / len(sample), 4),
+        }
+        right_total += right
+        n_total += len(sample)
+    return {"per_language": per, "n": n_total, "accuracy": round(right_total / n_total, 4)}
+
+
+def _head(test: TestSet, n: int) -> TestSet:
+    """Every ``k``-th post of ``test`` so that about ``n`` remain (smoke runs)."""
+    step = max(1, len(test.texts) // n)
+    rows = list(range(0, len(test.texts), step))[:n]
+    return TestSet(
+        test.name,
+        test.language,
+        [test.texts[i] for i in rows],
+        test.labels[rows],
+        test.score,
+        [test.groups[i] for i in rows] if test.groups else [],
+        [test.functionalities[i] for i in rows] if test.functionalities else [],
+        test.provenance + f" (smoke run: {len(rows)} posts)",
+        test.training_data,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detector", action="append", required=True, help="NAME=DIR")
+    parser.add_argument("--route", action="append", default=[], help="LANG=NAME or *=NAME")
+    parser.add_argument("--language", action="append", default=None, help="audit languages")
+    parser.add_argument("--out", default="benchmarks/results/multilingual.json")
+    parser.add_argument(
+        "--max-per-set", type=int, default=None, help="smoke runs only: the first N posts"
+    )
+    args = parser.parse_args()
+    start = time.time()
+    detectors = {}
+    for item in args.detector:
+        name, _, folder = item.partition("=")
+        detectors[name] = Detector.from_pretrained(os.path.expanduser(folder))
+    sets = test_sets(tuple(args.language or AUDIT_LANGUAGES))
+    if args.max_per_set:
+        sets = [_head(test, args.max_per_set) for test in sets]
+    texts = sorted({t for s in sets for t in s.texts})
+    results: dict[str, dict] = {}
+    for name, detector in detectors.items():
+        print(f"scoring {len(texts):,} texts with {name}", file=sys.stderr)
+        scores = _score_all(detector, texts)
+        results[name] = {"version": detector.facts().version, "test_sets": {}}
+        for test in sets:
+            score = _score_name(detector, test.score)
+            proba = np.array([scores[t][score] for t in test.texts])
+            row = evaluate(test, proba, _threshold(detector, score))
+            row["score"] = score
+            results[name]["test_sets"][test.name] = row
+    routes = dict(item.split("=", 1) for item in args.route)
+    if routes:
+        routed = {}
+        for test in sets:
+            chosen = routes.get(test.language, routes.get("*"))
+            if chosen in results:
+                routed[test.name] = {"detector": chosen, **results[chosen]["test_sets"][test.name]}
+        results["routed"] = {"routes": routes, "test_sets": routed}
+    report = {
+        "command": "python " + " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": os.getloadavg(),
+        "seconds": round(time.time() - start, 1),
+        "protocol": "test splits scored once at each detector's dev-chosen threshold; "
+        "macro-F1 and accuracy in percent; fpr_per_group: share of a group's non-hateful "
+        "posts flagged (groups with at least 5)",
+        "language_identification": language_id(sets),
+        "detectors": results,
+    }
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    for name, result in results.items():
+        for test_name, row in result["test_sets"].items():
+            print(
+                f"{name:12s} {test_name:22s} {row['language']} n={row['n']:5d} "
+                f"macro-F1 {row['macro_f1']:5.1f} acc {row['accuracy']:5.1f} ECE {row['ece']:.3f}"
+            )
+    print("language id", report["language_identification"]["accuracy"])
+
+
+if __name__ == "__main__":
+    main()
