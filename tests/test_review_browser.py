@@ -91,6 +91,7 @@ def test_a_moderator_labels_with_the_keyboard(server: ReviewServer, tmp_path: Pa
         driver.find_element(By.CSS_SELECTOR, "#login button").click()
         wait.until(lambda d: d.find_element(By.ID, "post").is_displayed())
         assert driver.find_element(By.ID, "moderator").text == "Ada"
+        assert not driver.find_element(By.ID, "login").is_displayed()
         body = driver.find_element(By.TAG_NAME, "body")
         seen = []
 
