@@ -28,6 +28,7 @@ from hateproto.cli.options import (
     LabelColumns,
     OutOption,
     OverwriteOption,
+    SeedOption,
     StoreExamplesOption,
     with_groups,
 )
@@ -65,7 +66,7 @@ def adapt(
     held_out: float = typer.Option(
         0.2, min=0.0, max=0.5, help="Share of the feedback labels kept aside to report on."
     ),
-    seed: int = typer.Option(0, help="Seed of the held-out draw."),
+    seed: SeedOption = None,
 ) -> None:
     """Add a team's labelled examples to a detector's prototypes (or replace them).
 
@@ -92,7 +93,9 @@ def adapt(
     out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
     load = columns.load_kwargs()
     sources = [load_example_file(p, weight=w, **load) for p, w in files]
-    feedback = _feedback(from_feedback, held_out, seed, default) if from_feedback else None
+    feedback = None
+    if from_feedback is not None:
+        feedback = _feedback(from_feedback, held_out, seed or 0, default)
     if feedback is not None:
         sources.append(feedback["source"])
     dev = load_example_file(dev_data, **load).data if dev_data else None

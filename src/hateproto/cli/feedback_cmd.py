@@ -9,19 +9,16 @@ file under the hateproto home.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.console import Console
 
+from hateproto.cli.options import FeedbackDbOption, OutOption
 from hateproto.optional import require
 
 app = typer.Typer(
     help="The moderators' feedback database: export the labels, migrate the schema.",
     no_args_is_help=True,
 )
-
-DB_HELP = "'default' (SQLite under the hateproto home), a SQLite file, or postgresql://..."
 
 
 def _require() -> None:
@@ -31,13 +28,13 @@ def _require() -> None:
 
 @app.command("export")
 def export(
-    db: str = typer.Option("default", "--db", help=DB_HELP),
-    out: Path = typer.Option(..., "--out", "-o", help="CSV file to write (written whole)."),
+    out: OutOption = ...,
+    db: FeedbackDbOption = "default",
     raw: bool = typer.Option(
         False, "--raw", help="Keep texts exactly as stored (no ' before a formula character)."
     ),
 ) -> None:
-    """Write every label (text, label, moderator, when, score) to a CSV file."""
+    """Write every label (text, label, moderator, when, score) to a CSV file (--out)."""
     _require()
     from hateproto.feedback.export import write_labels_csv
     from hateproto.feedback.store import FeedbackStore
@@ -54,7 +51,7 @@ def export(
 
 
 @app.command("migrate")
-def migrate(db: str = typer.Option("default", "--db", help=DB_HELP)) -> None:
+def migrate(db: FeedbackDbOption = "default") -> None:
     """Create the feedback database or bring its schema to this version's."""
     _require()
     from hateproto.feedback.store import FeedbackStore

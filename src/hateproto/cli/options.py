@@ -204,6 +204,14 @@ OutOption = Annotated[
         "from the suffix).",
     ),
 ]
+FeedbackDbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="Feedback database: 'default' (SQLite under the hateproto home), a SQLite file, "
+        "or postgresql://user:password@host/name.",
+    ),
+]
 OverwriteOption = Annotated[
     bool,
     typer.Option(
