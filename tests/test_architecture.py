@@ -69,7 +69,7 @@ ORDER: dict[str, list[list[str]]] = {
     "hateproto": [["prototypes"], ["training"], ["features"], ["context"], ["fusion"]],
     "hateproto.detector": [
         ["calibration", "components", "inputs", "policy", "probe", "results", "settings"],
-        ["attributes", "engines", "explanation", "manifest", "neighbours", "scoring"],
+        ["attributes", "engines", "explanation", "manifest", "neighbours", "routing", "scoring"],
         ["artifact"],
         ["loading", "transfer", "writing"],
         ["detector"],

@@ -237,6 +237,55 @@ def build(
 app.command("adapt")(adapt)
 
 
+@app.command("route")
+def route(
+    folder: Path = typer.Argument(..., help="Detector that scores the posts not routed."),
+    routes: list[str] = typer.Option(
+        ...,
+        "--route",
+        "-r",
+        help="LANGUAGE=DETECTOR_DIR: posts identified as LANGUAGE go to that detector; "
+        "repeat for several.",
+    ),
+    out: opt.OutOption = None,
+    overwrite: opt.OverwriteOption = False,
+) -> None:
+    """Route posts by language: a new detector folder that scores the posts of each --route
+    language with that detector (copied inside) and the rest with FOLDER.
+
+    E.g. keep English on the English detector: --route en=detectors/general."""
+    from hateproto.detector.routing import check_route
+
+    pairs = [_route_pair(value) for value in routes]
+    inputs = [folder] + [path for _, path in pairs]
+    out = check_output_folder(out, DETECTOR_FOLDER, overwrite, inputs=inputs)
+    detector = Detector.from_pretrained(folder)
+    answered = detector.facts().attributes
+    for language, path in pairs:
+        routed = Detector.from_pretrained(path)
+        code = check_route(language, routed, answered)
+        if code in detector.routes:
+            raise ConfigError(f"--route {language}: the language {code!r} is routed twice")
+        detector.routes[code] = routed
+    replace_folder(out, detector.save_pretrained)
+    codes = ", ".join(
+        f"{code} -> {path}" for code, (_, path) in zip(detector.routes, pairs, strict=True)
+    )
+    typer.echo(
+        f"Detector written to {out}: {codes}; every other language -> {folder}. "
+        f"Languages served: {', '.join(detector.facts().languages)}"
+    )
+
+
+def _route_pair(value: str) -> tuple[str, Path]:
+    language, sep, path = value.partition("=")
+    if not sep or not language.strip() or not path.strip():
+        raise ConfigError(f"--route {value!r}: give LANGUAGE=DETECTOR_DIR, e.g. en=detectors/en")
+    if not Path(path).is_dir():
+        raise ConfigError(f"--route {value!r}: detector folder not found: {path}")
+    return language.strip(), Path(path)
+
+
 @app.command("export")
 def export(
     folder: Path = typer.Argument(..., help="Detector folder (format 2)."),

@@ -34,6 +34,7 @@ from hateproto.detector.results import (
     Prediction,
     Scores,
 )
+from hateproto.detector.routing import routed_scores
 from hateproto.detector.scoring import (
     score_at_last_layer,
     score_with_head,
@@ -89,6 +90,9 @@ class Detector:
         self.attribute_heads = attribute_heads
         """Heads for further attributes (TOXICITY, INSULT...) on the same features
         (:mod:`.attributes`); ``None``: the detector answers hate only."""
+        self.routes: dict[str, Detector] = {}
+        """Language -> the detector that scores the posts identified as that language
+        (:mod:`.routing`); empty: this detector scores every post."""
         self.neighbours: ExampleBank | None = None
         self.base_model: str | None = None
         """The portable name of the base model recorded by the folder this detector was
@@ -162,6 +166,10 @@ class Detector:
         detector = cls.from_parts(parts, settings, manifest.metadata)
         detector.base_model = parts.base
         detector.version = artifact_version(folder)
+        detector.routes = {
+            language: cls.from_pretrained(folder / path, **overrides)
+            for language, path in (manifest.routes or {}).items()
+        }
         detector.neighbours = ExampleBank.load(folder, parts.backbone.fingerprint)
         if detector.neighbours is not None:
             layers = detector.prototypes.layers if detector.prototypes is not None else []
@@ -252,8 +260,13 @@ class Detector:
             attributes=DEFAULT_ATTRIBUTES
             if self.attribute_heads is None
             else self.attribute_heads.answered(),
-            languages=tuple(self.metadata.get("languages", DEFAULT_LANGUAGES)),
+            languages=self._languages(),
         )
+
+    def _languages(self) -> tuple[str, ...]:
+        """The languages this detector (with its routes) is validated on."""
+        own = tuple(self.metadata.get("languages", DEFAULT_LANGUAGES))
+        return own + tuple(code for code in self.routes if code not in own)
 
     def info(self) -> dict[str, Any]:
         """A JSON-ready summary: model, prototypes, thresholds, settings, versions
@@ -267,9 +280,17 @@ class Detector:
         """Decisions on ``texts`` as arrays; texts must be non-empty strings.
 
         With a :attr:`calibration`, ``proba`` is the calibrated hate probability and the label
-        compares it with the calibrated decision threshold.
+        compares it with the calibrated decision threshold. With :attr:`routes`, the posts of
+        a routed language are scored by its detector (:mod:`.routing`).
         """
-        prepared = self._normalized(scorable_texts(texts))
+        checked = scorable_texts(texts)
+        if self.routes:
+            return routed_scores(checked, self._languages(), self._own_scores, self.routes)
+        return self._own_scores(checked)
+
+    def _own_scores(self, texts: list[str]) -> Scores:
+        """:meth:`score_arrays` by this detector itself (no routing)."""
+        prepared = self._normalized(texts)
         scores = self._raw_scores(prepared)
         if self.calibration is not None:
             scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])

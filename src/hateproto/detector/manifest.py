@@ -71,6 +71,11 @@ class DetectorManifest(BaseModel):
     attributes: str | None = Field(
         None, description="attribute heads file (attributes.json), when the detector has them"
     )
+    routes: dict[str, str] | None = Field(
+        None,
+        description="language -> folder (inside this one) of the detector that scores the "
+        "posts identified as that language (hateproto.detector.routing)",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
     files: dict[str, str] | None = None
 

@@ -31,6 +31,7 @@ from hateproto.detector.calibration import CALIBRATION_FILE
 from hateproto.detector.components import THRESHOLDS_FILE, save_prototypes, set_prototype_backbone
 from hateproto.detector.manifest import FORMAT_VERSION, DetectorManifest, ModelRecord
 from hateproto.detector.policy import policy_info
+from hateproto.detector.routing import ROUTES_DIR
 from hateproto.errors import ModelError
 from hateproto.models.references import portable_name
 
@@ -74,6 +75,9 @@ def _write_parts(detector: Detector, staging: Path, base: str | None) -> None:
         detector.attribute_heads.save(staging)
     if detector.neighbours is not None:
         detector.neighbours.save(staging)
+    for language, routed in detector.routes.items():
+        (staging / ROUTES_DIR).mkdir(exist_ok=True)
+        write_detector(routed, staging / ROUTES_DIR / language)
     manifest = detector_manifest(detector)
     manifest.files = file_hashes(staging)
     manifest.write(staging)
@@ -139,6 +143,7 @@ def detector_manifest(detector: Detector) -> DetectorManifest:
         thresholds=THRESHOLDS_FILE if detector.thresholds is not None else None,
         calibration=CALIBRATION_FILE if detector.calibration is not None else None,
         attributes=ATTRIBUTES_FILE if detector.attribute_heads is not None else None,
+        routes={code: f"{ROUTES_DIR}/{code}" for code in detector.routes} or None,
         metadata=detector.metadata,
     )
 
@@ -172,6 +177,8 @@ def describe(detector: Detector) -> dict[str, Any]:
             **{k: v for k, v in detector.calibration.dev.items() if k != "reliability"},
         },
         "attributes": None if detector.attribute_heads is None else detector.attribute_heads.info(),
+        "languages": list(detector.facts().languages),
+        "routes": {code: routed.version for code, routed in detector.routes.items()} or None,
         "settings": detector.settings.model_dump(),
         "metadata": detector.metadata,
         **policy_info(detector.metadata, detector.threshold, detector.calibration),
