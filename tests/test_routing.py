@@ -120,3 +120,38 @@ def test_check_route_refuses_a_bad_code(detector: Detector) -> None:
         check_route("german!", detector, ())
     with pytest.raises(ConfigError, match="does not answer TOXICITY"):
         check_route("de", detector, ("TOXICITY",))
+
+
+GERMAN_HATE = "Diese Leute sind Ungeziefer und sollen verschwinden, das sage ich euch allen."
+
+
+def _analyze(client, **extra: object):
+    body = {"comment": {"text": GERMAN_HATE}, "requestedAttributes": {"IDENTITY_ATTACK": {}}}
+    return client.post("/v1alpha1/comments:analyze", json={**body, **extra})
+
+
+def test_perspective_serves_the_languages_a_detector_declares(tiny_encoder_dir: Path) -> None:
+    """German is refused by an English detector, answered by one that declares German
+    (asked for, or detected), and answered by an English one with the any_language opt-in."""
+    from fastapi.testclient import TestClient
+    from tiny_detector import tiny_detector
+
+    from hateproto.service import ServiceSettings, create_app
+
+    english = tiny_detector(tiny_encoder_dir)
+    with TestClient(create_app(english, ServiceSettings(api_token=None))) as client:
+        refused = _analyze(client)
+        assert refused.status_code == 400
+        assert "does not support request languages: de" in refused.json()["error"]["message"]
+    settings = ServiceSettings(api_token=None, any_language=True)
+    with TestClient(create_app(english, settings)) as client:
+        assert _analyze(client).status_code == 200
+    german = tiny_detector(tiny_encoder_dir)
+    german.metadata["languages"] = ["en", "de"]
+    with TestClient(create_app(german, ServiceSettings(api_token=None))) as client:
+        detected = _analyze(client)
+        assert detected.status_code == 200, detected.text
+        assert detected.json()["detectedLanguages"][0] == "de"
+        assert detected.json()["languages"] == ["de"]
+        asked = _analyze(client, languages=["de"])
+        assert asked.status_code == 200 and asked.json()["languages"] == ["de"]

@@ -51,6 +51,12 @@ def register(app: typer.Typer) -> None:
         max_wait_ms: float | None = typer.Option(None, help="Wait for a fuller batch (default 5)."),
         threads: ThreadsOption = None,
         log_level: str = typer.Option("info", help="debug, info, warning, error."),
+        any_language: bool | None = typer.Option(
+            None,
+            "--any-language/--validated-languages",
+            help="Perspective endpoint: score comments in languages the detector was not "
+            "validated on instead of refusing them (default: refuse, as Perspective does).",
+        ),
         feedback_db: str | None = typer.Option(
             None,
             "--feedback-db",

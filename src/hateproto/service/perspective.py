@@ -256,7 +256,8 @@ class PerspectiveEndpoint:
         check_span_count(len(spans), self.settings)
         detected = await asyncio.to_thread(detect_languages, text, self.languages)
         languages = effective_languages(request, detected)
-        answered = check_attributes(request, self.attributes, self.languages, languages, detected)
+        served = None if self.settings.any_language else self.languages
+        answered = check_attributes(request, self.attributes, served, languages, detected)
         texts = [text] + [text[begin:end] for begin, end in spans]
         predictions = await submit_or_raise(
             self.batcher, texts, PerspectiveError, bad_input_status=400

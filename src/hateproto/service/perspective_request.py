@@ -246,14 +246,15 @@ def attribute_languages(name: str, served: tuple[str, ...]) -> tuple[str, ...]:
 def check_attributes(
     request: AnalyzeCommentRequest,
     attributes: tuple[str, ...],
-    served: tuple[str, ...],
+    served: tuple[str, ...] | None,
     languages: list[str],
     detected: list[str],
 ) -> list[tuple[str, float | None]]:
     """``(attribute, scoreThreshold)`` of each requested attribute that is answered, in the
     request's order, after Perspective's checks of each one in turn (unknown attribute,
     score type, languages); with ``dropUnsupportedAttributes`` an attribute that does not
-    serve the languages is left out instead of refused."""
+    serve the languages is left out instead of refused. ``served`` ``None``: every
+    language is scored (the service's ``any_language`` opt-in)."""
     assert request.requested_attributes
     answered = []
     for name, options in request.requested_attributes.items():
@@ -264,7 +265,9 @@ def check_attributes(
             raise invalid_request(
                 f"Requested score type {options.score_type} is not supported by attribute {name}"
             )
-        if unsupported_languages(languages, attribute_languages(name, served)):
+        if served is not None and unsupported_languages(
+            languages, attribute_languages(name, served)
+        ):
             if request.drop_unsupported_attributes:
                 continue
             requested = request.requested_languages

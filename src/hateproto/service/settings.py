@@ -63,6 +63,9 @@ class ServiceSettings(YamlConfig):
         allowed_hosts: ``Host`` header values accepted (others get 400), against DNS
             rebinding; ``None``: loopback names when ``serve`` listens on a loopback address,
             else any.
+        any_language: the Perspective endpoint scores comments in languages the detector
+            was not validated on (``detector info``'s ``languages``) instead of refusing them
+            with LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE, as Perspective does.
         feedback_db: the feedback database (``default``: SQLite under the hateproto home; a
             file; ``postgresql://...``): the posts the queue policy selects are stored and
             ``/review`` serves the review page (``None``: no feedback, no review page).
@@ -86,6 +89,7 @@ class ServiceSettings(YamlConfig):
     log_level: str = "info"
     public_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     allowed_hosts: list[str] | None = None
+    any_language: bool = False
     feedback_db: str | None = Field(None, repr=False)
     queue_band: float = Field(0.15, ge=0.0, le=1.0)
     queue_sample_rate: float = Field(0.01, ge=0.0, le=1.0)
