@@ -10,7 +10,9 @@ point is a general detector (the quickstart one). Per seed:
 3. ``queue``: a simulated moderator takes ``--labels`` posts through
    :meth:`FeedbackStore.next_post` and labels each with OLID's gold label
    (:meth:`FeedbackStore.add_label`); ``random``: the same number of pool posts drawn at
-   random, labelled the same way in a second database;
+   random, labelled the same way in a second database; ``mixed``: half through the queue,
+   half drawn at random from the rest of the pool (what ``serve``'s policy of a band plus a
+   random sample approaches), in a third;
 4. each labelled set is read back with :func:`labelled_examples` (what
    ``detector adapt --from-feedback`` reads) and adapted with
    :func:`hateproto.detector.adapt.adapt_detector` (``--mode add`` and ``replace``,
@@ -83,6 +85,19 @@ def label_random(store: FeedbackStore, gold: dict[str, int], texts: list[str]) -
         store.add_label(ids[text], LABEL_NAMES[gold[text]], "simulated", f"random-{step}")
 
 
+def label_mixed(
+    store: FeedbackStore, gold: dict[str, int], pool: LabeledTexts, n: int, rng: Any
+) -> None:
+    """Half of ``n`` through the queue, the other half at random from the rest."""
+    taken = set(label_queue(store, gold, n // 2))
+    ids = store.post_ids(pool.texts)
+    rest = [t for t in pool.texts if ids[t] not in taken]
+    chosen = rng.choice(len(rest), size=n - n // 2, replace=False)
+    picked = [rest[i] for i in chosen]
+    for step, text in enumerate(picked):
+        store.add_label(ids[text], LABEL_NAMES[gold[text]], "simulated", f"mixed-{step}")
+
+
 def adapted_scores(
     base: Detector, store: FeedbackStore, test: LabeledTexts, modes: list[str]
 ) -> dict[str, Any]:
@@ -122,6 +137,10 @@ def run_seed(base: Detector, seed: int, args: argparse.Namespace, test: LabeledT
         label_random(randomly, gold, [pool.texts[i] for i in chosen])
         result["random"] = adapted_scores(base, randomly, test, args.modes)
         randomly.close()
+        mixed = fill_store(f"sqlite:///{tmp}/mixed.db", pool, proba, base.threshold)
+        label_mixed(mixed, gold, pool, args.labels, rng)
+        result["mixed"] = adapted_scores(base, mixed, test, args.modes)
+        mixed.close()
     print(json.dumps(result), flush=True)
     return result
 
@@ -133,6 +152,7 @@ def summary(runs: list[dict], modes: list[str]) -> dict[str, Any]:
     for mode in modes:
         queue = np.array([r["queue"][mode]["macro_f1"] for r in runs])
         rand = np.array([r["random"][mode]["macro_f1"] for r in runs])
+        mixed = np.array([r["mixed"][mode]["macro_f1"] for r in runs if "mixed" in r])
         out[mode] = {
             "queue_macro_f1_mean": round(float(queue.mean()), 4),
             "queue_macro_f1_std": round(float(queue.std()), 4),
@@ -142,6 +162,12 @@ def summary(runs: list[dict], modes: list[str]) -> dict[str, Any]:
             "queue_wins": int((queue > rand).sum()),
             "seeds": len(runs),
         }
+        if len(mixed) == len(runs):
+            out[mode].update(
+                mixed_macro_f1_mean=round(float(mixed.mean()), 4),
+                mixed_macro_f1_std=round(float(mixed.std()), 4),
+                mixed_minus_random_per_seed=[round(float(d), 4) for d in mixed - rand],
+            )
     return out
 
 
@@ -164,7 +190,8 @@ def main() -> None:
     report = {
         "what": "OLID subtask A (offensive) as a community's policy; a general detector "
         "adapted (detector adapt's adapt_detector) with labels taken through the review "
-        "queue (closest to the threshold first) vs the same number of random labels",
+        "queue (closest to the threshold first) vs the same number of random labels, and "
+        "half of each (mixed)",
         "detector": str(args.detector),
         "detector_version": base.version,
         "threshold": base.threshold,
