@@ -16,6 +16,10 @@ Contenders (``--contenders``, default all):
   runs per chunk: ``Detector.from_pretrained(folder).score_arrays(texts)``);
 - ``hateproto-sdpa``: the same with PyTorch's SDPA attention (hateproto before issue 26);
 - ``hateproto-float32`` and ``hateproto-int8``: the folder loaded with ``dtype=...``;
+- ``hateproto-compiled`` and ``hateproto-int8-compiled``: the default and int8 with
+  ``compile=True`` (``--compile``: ``torch.compile``, Inductor's fused C++ kernels on the
+  CPU); compiling happens in the untimed warm-up round, whose seconds are recorded
+  (``warm_up_seconds``) because a one-off ``classify`` pays them;
 - ``pipeline-fp32``: ``transformers.pipeline("feature-extraction")``, batch 32, mean pooled;
 - ``st-fp32`` and ``st-bf16``: ``SentenceTransformer.encode``, batch 32 (it sorts by length);
 - ``ort-fp32`` and ``ort-int8``: the model exported to ONNX (``torch.onnx.export``) and run
@@ -51,6 +55,8 @@ CONTENDERS = (
     "hateproto-sdpa",
     "hateproto-float32",
     "hateproto-int8",
+    "hateproto-compiled",
+    "hateproto-int8-compiled",
     "pipeline-fp32",
     "st-fp32",
     "st-bf16",
@@ -116,8 +122,11 @@ def _setup(name: str, args: argparse.Namespace, texts: list[str]) -> Any:
     if name.startswith("hateproto"):
         from hateproto.detector import Detector
 
-        dtype = {"hateproto-float32": "float32", "hateproto-int8": "int8"}.get(name)
-        overrides = {} if dtype is None else {"dtype": dtype}
+        variant = name.removesuffix("-compiled")
+        dtype = {"hateproto-float32": "float32", "hateproto-int8": "int8"}.get(variant)
+        overrides: dict[str, Any] = {} if dtype is None else {"dtype": dtype}
+        if name.endswith("-compiled"):
+            overrides["compile"] = True
         detector = Detector.from_pretrained(Path(args.detector).expanduser(), **overrides)
         if name == "hateproto-sdpa":
             detector.backbone.model.set_attn_implementation("sdpa")
@@ -318,8 +327,9 @@ def main() -> None:
                 print(f"starting {name}", file=sys.stderr, flush=True)
                 processes[name] = _start(name, args, posts_file)
             answers: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
-            for name in names:  # warm-up round, not timed
-                _run(processes[name])
+            warm_up = {}
+            for name in names:  # warm-up round, not timed (compiling happens here)
+                warm_up[name] = round(_run(processes[name])["seconds"], 2)
                 time.sleep(PAUSE_SECONDS)
             per_round = []
             for r in range(args.rounds):
@@ -336,6 +346,7 @@ def main() -> None:
                     process.stdin.close()
                 process.wait(timeout=60)
     result = _summary(args, names, answers, texts, labels)
+    result["warm_up_seconds"] = warm_up
     result["loadavg"] = {"before": before, "per_round": per_round, "after": _loadavg()}
     if args.dtype_choice:
         result["dtype_choice"] = _dtype_choice(args)

@@ -13,14 +13,17 @@ group where the set names groups. Test sets:
 * our functional audit's test half in every language it has (``--language``);
 * English: the six benchmarks' general-protocol test splits, and CONAN.
 
-``routed`` rows score each language with the detector that ``--route`` names for it (the
-rule the service applies), and the language identifier's accuracy on a mixed sample of the
+``routed_by_gold_language`` rows score each set with the detector that ``--route`` names for
+its gold language; a detector folder written by ``hateproto detector route`` identifies the
+language of each post as the service does. ``--split dev`` scores the dev splits (for
+choosing settings); and the language identifier's accuracy on a mixed sample of the
 test posts (``detectedLanguages``) is reported.
 
 Usage:
     .venv/bin/python benchmarks/multilingual.py \
         --detector multilingual=~/.cache/hateproto/detectors/multilingual \
         --detector english=~/.cache/hateproto/detectors/perspective \
+        --detector routed=~/.cache/hateproto/detectors/multilingual-routed \
         --route en=english --route '*=multilingual' \
         --out benchmarks/results/multilingual.json
 """
@@ -48,6 +51,10 @@ from hateproto.detector import Detector
 from hateproto.evaluation.calibration import expected_calibration_error
 
 AUDIT_LANGUAGES = ("en", "de", "fr", "es")
+ORACLE = "routed_by_gold_language"
+"""The rows of ``--route``: each set scored by the detector its gold language is routed to
+(the service identifies the language per post instead: pass a routed detector folder as
+``--detector`` for that)."""
 
 
 @dataclass
@@ -71,11 +78,23 @@ def _groups(metadata, n: int) -> list[str | None]:
     return [t if isinstance(t, str) and t else None for t in metadata["target"].tolist()]
 
 
-def _audit_sets(languages: tuple[str, ...]) -> list[TestSet]:
+def _from_data(name: str, language: str, data, provenance: str) -> TestSet:
+    """A test set from a loader's ``LabeledTexts`` (texts, labels, target groups)."""
+    return TestSet(
+        name,
+        language,
+        data.texts,
+        data.labels,
+        groups=_groups(data.metadata, len(data)),
+        provenance=provenance,
+    )
+
+
+def _audit_sets(languages: tuple[str, ...], split: str) -> list[TestSet]:
     sets = []
     for language in languages:
         try:
-            cases = build_suite("test", language=language)
+            cases = build_suite(split, language=language)
         except Exception as exc:  # a language the audit does not have yet
             print(f"audit {language}: skipped ({exc})", file=sys.stderr)
             continue
@@ -87,17 +106,19 @@ def _audit_sets(languages: tuple[str, ...]) -> list[TestSet]:
                 np.array([c.label_gold for c in cases]),
                 groups=[c.target_group if c.label_gold == 0 else None for c in cases],
                 functionalities=[c.functionality for c in cases],
-                provenance=f"hateproto functional audit ({language}), test half by template",
+                provenance=f"hateproto functional audit ({language}), {split} half by template",
                 training_data=language != "es",
             )
         )
     return sets
 
 
-def test_sets(audit_languages: tuple[str, ...]) -> list[TestSet]:
-    """Every test set of the report (see the module docstring)."""
+def test_sets(audit_languages: tuple[str, ...], split: str = "test") -> list[TestSet]:
+    """Every evaluation set of the report (see the module docstring), ``split`` of each:
+    ``test`` for the figures reported once, ``dev`` for choosing settings."""
     sets = []
-    germeval = load_germeval("test")
+    germeval = load_germeval(split)
+    where = "official test" if split == "test" else "dev (10% of train by hash)"
     sets.append(
         TestSet(
             "germeval2018_coarse",
@@ -105,7 +126,7 @@ def test_sets(audit_languages: tuple[str, ...]) -> list[TestSet]:
             germeval.texts,
             (germeval.metadata["coarse"] == "OFFENSE").to_numpy(np.int64),
             score="TOXICITY",
-            provenance="GermEval 2018 official test, coarse OFFENSE vs OTHER",
+            provenance=f"GermEval 2018 {where}, coarse OFFENSE vs OTHER",
         )
     )
     sets.append(
@@ -114,50 +135,40 @@ def test_sets(audit_languages: tuple[str, ...]) -> list[TestSet]:
             "de",
             germeval.texts,
             germeval.labels,
-            provenance="GermEval 2018 official test, fine ABUSE vs INSULT/PROFANITY/OTHER",
+            provenance=f"GermEval 2018 {where}, fine ABUSE vs INSULT/PROFANITY/OTHER",
         )
     )
     for language in ("fr", "ar"):
-        data = load_mlma(language, "test")
         sets.append(
-            TestSet(
+            _from_data(
                 f"mlma_{language}",
                 language,
-                data.texts,
-                data.labels,
-                groups=_groups(data.metadata, len(data)),
-                provenance="MLMA, held-out 10% by hash of the normalised text",
+                load_mlma(language, split),
+                f"MLMA {split}: 10% by hash of the normalised text",
             )
         )
     for language in ("fr", "it"):
-        data = load_conan("test", language=language)
         sets.append(
-            TestSet(
+            _from_data(
                 f"conan_{language}",
                 language,
-                data.texts,
-                data.labels,
-                groups=_groups(data.metadata, len(data)),
-                provenance="CONAN pairs, held-out connected components",
+                load_conan(split, language=language),
+                f"CONAN pairs {split}: connected components by hash",
             )
         )
     for name in GENERAL_DATASETS:
-        data = load_general(name, "test")
         sets.append(
-            TestSet(
-                name,
-                "en",
-                data.texts,
-                data.labels,
-                groups=_groups(data.metadata, len(data)),
-                provenance="general protocol test split",
-            )
+            _from_data(name, "en", load_general(name, split), f"general protocol {split} split")
         )
-    data = load_conan("test")
     sets.append(
-        TestSet("conan_en", "en", data.texts, data.labels, groups=_groups(data.metadata, len(data)))
+        _from_data(
+            "conan_en",
+            "en",
+            load_conan(split),
+            f"CONAN pairs {split}: connected components by hash",
+        )
     )
-    return sets + _audit_sets(audit_languages)
+    return sets + _audit_sets(audit_languages, split)
 
 
 def _score_all(detector: Detector, texts: list[str]) -> dict[str, dict[str, float]]:
@@ -271,6 +282,9 @@ def main() -> None:
     parser.add_argument("--language", action="append", default=None, help="audit languages")
     parser.add_argument("--out", default="benchmarks/results/multilingual.json")
     parser.add_argument(
+        "--split", choices=("dev", "test"), default="test", help="dev: for choosing settings"
+    )
+    parser.add_argument(
         "--max-per-set", type=int, default=None, help="smoke runs only: the first N posts"
     )
     args = parser.parse_args()
@@ -278,8 +292,10 @@ def main() -> None:
     detectors = {}
     for item in args.detector:
         name, _, folder = item.partition("=")
+        if name == ORACLE:
+            parser.error(f"--detector {ORACLE}=... : that name is the --route rows' own")
         detectors[name] = Detector.from_pretrained(os.path.expanduser(folder))
-    sets = test_sets(tuple(args.language or AUDIT_LANGUAGES))
+    sets = test_sets(tuple(args.language or AUDIT_LANGUAGES), args.split)
     if args.max_per_set:
         sets = [_head(test, args.max_per_set) for test in sets]
     texts = sorted({t for s in sets for t in s.texts})
@@ -301,13 +317,14 @@ def main() -> None:
             chosen = routes.get(test.language, routes.get("*"))
             if chosen in results:
                 routed[test.name] = {"detector": chosen, **results[chosen]["test_sets"][test.name]}
-        results["routed"] = {"routes": routes, "test_sets": routed}
+        results[ORACLE] = {"routes": routes, "test_sets": routed}
     report = {
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average": os.getloadavg(),
         "seconds": round(time.time() - start, 1),
-        "protocol": "test splits scored once at each detector's dev-chosen threshold; "
+        "split": args.split,
+        "protocol": f"{args.split} splits scored at each detector's dev-chosen threshold; "
         "macro-F1 and accuracy in percent; fpr_per_group: share of a group's non-hateful "
         "posts flagged (groups with at least 5)",
         "language_identification": language_id(sets),

@@ -109,7 +109,12 @@ def stop_server(server: subprocess.Popen) -> int | str:
 
 
 def start_server(
-    detector: Path, port: int, batching: bool, log_path: Path, threads: int | None
+    detector: Path,
+    port: int,
+    batching: bool,
+    log_path: Path,
+    threads: int | None,
+    dtype: str | None = None,
 ) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -126,6 +131,7 @@ def start_server(
         "--log-level",
         "info",
         *(["--threads", str(threads)] if threads else []),
+        *(["--dtype", dtype] if dtype else []),
     ]
     with log_path.open("w") as log:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -279,7 +285,7 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-batching-{'on' if batching else 'off'}.log"
-    server = start_server(detector, port, batching, log_path, args.threads)
+    server = start_server(detector, port, batching, log_path, args.threads, args.dtype)
     try:
         wait_healthy(url, server, args.startup_timeout)
         warm_up(url, texts[:20])
@@ -334,6 +340,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--startup-timeout", type=float, default=180.0)
     parser.add_argument("--threads", type=int, help="Torch threads of the server.")
+    parser.add_argument("--dtype", help="The server's --dtype (default: the detector's own).")
     parser.add_argument(
         "--modes", default="on,off,on,off", help="Micro-batching modes to run, in this order."
     )
@@ -351,6 +358,7 @@ def main() -> None:
         "single_post_p50_ms": runs[0]["single_post"]["p50_ms"],
         "single_post_p99_ms": runs[0]["single_post"]["p99_ms"],
         "detector": what,
+        "dtype": args.dtype or "the detector's own",
         "texts": f"{len(texts)} {source}, one text per request",
         "medians_by_micro_batching": {str(k).lower(): v for k, v in by_mode.items()},
         "throughput_ratio_on_off": (
