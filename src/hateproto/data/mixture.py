@@ -32,6 +32,10 @@ import pandas as pd
 
 from hateproto.data.benchmarks import PROTOCOLS, load_benchmark
 from hateproto.data.contrast_pairs import generate_contrast_pairs
+from hateproto.data.contrast_pairs_languages import (
+    CONTRAST_PAIR_SOURCES,
+    generate_language_contrast_pairs,
+)
 from hateproto.data.contrast_sources import CONTRAST_SOURCES, load_contrast_source
 from hateproto.data.general import GENERAL_DATASETS, load_general
 from hateproto.data.groups import canonical_group
@@ -60,12 +64,14 @@ class Source:
 #: Every source known by name: the six benchmarks, the contrast data
 #: (:mod:`hateproto.data.contrast_sources`), the non-English sources
 #: (:mod:`hateproto.data.multilingual_sources`) and the generated minimal pairs
-#: (:mod:`hateproto.data.contrast_pairs`).
+#: (:mod:`hateproto.data.contrast_pairs`) and their German, French and Spanish counterparts
+#: (``contrast_pairs_de`` etc., :mod:`hateproto.data.contrast_pairs_languages`).
 NAMED_SOURCES: tuple[str, ...] = (
     *GENERAL_DATASETS,
     *CONTRAST_SOURCES,
     *MULTILINGUAL_SOURCES,
     "contrast_pairs",
+    *CONTRAST_PAIR_SOURCES,
 )
 
 
@@ -147,6 +153,8 @@ def _load_named(name: str, split: str, data_dir: str | Path | None, protocol: st
     generated pairs (which have no ``test`` split: the functional audit tests them)."""
     if name == "contrast_pairs":
         return generate_contrast_pairs(split)
+    if name in CONTRAST_PAIR_SOURCES:
+        return generate_language_contrast_pairs(CONTRAST_PAIR_SOURCES[name], split)
     if name in CONTRAST_SOURCES:
         return load_contrast_source(name, split, data_dir)
     if name in MULTILINGUAL_SOURCES:

@@ -19,7 +19,9 @@
 ``conan_it``  connected components as the English CONAN (:mod:`.contrast_sources`).
 ============= ================================================================================
 
-:data:`SOURCE_LANGUAGES` says which language each named source is in (English for the rest).
+:data:`SOURCE_LANGUAGES` says which language each named source is in (English for the rest);
+:func:`source_language` also knows the generated pairs ``contrast_pairs_de``/``_fr``/``_es``
+(:mod:`hateproto.data.contrast_pairs_languages`).
 
 Example:
     >>> SOURCE_LANGUAGES["germeval"], SOURCE_LANGUAGES["mlma_ar"]
@@ -37,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import canonical_split, data_root
+from hateproto.data.contrast_pairs_languages import CONTRAST_PAIR_SOURCES
 from hateproto.data.contrast_sources import load_conan
 from hateproto.data.groups import canonical_group
 from hateproto.data.keys import hash_fraction, normalise_text, split_of
@@ -175,5 +178,6 @@ def load_multilingual_source(
 
 
 def source_language(name: str) -> str:
-    """The language of a named source (``en`` for every source not listed here)."""
-    return SOURCE_LANGUAGES.get(name, "en")
+    """The language of a named source (``en`` for every source not listed here or among the
+    generated non-English pairs)."""
+    return SOURCE_LANGUAGES.get(name) or CONTRAST_PAIR_SOURCES.get(name, "en")
