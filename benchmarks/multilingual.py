@@ -275,9 +275,44 @@ def _head(test: TestSet, n: int) -> TestSet:
     )
 
 
+def markdown_table(report: dict) -> str:
+    """The per-language table of a results file: one row per test set, macro-F1 (and the
+    lowest functionality for audits) per detector, and the highest per-group FPR."""
+    names = list(report["detectors"])
+    first = report["detectors"][names[0]]["test_sets"]
+    head = "| set | language | n | " + " | ".join(names) + " | highest group FPR |"
+    rows = [head, "|" + "---|" * (len(names) + 4)]
+    for test_name, row in first.items():
+        cells = []
+        worst = []
+        for name in names:
+            entry = report["detectors"][name]["test_sets"].get(test_name)
+            if entry is None:
+                cells.append("-")
+                continue
+            cell = f"{entry['macro_f1']:.1f}"
+            if "lowest_functionality" in entry:
+                functionality, accuracy = entry["lowest_functionality"]
+                cell += f" (min {functionality} {accuracy:.0f})"
+            cells.append(cell)
+            fpr = entry.get("fpr_per_group") or {}
+            if fpr:
+                group, value = max(fpr.items(), key=lambda item: item[1]["fpr"])
+                worst.append(f"{name}: {group} {100 * value['fpr']:.0f}%")
+        rows.append(
+            f"| {test_name} | {row['language']} | {row['n']} | "
+            + " | ".join(cells)
+            + f" | {'; '.join(worst) or '-'} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--detector", action="append", required=True, help="NAME=DIR")
+    parser.add_argument("--detector", action="append", default=[], help="NAME=DIR")
+    parser.add_argument(
+        "--markdown", metavar="RESULTS", help="print the table of a results file and stop"
+    )
     parser.add_argument("--route", action="append", default=[], help="LANG=NAME or *=NAME")
     parser.add_argument("--language", action="append", default=None, help="audit languages")
     parser.add_argument("--out", default="benchmarks/results/multilingual.json")
@@ -288,6 +323,11 @@ def main() -> None:
         "--max-per-set", type=int, default=None, help="smoke runs only: the first N posts"
     )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown_table(json.loads(Path(args.markdown).read_text())))
+        return
+    if not args.detector:
+        parser.error("give at least one --detector NAME=DIR")
     start = time.time()
     detectors = {}
     for item in args.detector:

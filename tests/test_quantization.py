@@ -68,6 +68,16 @@ def test_backbone_loads_in_int8(tiny_encoder_dir):
     assert q.quantize_backbone(int8) is int8  # already quantised: unchanged
 
 
+def test_quantize_backbone_keeps_the_named_linears(tiny_encoder_dir):
+    backbone = Backbone.load(str(tiny_encoder_dir))
+    total = sum(isinstance(m, torch.nn.Linear) for m in backbone.model.modules())
+    q.quantize_backbone(backbone, keep=("output.dense",))
+    kept = {n for n, m in backbone.model.named_modules() if isinstance(m, torch.nn.Linear)}
+    assert kept and all("output.dense" in name for name in kept)
+    assert backbone.quantization["modules"] == total - len(kept)
+    assert backbone.quantization["kept"] == ["output.dense"]
+
+
 def test_compute_dtype_follows_native_bf16(monkeypatch):
     monkeypatch.setattr(q, "bf16_supported", lambda device: True)
     assert q.compute_dtype(torch.device("cpu")) == torch.bfloat16

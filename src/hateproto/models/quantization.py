@@ -223,12 +223,17 @@ def activation_ranges(
 
 
 def quantize_linears(
-    model: nn.Module, ranges: dict[str, torch.Tensor], smoothing: float = SMOOTHING
+    model: nn.Module,
+    ranges: dict[str, torch.Tensor],
+    smoothing: float = SMOOTHING,
+    keep: Sequence[str] = (),
 ) -> int:
-    """Replace every ``nn.Linear`` of ``model`` by an :class:`Int8Linear`, in place; returns
-    how many were replaced."""
+    """Replace every ``nn.Linear`` of ``model`` by an :class:`Int8Linear`, in place, except
+    those whose module name contains one of ``keep``; returns how many were replaced."""
     count = 0
     for name, linear in _linears(model).items():
+        if any(part in name for part in keep):
+            continue
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
         quantized = Int8Linear.from_linear(linear, ranges.get(name), smoothing)
@@ -247,12 +252,15 @@ def quantize_backbone(
     texts: Sequence[str] | None = None,
     smoothing: float = SMOOTHING,
     dtype: torch.dtype | None = None,
+    keep: Sequence[str] = (),
 ) -> Backbone:
     """Quantise ``backbone``'s linear layers to int8, in place, and return it.
 
     Its fingerprint is kept (taken before: it names the weights the detector was built on);
     the other parts are converted to ``dtype`` (default :func:`compute_dtype`). ``texts``:
-    the calibration texts (default :func:`calibration_texts`). Records what was done in
+    the calibration texts (default :func:`calibration_texts`); ``keep``: parts of module names
+    whose linear layers stay in ``dtype`` (for example ``("output.dense",)``: a BERT layer's
+    attention and feed-forward output products). Records what was done in
     ``backbone.quantization``. CPU only: raises :class:`ModelError` on another device.
     """
     if is_quantized(backbone):
@@ -266,7 +274,7 @@ def quantize_backbone(
     if backbone.dtype != torch.float32:  # measure ranges in float32
         float_model.float()
     ranges = activation_ranges(backbone, texts)
-    count = quantize_linears(float_model, ranges, smoothing)
+    count = quantize_linears(float_model, ranges, smoothing, keep)
     float_model.to(target)
     backbone._compiled = None
     backbone.quantization = {
@@ -274,6 +282,7 @@ def quantize_backbone(
         "compute_dtype": str(target).removeprefix("torch."),
         "smoothing": smoothing,
         "calibration_posts": len(texts),
+        "kept": list(keep),
     }
     return backbone
 
