@@ -12,12 +12,17 @@ import pytest
 from hateproto.audit import build_suite
 from hateproto.audit.languages import SUITES
 from hateproto.data import LabeledTexts
+from hateproto.data.contrast_pairs import template_split
 from hateproto.data.contrast_pairs_languages import (
     CONTRAST_PAIR_SOURCES,
     KINDS,
     LANGUAGES,
+    ROW_KINDS,
+    TWIN_KIND,
     generate_language_contrast_pairs,
     language_templates,
+    language_twins,
+    twin_template_id,
 )
 from hateproto.data.keys import normalise_text
 from hateproto.data.mixture import NAMED_SOURCES, load_mixture, parse_sources
@@ -49,7 +54,8 @@ def test_labels_kinds_and_classes(language: str) -> None:
         assert set(data.labels.tolist()) == {0, 1}
         assert data.notes["language"] == language
         assert {"kind", "template", "target", "group", "category"} <= set(data.metadata)
-    assert set(train.metadata["kind"]) == set(KINDS)
+    assert set(train.metadata["kind"]) == set(ROW_KINDS) and TWIN_KIND not in KINDS
+    assert set(dev.metadata["kind"]) <= set(ROW_KINDS)
     for kind, (label, _) in templates.items():
         rows = train.metadata["kind"].to_numpy() == kind
         assert rows.any() and (train.labels[rows] == label).all(), kind
@@ -104,6 +110,9 @@ def test_disjoint_from_the_audit(language: str) -> None:
     for kind, (_, templates) in language_templates(language).items():
         for template in templates:
             assert not grams(template) & theirs_grams, (kind, template)
+    for mirrored, twins in language_twins(language).items():
+        for template in twins:
+            assert not grams(template) & theirs_grams, (mirrored, template)
 
 
 @pytest.mark.parametrize("language", CODES)
@@ -128,3 +137,58 @@ def test_recipe_accepts_the_sources_in_their_languages() -> None:
         languages=["en", "de", "fr", "es"],
     )
     assert recipe.languages == ["en", "de", "fr", "es"]
+
+
+HATEFUL = ("hate", "hate_negated_positive")
+
+
+def _words(template: str) -> set[str]:
+    """The words of ``template`` outside its placeholders and gendered alternatives."""
+    return set(re.findall(r"\w+", re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", template).lower()))
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_every_hateful_template_has_a_frame_twin(language: str) -> None:
+    templates, twins = language_templates(language), language_twins(language)
+    assert set(twins) == {(k, i) for k in HATEFUL for i in range(len(templates[k][1]))}
+    for (kind, index), these in twins.items():
+        assert 1 <= len(these) <= 2 and len(set(these)) == len(these), (kind, index)
+        hate = templates[kind][1][index]
+        for twin in these:
+            assert twin != hate and twin not in templates["positive"][1], twin
+            # the frame: a twin keeps some of the hateful template's words
+            assert _words(hate) & _words(twin), (hate, twin)
+            # no hateful filler in a twin
+            assert not re.search(r"\{(insult|dehum|harm|harm_inf|scheiss|putos)\}", twin), twin
+    with pytest.raises(DataError):
+        language_twins("it")
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_twins_are_label_0_and_in_the_split_of_their_template(language: str) -> None:
+    twins = language_twins(language)
+    seen = set()
+    for split in ("train", "dev"):
+        data = _pairs(language, split)
+        meta = data.metadata
+        rows = (meta["kind"] == TWIN_KIND).to_numpy()
+        assert rows.any() and (data.labels[rows] == 0).all()
+        assert meta.loc[~rows, "mirrors"].isna().all()
+        assert meta.loc[rows, "target"].notna().all()
+        pairs = zip(meta.loc[rows, "template"], meta.loc[rows, "mirrors"], strict=True)
+        for template_id, mirrored in pairs:
+            _, kind, index = mirrored.split(".")
+            assert kind in HATEFUL, mirrored
+            number = int(template_id.rsplit(".", 1)[1])
+            assert template_id == twin_template_id(language, kind, int(index), number)
+            assert template_split(f"{language}:{kind}", int(index)) == split, template_id
+            seen.add(template_id)
+        # the mirrored template is rendered in the same split (as hate)
+        hateful = set(meta.loc[meta["kind"].isin(HATEFUL), "template"])
+        assert set(meta.loc[rows, "mirrors"]) <= hateful
+    expected = {
+        twin_template_id(language, kind, index, number)
+        for (kind, index), these in twins.items()
+        for number in range(len(these))
+    }
+    assert seen == expected

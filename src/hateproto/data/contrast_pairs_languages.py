@@ -12,6 +12,12 @@ question, hate that refers by pronoun to a group named in the sentence before, a
 fifth rendering of every template, any kind) a spelling-obfuscated variant
 (:func:`hateproto.data.spelling.obfuscate`), so that obfuscation alone never means hate.
 
+**Frame twins.** Every hateful template (``hate``, ``hate_negated_positive``) has one or two
+non-hateful twins (:func:`language_twins`; rows of kind ``positive_twin``, label 0) that keep
+its frame and most of its words but say something positive or supportive about the group
+("Dieses Land wäre besser dran ohne {g}" -> "Dieses Land wäre besser dran, wenn mehr {g} in
+der Politik wären"), so that a detector cannot learn a sentence frame as hate.
+
 **Agreement.** Every group (and non-protected target) has one or more form variants; a variant
 maps placeholder names to text and carries a grammatical gender (``_gen``: ``m`` or ``f``):
 
@@ -31,7 +37,9 @@ capitalised twin (``{Die}``, ``{Les}``, ``{Ellos}``).
 checks that no generated text equals an audit case after :func:`normalise_text`.
 
 **Splits by template**: as English, ``train`` (80%) or ``dev`` (20%) by the hash of
-``<language>:<kind>`` and the template index (:func:`.contrast_pairs.template_split`).
+``<language>:<kind>`` and the template index (:func:`.contrast_pairs.template_split`); a frame
+twin is in the split of the template it mirrors, so a frame is never hate in one split and
+twin in the other.
 
 Example:
     >>> data = generate_language_contrast_pairs("de", "train", per_template=2)
@@ -1166,6 +1174,173 @@ _SPANISH = PairLanguage(
     },
 )
 
+# ------------------------------------------------------------------------------ Frame twins
+# For every hateful template (kinds ``hate`` and ``hate_negated_positive``, by index), one or
+# two non-hateful twins in the same frame: the same sentence structure and most of its words,
+# saying something positive, supportive or neutral about the group, so that no frame ("the
+# country would be better off without X", "X should ...", "whenever X move in ...") is only
+# ever seen in hateful rows. Twins render as kind ``positive_twin`` (label 0) and follow the
+# split of the template they mirror.
+_TWINS: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
+    "de": {
+        "hate": (
+            ("{G} sind {praise}, das weiß doch jeder.",),
+            ("Ich sag's wie es ist: {die} sind einfach {praise}.",),
+            ("Warum sind {die} eigentlich immer so {praise}?",),
+            ("Ist euch auch aufgefallen, wie {praise} {die} sind?",),
+            ("{Die} sind unsere Nachbarn und sonst gar nichts.",),
+            ("Für mich sind {die} einfach {human}.",),
+            ("{Die} bringen gute Laune mit, die sich ausbreitet wie ein Lauffeuer.",),
+            ("{Die} gehören gefördert und unterstützt.",),
+            (
+                "Man sollte {die} alle mal zum Essen einladen.",
+                "Man sollte {die} alle viel besser unterstützen.",
+            ),
+            ("Wenn es nach mir ginge, würde man {die} viel öfter um Rat fragen.",),
+            ("{Die} haben hier ihr Zuhause gefunden. Herzlich willkommen!",),
+            (
+                "Dieses Land wäre besser dran, wenn mehr {g} in der Politik wären.",
+                "Dieses Land wäre ohne {g} um vieles ärmer.",
+            ),
+            ("{Die} sollen mitreden, und zwar alle.", "{Die} sollen bleiben, und zwar alle."),
+            (
+                "Ich hatte heute wieder mit {dat} zu tun. Die sind alle {praise}.",
+                "Ich hatte heute wieder mit {dat} zu tun. Die sind alle super nett.",
+            ),
+            (
+                "Heute in der Zeitung: noch ein Bericht über {die}. "
+                "Sie sind ein Gewinn für uns alle.",
+            ),
+            ("{Die} wollen mitarbeiten, die packen überall mit an.",),
+            ("Bei {dat} weiß man nie, womit sie einen als Nächstes überraschen.",),
+            ("Wo {die} hinziehen, blüht das Vereinsleben auf. Zufall?",),
+            ("Mit {dat} an einem Tisch sitzen? Jederzeit, das sind {human}.",),
+            (
+                "Scheiß auf die Vorurteile über {g}, ich mag sie alle.",
+                "Ich hasse Leute, die {die} beleidigen.",
+            ),
+            ("{One} ist und bleibt bei uns willkommen.",),
+        ),
+        "hate_negated_positive": (
+            ("{Die} sind keine Fremden, sondern {human}.",),
+            ("{Die} werden niemals weniger wert sein als andere.",),
+            ("{Dat} sollte man {right} endlich zugestehen.",),
+            ("{Die} sind nicht nur {praise}, sondern auch herzlich.",),
+            (
+                "Ich werde {die} immer als {human} respektieren.",
+                "Ich werde nie akzeptieren, dass {die} schlecht behandelt werden.",
+            ),
+            ("{One} kann genauso {praise} sein wie jeder andere.",),
+            ("{Die} sind hier willkommen und werden es immer sein.",),
+            ("{Die} haben einen festen Platz in diesem Land verdient.",),
+            ("Ich sehe in {dat} keine Fremden, sondern {human}.",),
+            ("{Die} verdienen Respekt, kein Mitleid.",),
+            ("{Die} haben jedes Recht, hier zu leben.",),
+            ("An {dat} gibt es nichts auszusetzen, rein gar nichts.",),
+        ),
+    },
+    "fr": {
+        "hate": (
+            ("{Les} sont {praise}, c'est un fait.",),
+            ("Franchement, {les} sont {praise} et ça ne changera jamais.",),
+            ("Pourquoi {les} sont toujours aussi {praise} ?",),
+            ("Vous avez remarqué à quel point {les} sont {praise} ?",),
+            ("{Les} sont {human}, rien de plus.",),
+            ("Pour moi, {les} sont avant tout {human}.",),
+            ("{Les} apportent une bonne humeur qui se propage comme une traînée de poudre.",),
+            (
+                "{Les} devraient être [mieux protégés|mieux protégées].",
+                "{Les} devraient être [davantage écoutés|davantage écoutées].",
+            ),
+            ("Il faudrait remercier {les}, {tous} autant qu'{ils} sont.",),
+            ("J'attends le jour où {les} seront enfin [reconnus|reconnues] à leur juste valeur.",),
+            ("{Les} ont toute leur place ici. Bienvenue !",),
+            (
+                "Ce pays irait bien mieux avec plus {de} au gouvernement.",
+                "Ce pays serait bien plus pauvre sans {les}.",
+            ),
+            ("Invitez {tous} ces {nu} de mon quartier à la fête des voisins !",),
+            (
+                "J'ai encore croisé {des} dans le métro. {Ils} sont vraiment {praise}.",
+                "J'ai encore croisé {des} dans le métro. {Ils} m'ont aidé à porter ma valise.",
+            ),
+            (
+                "Encore un reportage sur {les}. "
+                "{Ils} apportent tellement à ce pays, enfin quelqu'un le dit.",
+            ),
+            ("Avec {les}, on passe toujours un bon moment.",),
+            ("Dès que {les} arrivent dans un quartier, la vie associative repart. Coïncidence ?",),
+            ("{Les} savent toujours donner un coup de main aux voisins.",),
+            (
+                "Putain, j'adore {les} de mon équipe, je les aime {tous}.",
+                "Je déteste ceux qui insultent {les}.",
+            ),
+            ("Je confierais mes clés à {one} sans hésiter.",),
+        ),
+        "hate_negated_positive": (
+            ("{Les} ne sont pas un problème : ce sont {human}.",),
+            ("{Les} seront toujours {human}.",),
+            ("Il faut garantir {right} {aux}.",),
+            ("{Les} ne sont pas seulement {praise}, {ils} sont aussi très drôles.",),
+            ("Je n'accepterai jamais qu'on insulte {les}.",),
+            ("Il existe tellement {de} {praise}.",),
+            ("{Les} seront toujours [les bienvenus|les bienvenues] ici.",),
+            ("{Les} méritent le respect, pas la pitié.",),
+            ("{Les} ont toute leur place dans ce pays.",),
+            ("Je vois {les} comme {human}, tout simplement.",),
+            ("{Les} ont tout à fait le droit de vivre ici.",),
+            ("Il n'y a rien à reprocher {aux}, absolument rien.",),
+        ),
+    },
+    "es": {
+        "hate": (
+            ("{Los} son {praise}, lo sabe todo el mundo.",),
+            ("Lo digo claro: {los} son {praise} y nunca van a cambiar.",),
+            ("¿Por qué {los} son siempre tan {praise}?",),
+            ("¿Os habéis fijado en lo {praise} que son {los}?",),
+            ("{Los} son {human}, ni más ni menos.",),
+            ("Para mí {los} son, ante todo, {human}.",),
+            ("Gracias {a_los}, las sonrisas en el barrio se multiplican.",),
+            ("{Los} deberían ser [escuchados|escuchadas] mucho más.",),
+            ("Habría que dar las gracias {a_los}, a {todos}.",),
+            ("Ojalá llegue el día en que {los} sean [tratados|tratadas] con total igualdad.",),
+            ("{Los} pintan mucho aquí. ¡[Bienvenidos|Bienvenidas]!",),
+            (
+                "Este país estaría mucho mejor con más {nu} en política.",
+                "Este país sería mucho más pobre sin {los}.",
+            ),
+            ("Invitad a la fiesta del barrio a {todos} [esos|esas] {nu}.",),
+            (
+                "Hoy me he cruzado con un grupo de {nu} en el metro. Me ayudaron con las "
+                "maletas, [majísimos|majísimas] {todos}.",
+            ),
+            ("Otro reportaje más sobre {los}. Aportan muchísimo y casi nadie lo cuenta.",),
+            ("Con {los} cerca, el ambiente siempre mejora.",),
+            ("Donde llegan {los}, el barrio gana vida. ¿Casualidad?",),
+            ("{Los} saben salir adelante sin rendirse, qué ejemplo.",),
+            (
+                "Putos prejuicios contra {los}, [los|las] quiero a {todos}.",
+                "Odio a los que insultan {a_los}.",
+            ),
+            ("Yo me fiaría de {one} sin dudarlo.",),
+        ),
+        "hate_negated_positive": (
+            ("{Los} no son un problema, son {human}.",),
+            ("{Los} siempre serán {human}.",),
+            ("Hay que garantizarles {right} {a_los}.",),
+            ("{Los} no solo son {praise}, también son muy buena gente.",),
+            ("Jamás aceptaré que se insulte {a_los}.",),
+            ("Existen [muchísimos|muchísimas] {nu} {praise}.",),
+            ("{Los} siempre serán [bienvenidos|bienvenidas] aquí.",),
+            ("{Los} merecen respeto, no compasión.",),
+            ("{Los} tienen su sitio en este país.",),
+            ("Yo veo {a_los} como {human}, sin más.",),
+            ("{Los} tienen el mismo derecho a vivir aquí que cualquiera.",),
+            ("No hay nada que reprochar {a_los}, absolutamente nada.",),
+        ),
+    },
+}
+
 LANGUAGES: dict[str, PairLanguage] = {lang.code: lang for lang in (_GERMAN, _FRENCH, _SPANISH)}
 """The generated languages, by ISO 639-1 code."""
 
@@ -1174,6 +1349,12 @@ CONTRAST_PAIR_SOURCES: dict[str, str] = {f"contrast_pairs_{code}": code for code
 
 KINDS = tuple(_GERMAN.templates)
 """The template kinds (the same as English)."""
+
+TWIN_KIND = "positive_twin"
+"""The kind of the frame twins of the hateful templates (label 0; :func:`language_twins`)."""
+
+ROW_KINDS = (*KINDS, TWIN_KIND)
+"""Every kind a generated row may have: the template kinds and the frame twins."""
 
 _GENDERED = re.compile(r"\[([^|\]]*)\|([^\]]*)\]")
 _OBFUSCATE_EVERY = 5
@@ -1216,52 +1397,91 @@ def _language(language: str) -> PairLanguage:
     return LANGUAGES[language]
 
 
+def language_twins(language: str) -> dict[tuple[str, int], tuple[str, ...]]:
+    """``(kind, index) -> twins`` of ``language``: the frame twins (label 0, kind
+    ``positive_twin``) of every hateful template (kinds ``hate`` and
+    ``hate_negated_positive``), keyed by the template they mirror."""
+    _language(language)
+    return {
+        (kind, index): twins
+        for kind, per_template in _TWINS[language].items()
+        for index, twins in enumerate(per_template)
+    }
+
+
+def twin_template_id(language: str, kind: str, index: int, twin: int) -> str:
+    """The ``template`` id of twin ``twin`` of template ``index`` of ``kind``
+    (``de.positive_twin.hate.03.1``); its split is that of ``<language>.<kind>.<index>``."""
+    return f"{language}.{TWIN_KIND}.{kind}.{index:02d}.{twin}"
+
+
+def _render(
+    lang: PairLanguage, kind: str, template: str, index: int, per_template: int, rng_key: str
+) -> list[tuple[str, str | None, bool]]:
+    """``per_template`` renderings ``(text, group, obfuscated)`` of ``template``."""
+    rng = random.Random(rng_key)
+    groups = sorted(lang.groups)
+    named = _needs_group(lang, template)
+    out: list[tuple[str, str | None, bool]] = []
+    for draw in range(per_template):
+        group: str | None = None
+        if kind == "nonprotected":
+            forms = lang.non_protected[(draw + index) % len(lang.non_protected)]
+        elif named:
+            group = groups[(draw + index) % len(groups)]
+            forms = rng.choice(lang.groups[group])
+        else:
+            forms = {"_gen": "m"}
+        text = _capitalised(_gendered(template, forms["_gen"]))
+        text = text.format_map(_fields(lang, forms, rng))
+        text = _capitalised(text)
+        obfuscated = draw % _OBFUSCATE_EVERY == _OBFUSCATE_EVERY - 1
+        if obfuscated:
+            text = obfuscate(text, rng)
+        out.append((text, group, obfuscated))
+    return out
+
+
 def generate_language_contrast_pairs(
     language: str, split: str = "train", per_template: int = 40, seed: int = 0
 ) -> LabeledTexts:
     """Generated posts of ``split`` (``train`` or ``dev``; ``test`` is empty) in ``language``:
     up to ``per_template`` distinct renderings of every template of the split (templates that
     name a group cycle through every group; ``nonprotected`` ones through the non-protected
-    targets), every fifth one spelling-obfuscated.
+    targets), every fifth one spelling-obfuscated, and as many of every frame twin
+    (:func:`language_twins`, kind ``positive_twin``, label 0) of the hateful templates of the
+    split (a twin is in the split of the template it mirrors).
 
-    Metadata: ``kind``, ``template`` (``<language>.<kind>.<index>``), ``target`` (the group
-    key, ``None`` for non-protected targets and profanity), ``group`` (same), ``category``
-    (= kind), ``language`` and ``obfuscated``.
+    Metadata: ``kind``, ``template`` (``<language>.<kind>.<index>``; twins
+    :func:`twin_template_id`), ``target`` (the group key, ``None`` for non-protected targets
+    and profanity), ``group`` (same), ``category`` (= kind), ``language``, ``obfuscated`` and
+    ``mirrors`` (a twin's mirrored template id, else ``None``).
     """
     lang = _language(language)
     split = canonical_split(split)
-    rows: list[tuple[str, int, str, str, str | None, bool]] = []
-    groups = sorted(lang.groups)
+    twins = language_twins(language)
+    rows: list[tuple[str, int, str, str, str | None, bool, str | None]] = []
     for kind, (label, templates) in lang.templates.items():
         for index, template in enumerate(templates):
             if template_split(f"{language}:{kind}", index) != split:
                 continue
-            rng = random.Random(f"{seed}:{language}:{kind}:{index}")
-            named = _needs_group(lang, template)
-            for draw in range(per_template):
-                group: str | None = None
-                if kind == "nonprotected":
-                    forms = lang.non_protected[(draw + index) % len(lang.non_protected)]
-                elif named:
-                    group = groups[(draw + index) % len(groups)]
-                    forms = rng.choice(lang.groups[group])
-                else:
-                    forms = {"_gen": "m"}
-                text = _capitalised(_gendered(template, forms["_gen"]))
-                text = text.format_map(_fields(lang, forms, rng))
-                text = _capitalised(text)
-                obfuscated = draw % _OBFUSCATE_EVERY == _OBFUSCATE_EVERY - 1
-                if obfuscated:
-                    text = obfuscate(text, rng)
-                template_id = f"{language}.{kind}.{index:02d}"
-                rows.append((text, label, kind, template_id, group, obfuscated))
-    columns = ["text", "label", "kind", "template", "target", "obfuscated"]
+            template_id = f"{language}.{kind}.{index:02d}"
+            key = f"{seed}:{language}:{kind}:{index}"
+            for text, group, obf in _render(lang, kind, template, index, per_template, key):
+                rows.append((text, label, kind, template_id, group, obf, None))
+            for number, twin in enumerate(twins.get((kind, index), ())):
+                twin_id = twin_template_id(language, kind, index, number)
+                key = f"{seed}:{twin_id}"
+                for text, group, obf in _render(lang, TWIN_KIND, twin, index, per_template, key):
+                    rows.append((text, 0, TWIN_KIND, twin_id, group, obf, template_id))
+    columns = ["text", "label", "kind", "template", "target", "obfuscated", "mirrors"]
     frame = pd.DataFrame(rows, columns=columns).drop_duplicates("text").reset_index(drop=True)
     meta = frame[["kind", "template", "target"]].assign(
         group=frame["target"],
         category=frame["kind"],
         language=language,
         obfuscated=frame["obfuscated"],
+        mirrors=frame["mirrors"],
     )
     return LabeledTexts(
         texts=frame["text"].tolist(),
