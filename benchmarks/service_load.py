@@ -115,6 +115,7 @@ def start_server(
     log_path: Path,
     threads: int | None,
     dtype: str | None = None,
+    compile_: bool = False,
 ) -> subprocess.Popen:
     command = [
         sys.executable,
@@ -132,6 +133,7 @@ def start_server(
         "info",
         *(["--threads", str(threads)] if threads else []),
         *(["--dtype", dtype] if dtype else []),
+        *(["--compile"] if compile_ else []),
     ]
     with log_path.open("w") as log:
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -270,7 +272,7 @@ def single_posts(url: str, texts: list[str], count: int, seconds: float) -> dict
 def warm_up(url: str, texts: list[str]) -> int:
     """Post a few texts; a failed warm-up request is counted, not fatal. Returns failures."""
     failures = 0
-    with httpx.Client(timeout=30.0) as http:
+    with httpx.Client(timeout=180.0) as http:
         for text in texts:
             try:
                 http.post(f"{url}/v1/classify", json={"texts": [text]})
@@ -285,7 +287,9 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
     log_dir = Path(args.log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-batching-{'on' if batching else 'off'}.log"
-    server = start_server(detector, port, batching, log_path, args.threads, args.dtype)
+    server = start_server(
+        detector, port, batching, log_path, args.threads, args.dtype, args.compile
+    )
     try:
         wait_healthy(url, server, args.startup_timeout)
         warm_up(url, texts[:20])
@@ -341,6 +345,7 @@ def main() -> None:
     parser.add_argument("--startup-timeout", type=float, default=180.0)
     parser.add_argument("--threads", type=int, help="Torch threads of the server.")
     parser.add_argument("--dtype", help="The server's --dtype (default: the detector's own).")
+    parser.add_argument("--compile", action="store_true", help="Start the server with --compile.")
     parser.add_argument(
         "--modes", default="on,off,on,off", help="Micro-batching modes to run, in this order."
     )
@@ -359,6 +364,7 @@ def main() -> None:
         "single_post_p99_ms": runs[0]["single_post"]["p99_ms"],
         "detector": what,
         "dtype": args.dtype or "the detector's own",
+        "compile": args.compile,
         "texts": f"{len(texts)} {source}, one text per request",
         "medians_by_micro_batching": {str(k).lower(): v for k, v in by_mode.items()},
         "throughput_ratio_on_off": (
