@@ -127,6 +127,24 @@ def test_named_source_loads_through_the_mixture(language: str) -> None:
     assert mixture.train.metadata["group"].notna().any()
 
 
+@pytest.mark.parametrize("language", CODES)
+def test_pairs_and_twins_sources_split_the_rows(language: str) -> None:
+    every = generate_language_contrast_pairs(language, "train")
+    pairs = generate_language_contrast_pairs(language, "train", include="pairs")
+    twins = generate_language_contrast_pairs(language, "train", include="twins")
+    assert TWIN_KIND not in set(pairs.metadata["kind"])
+    assert set(twins.metadata["kind"]) == {TWIN_KIND} and set(twins.labels.tolist()) == {0}
+    assert set(pairs.texts) | set(twins.texts) == set(every.texts)
+    assert twins.name == f"contrast_twins_{language}"
+    name = f"contrast_twins_{language}"
+    assert name in NAMED_SOURCES and source_language(name) == language
+    mixture = load_mixture(parse_sources(f"contrast_pairs_{language},{name}"))
+    kinds = set(mixture.train.metadata["source"])
+    assert kinds == {f"contrast_pairs_{language}", name}
+    with pytest.raises(DataError, match="include"):
+        generate_language_contrast_pairs(language, "train", include="some")
+
+
 def test_recipe_accepts_the_sources_in_their_languages() -> None:
     from hateproto.detector.recipe import GeneralRecipe
 

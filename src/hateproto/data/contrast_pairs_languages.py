@@ -1345,7 +1345,16 @@ LANGUAGES: dict[str, PairLanguage] = {lang.code: lang for lang in (_GERMAN, _FRE
 """The generated languages, by ISO 639-1 code."""
 
 CONTRAST_PAIR_SOURCES: dict[str, str] = {f"contrast_pairs_{code}": code for code in LANGUAGES}
-"""Named mixture sources of these pairs and their languages (``contrast_pairs_de``: ``de``)."""
+"""Named mixture sources of these pairs (the templates, without the frame twins) and their
+languages (``contrast_pairs_de``: ``de``)."""
+
+CONTRAST_TWIN_SOURCES: dict[str, str] = {f"contrast_twins_{code}": code for code in LANGUAGES}
+"""Named mixture sources of the frame twins alone (``contrast_twins_de``: ``de``); a recipe
+adds them beside ``contrast_pairs_<code>`` (``benchmarks/multilingual.md`` measures both)."""
+
+INCLUDE = ("all", "pairs", "twins")
+"""What :func:`generate_language_contrast_pairs` writes: everything, the templates' rows, or
+the frame twins' rows."""
 
 KINDS = tuple(_GERMAN.templates)
 """The template kinds (the same as English)."""
@@ -1443,14 +1452,19 @@ def _render(
 
 
 def generate_language_contrast_pairs(
-    language: str, split: str = "train", per_template: int = 40, seed: int = 0
+    language: str,
+    split: str = "train",
+    per_template: int = 40,
+    seed: int = 0,
+    include: str = "all",
 ) -> LabeledTexts:
     """Generated posts of ``split`` (``train`` or ``dev``; ``test`` is empty) in ``language``:
     up to ``per_template`` distinct renderings of every template of the split (templates that
     name a group cycle through every group; ``nonprotected`` ones through the non-protected
     targets), every fifth one spelling-obfuscated, and as many of every frame twin
     (:func:`language_twins`, kind ``positive_twin``, label 0) of the hateful templates of the
-    split (a twin is in the split of the template it mirrors).
+    split (a twin is in the split of the template it mirrors). ``include``: ``all``, ``pairs``
+    (the templates' rows only) or ``twins`` (the twins' rows only).
 
     Metadata: ``kind``, ``template`` (``<language>.<kind>.<index>``; twins
     :func:`twin_template_id`), ``target`` (the group key, ``None`` for non-protected targets
@@ -1459,7 +1473,9 @@ def generate_language_contrast_pairs(
     """
     lang = _language(language)
     split = canonical_split(split)
-    twins = language_twins(language)
+    if include not in INCLUDE:
+        raise DataError(f"include must be one of {', '.join(INCLUDE)}, not {include!r}")
+    twins = language_twins(language) if include != "pairs" else {}
     rows: list[tuple[str, int, str, str, str | None, bool, str | None]] = []
     for kind, (label, templates) in lang.templates.items():
         for index, template in enumerate(templates):
@@ -1467,8 +1483,9 @@ def generate_language_contrast_pairs(
                 continue
             template_id = f"{language}.{kind}.{index:02d}"
             key = f"{seed}:{language}:{kind}:{index}"
-            for text, group, obf in _render(lang, kind, template, index, per_template, key):
-                rows.append((text, label, kind, template_id, group, obf, None))
+            if include != "twins":
+                for text, group, obf in _render(lang, kind, template, index, per_template, key):
+                    rows.append((text, label, kind, template_id, group, obf, None))
             for number, twin in enumerate(twins.get((kind, index), ())):
                 twin_id = twin_template_id(language, kind, index, number)
                 key = f"{seed}:{twin_id}"
@@ -1486,9 +1503,14 @@ def generate_language_contrast_pairs(
     return LabeledTexts(
         texts=frame["text"].tolist(),
         labels=frame["label"].to_numpy(np.int64),
-        name=f"contrast_pairs_{language}",
+        name=f"contrast_twins_{language}" if include == "twins" else f"contrast_pairs_{language}",
         protocol="general",
         split=split,
         metadata=meta,
-        notes={"language": language, "per_template": per_template, "seed": seed},
+        notes={
+            "language": language,
+            "per_template": per_template,
+            "seed": seed,
+            "include": include,
+        },
     )

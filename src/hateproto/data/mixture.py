@@ -34,6 +34,7 @@ from hateproto.data.benchmarks import PROTOCOLS, load_benchmark
 from hateproto.data.contrast_pairs import generate_contrast_pairs
 from hateproto.data.contrast_pairs_languages import (
     CONTRAST_PAIR_SOURCES,
+    CONTRAST_TWIN_SOURCES,
     generate_language_contrast_pairs,
 )
 from hateproto.data.contrast_sources import CONTRAST_SOURCES, load_contrast_source
@@ -65,13 +66,15 @@ class Source:
 #: (:mod:`hateproto.data.contrast_sources`), the non-English sources
 #: (:mod:`hateproto.data.multilingual_sources`) and the generated minimal pairs
 #: (:mod:`hateproto.data.contrast_pairs`) and their German, French and Spanish counterparts
-#: (``contrast_pairs_de`` etc., :mod:`hateproto.data.contrast_pairs_languages`).
+#: (``contrast_pairs_de`` etc., and their frame twins ``contrast_twins_de`` etc.:
+#: :mod:`hateproto.data.contrast_pairs_languages`).
 NAMED_SOURCES: tuple[str, ...] = (
     *GENERAL_DATASETS,
     *CONTRAST_SOURCES,
     *MULTILINGUAL_SOURCES,
     "contrast_pairs",
     *CONTRAST_PAIR_SOURCES,
+    *CONTRAST_TWIN_SOURCES,
 )
 
 
@@ -154,7 +157,9 @@ def _load_named(name: str, split: str, data_dir: str | Path | None, protocol: st
     if name == "contrast_pairs":
         return generate_contrast_pairs(split)
     if name in CONTRAST_PAIR_SOURCES:
-        return generate_language_contrast_pairs(CONTRAST_PAIR_SOURCES[name], split)
+        return generate_language_contrast_pairs(CONTRAST_PAIR_SOURCES[name], split, include="pairs")
+    if name in CONTRAST_TWIN_SOURCES:
+        return generate_language_contrast_pairs(CONTRAST_TWIN_SOURCES[name], split, include="twins")
     if name in CONTRAST_SOURCES:
         return load_contrast_source(name, split, data_dir)
     if name in MULTILINGUAL_SOURCES:

@@ -21,6 +21,7 @@
 
 :data:`SOURCE_LANGUAGES` says which language each named source is in (English for the rest);
 :func:`source_language` also knows the generated pairs ``contrast_pairs_de``/``_fr``/``_es``
+and their frame twins ``contrast_twins_de``/``_fr``/``_es``
 (:mod:`hateproto.data.contrast_pairs_languages`).
 
 Example:
@@ -39,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from hateproto.data.benchmarks import canonical_split, data_root
-from hateproto.data.contrast_pairs_languages import CONTRAST_PAIR_SOURCES
+from hateproto.data.contrast_pairs_languages import CONTRAST_PAIR_SOURCES, CONTRAST_TWIN_SOURCES
 from hateproto.data.contrast_sources import load_conan
 from hateproto.data.groups import canonical_group
 from hateproto.data.keys import hash_fraction, normalise_text, split_of
@@ -180,4 +181,5 @@ def load_multilingual_source(
 def source_language(name: str) -> str:
     """The language of a named source (``en`` for every source not listed here or among the
     generated non-English pairs)."""
-    return SOURCE_LANGUAGES.get(name) or CONTRAST_PAIR_SOURCES.get(name, "en")
+    generated = CONTRAST_PAIR_SOURCES | CONTRAST_TWIN_SOURCES
+    return SOURCE_LANGUAGES.get(name) or generated.get(name, "en")
