@@ -275,9 +275,27 @@ def _head(test: TestSet, n: int) -> TestSet:
     )
 
 
+def merged_reports(paths: list[Path]) -> dict:
+    """The detectors of several results files in one report (names made unique with the
+    file's stem where two files use the same one)."""
+    detectors: dict[str, dict] = {}
+    for path in paths:
+        report = json.loads(path.read_text())
+        for name, result in report["detectors"].items():
+            detectors[f"{path.stem}:{name}" if name in detectors else name] = result
+    return {"detectors": detectors}
+
+
+def mean_non_english(result: dict) -> float:
+    """The rule that chose the recipe: mean macro-F1 over the non-English sets."""
+    rows = [r["macro_f1"] for r in result["test_sets"].values() if r["language"] != "en"]
+    return round(sum(rows) / len(rows), 1)
+
+
 def markdown_table(report: dict) -> str:
-    """The per-language table of a results file: one row per test set, macro-F1 (and the
-    lowest functionality for audits) per detector, and the highest per-group FPR."""
+    """The per-language table of a results file: one row per set, macro-F1 (and the lowest
+    functionality for audits) per detector, the highest per-group FPR, and the mean over the
+    non-English sets."""
     names = list(report["detectors"])
     first = report["detectors"][names[0]]["test_sets"]
     head = "| set | language | n | " + " | ".join(names) + " | highest group FPR |"
@@ -304,6 +322,25 @@ def markdown_table(report: dict) -> str:
             + " | ".join(cells)
             + f" | {'; '.join(worst) or '-'} |"
         )
+    means = " | ".join(f"{mean_non_english(report['detectors'][n]):.1f}" for n in names)
+    rows.append(f"| mean of the non-English sets | | | {means} | |")
+    return "\n".join(rows)
+
+
+def fpr_table(report: dict, name: str) -> str:
+    """Every group's false positive rate (percent, with its count of non-hateful posts) on
+    every set that names groups, for the detector ``name``."""
+    rows = [
+        "| set | language | false positive rate per group (non-hateful posts) |",
+        "|---|---|---|",
+    ]
+    for test_name, entry in report["detectors"][name]["test_sets"].items():
+        fpr = entry.get("fpr_per_group") or {}
+        if fpr:
+            cells = ", ".join(
+                f"{group} {100 * v['fpr']:.0f}% ({v['n']})" for group, v in sorted(fpr.items())
+            )
+            rows.append(f"| {test_name} | {entry['language']} | {cells} |")
     return "\n".join(rows)
 
 
@@ -311,7 +348,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--detector", action="append", default=[], help="NAME=DIR")
     parser.add_argument(
-        "--markdown", metavar="RESULTS", help="print the table of a results file and stop"
+        "--markdown",
+        metavar="RESULTS",
+        nargs="+",
+        type=Path,
+        help="print the table of results files (their detectors side by side) and stop",
     )
     parser.add_argument("--route", action="append", default=[], help="LANG=NAME or *=NAME")
     parser.add_argument("--language", action="append", default=None, help="audit languages")
@@ -322,9 +363,11 @@ def main() -> None:
     parser.add_argument(
         "--max-per-set", type=int, default=None, help="smoke runs only: the first N posts"
     )
+    parser.add_argument("--fpr-of", metavar="NAME", help="with --markdown: NAME's group FPRs")
     args = parser.parse_args()
     if args.markdown:
-        print(markdown_table(json.loads(Path(args.markdown).read_text())))
+        report = merged_reports(args.markdown)
+        print(fpr_table(report, args.fpr_of) if args.fpr_of else markdown_table(report))
         return
     if not args.detector:
         parser.error("give at least one --detector NAME=DIR")
