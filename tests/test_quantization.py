@@ -109,6 +109,20 @@ def test_int8_detector_agrees_with_float32(tiny_encoder_dir, tmp_path, settings)
     assert got.exit_layers.tolist() == want.exit_layers.tolist()
 
 
+def test_recorded_bfloat16_loads_in_float32_without_native_bf16(
+    tiny_encoder_dir, tmp_path, monkeypatch
+):
+    folder = tiny_detector(tiny_encoder_dir, dtype="bfloat16").save_pretrained(tmp_path / "d")
+    monkeypatch.setattr(q, "bf16_supported", lambda device: True)
+    assert Detector.from_pretrained(folder).settings.dtype == "bfloat16"
+    monkeypatch.setenv(q.NO_BF16_ENV, "1")  # as on a CPU without native bfloat16
+    with pytest.warns(UserWarning, match="no native bfloat16"):
+        moved = Detector.from_pretrained(folder)
+    assert moved.settings.dtype == "float32" and moved.backbone.dtype == torch.float32
+    forced = Detector.from_pretrained(folder, dtype="bfloat16")  # asked for: kept
+    assert forced.settings.dtype == "bfloat16"
+
+
 def test_layer_runner_steps_an_int8_backbone(tiny_encoder_dir):
     backbone = Backbone.load(str(tiny_encoder_dir), dtype="int8")
     texts = tiny_train().texts[:4]

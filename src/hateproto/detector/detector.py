@@ -40,7 +40,11 @@ from hateproto.detector.scoring import (
     score_with_head,
     scores_from_engine,
 )
-from hateproto.detector.settings import DetectorSettings, with_actual_dtype
+from hateproto.detector.settings import (
+    DetectorSettings,
+    with_actual_dtype,
+    without_emulated_bf16,
+)
 from hateproto.early_exit.policies import served_policy
 from hateproto.errors import HateprotoError, ModelError
 from hateproto.models.backbone import Backbone
@@ -162,6 +166,10 @@ class Detector:
         settings = DetectorSettings.from_dict(
             {**manifest.settings.model_dump(), **overrides}, source=f"{folder} settings"
         )
+        if "dtype" not in overrides:  # the recorded dtype: never an emulated bfloat16
+            settings, reason = without_emulated_bf16(settings)
+            if reason:
+                warnings.warn(reason, stacklevel=2)
         parts = parts_from_folder(folder, manifest, settings, model)
         detector = cls.from_parts(parts, settings, manifest.metadata)
         detector.base_model = parts.base

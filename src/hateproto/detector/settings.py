@@ -78,3 +78,24 @@ def with_actual_dtype(settings: DetectorSettings, backbone: Any) -> DetectorSett
     else:
         actual = str(backbone.dtype).removeprefix("torch.")
     return settings if settings.dtype == actual else settings.model_copy(update={"dtype": actual})
+
+
+def without_emulated_bf16(settings: DetectorSettings) -> tuple[DetectorSettings, str | None]:
+    """``settings`` with a *recorded* ``bfloat16`` replaced by ``float32`` when the device it
+    loads on has no native bfloat16 (a detector built where bfloat16 won, moved to a CPU
+    without AVX512-BF16/AMX, or ``HATEPROTO_NO_BF16=1``): there bfloat16 is emulated and
+    slower than float32, whose labels are the reference anyway. Returns the settings and a
+    sentence saying what changed (``None`` when nothing did)."""
+    if settings.dtype != "bfloat16":
+        return settings, None
+    from hateproto.models.device import resolve_device
+    from hateproto.models.quantization import native_bf16
+
+    device = resolve_device(settings.device)
+    if device.type != "cpu" or native_bf16(device):
+        return settings, None
+    reason = (
+        "this detector records bfloat16, but this CPU has no native bfloat16 (emulated, "
+        "slower than float32): loading it in float32; pass --dtype bfloat16 to force it"
+    )
+    return settings.model_copy(update={"dtype": "float32"}), reason
