@@ -42,6 +42,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attribute_scores import attribute_scores, score_threshold  # noqa: E402
+
 from hateproto.audit import build_suite
 from hateproto.data.contrast_sources import load_conan
 from hateproto.data.general import GENERAL_DATASETS, load_general
@@ -169,26 +172,6 @@ def test_sets(audit_languages: tuple[str, ...], split: str = "test") -> list[Tes
         )
     )
     return sets + _audit_sets(audit_languages, split)
-
-
-def _score_all(detector: Detector, texts: list[str]) -> dict[str, dict[str, float]]:
-    """Hate probability and every attribute, per distinct text."""
-    unique = sorted(set(texts))
-    names = detector.facts().attributes
-    out: dict[str, dict[str, float]] = {}
-    for start in range(0, len(unique), 1024):
-        batch = unique[start : start + 1024]
-        for text, prediction in zip(batch, detector.score(batch), strict=True):
-            row = {"hate": prediction.hate_probability}
-            row.update({name: prediction.attribute(name) for name in names})
-            out[text] = row
-    return out
-
-
-def _threshold(detector: Detector, score: str) -> float:
-    if score == "hate":
-        return detector.threshold
-    return next(r.threshold for r in detector.attribute_heads.records if r.name == score)
 
 
 def _score_name(detector: Detector, wanted: str) -> str:
@@ -385,12 +368,12 @@ def main() -> None:
     results: dict[str, dict] = {}
     for name, detector in detectors.items():
         print(f"scoring {len(texts):,} texts with {name}", file=sys.stderr)
-        scores = _score_all(detector, texts)
+        scores = attribute_scores(detector, texts, batch_size=1024)
         results[name] = {"version": detector.facts().version, "test_sets": {}}
         for test in sets:
             score = _score_name(detector, test.score)
             proba = np.array([scores[t][score] for t in test.texts])
-            row = evaluate(test, proba, _threshold(detector, score))
+            row = evaluate(test, proba, score_threshold(detector, score))
             row["score"] = score
             results[name]["test_sets"][test.name] = row
     routes = dict(item.split("=", 1) for item in args.route)

@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from attribute_scores import attribute_scores, score_threshold  # noqa: E402
+
 from hateproto.audit import IDENTITY_FUNCTIONALITIES, build_suite
 from hateproto.data.attributes import ATTRIBUTE_DATA, load_attribute
 from hateproto.data.general import GENERAL_DATASETS, load_general
@@ -44,25 +47,6 @@ def _test_sets(attributes: tuple[str, ...]) -> dict:
     return sets
 
 
-def _scores(detector: Detector, texts: list[str]) -> dict[str, dict[str, float]]:
-    """Probability of every attribute for each distinct text."""
-    unique = sorted(set(texts))
-    names = detector.facts().attributes
-    out: dict[str, dict[str, float]] = {}
-    for start in range(0, len(unique), 2048):
-        batch = unique[start : start + 2048]
-        for text, prediction in zip(batch, detector.score(batch), strict=True):
-            out[text] = {name: prediction.attribute(name) for name in names}
-    return out
-
-
-def _threshold(detector: Detector, name: str) -> float:
-    if name == "IDENTITY_ATTACK":
-        return detector.threshold
-    heads = detector.attribute_heads
-    return next(r.threshold for r in heads.records if r.name == name)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("detector")
@@ -78,11 +62,11 @@ def main() -> None:
         if case.functionality in IDENTITY_FUNCTIONALITIES and case.label_gold == 0
     ]
     texts = [t for data in sets.values() for t in data.texts] + [c.text for c in audit]
-    scores = _scores(detector, texts)
+    scores = attribute_scores(detector, texts)
     results = {}
     for name, data in sets.items():
         proba = np.array([scores[t][name] for t in data.texts])
-        threshold = _threshold(detector, name)
+        threshold = score_threshold(detector, name)
         predicted = (proba >= threshold).astype(int)
         sources = data.metadata["source"].astype(str).to_numpy()
         per_source = {}
