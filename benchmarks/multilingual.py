@@ -349,7 +349,13 @@ def main() -> None:
     parser.add_argument("--fpr-of", metavar="NAME", help="with --markdown: NAME's group FPRs")
     args = parser.parse_args()
     if args.markdown:
+        missing = [str(path) for path in args.markdown if not path.is_file()]
+        if missing:
+            parser.error(f"--markdown: no such results file: {', '.join(missing)}")
         report = merged_reports(args.markdown)
+        if args.fpr_of and args.fpr_of not in report["detectors"]:
+            known = ", ".join(report["detectors"])
+            parser.error(f"--fpr-of {args.fpr_of}: not a detector of these files ({known})")
         print(fpr_table(report, args.fpr_of) if args.fpr_of else markdown_table(report))
         return
     if not args.detector:
@@ -358,6 +364,8 @@ def main() -> None:
     detectors = {}
     for item in args.detector:
         name, _, folder = item.partition("=")
+        if not name or not folder:
+            parser.error(f"--detector {item!r}: expected NAME=DIR")
         if name == ORACLE:
             parser.error(f"--detector {ORACLE}=... : that name is the --route rows' own")
         detectors[name] = Detector.from_pretrained(os.path.expanduser(folder))
