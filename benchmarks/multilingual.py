@@ -43,7 +43,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from attribute_scores import attribute_scores, score_threshold  # noqa: E402
+from attribute_scores import HATE, HATE_LABEL, attribute_scores, score_threshold  # noqa: E402
 
 from hateproto.audit import build_suite
 from hateproto.data.contrast_sources import load_conan
@@ -181,9 +181,13 @@ def _score_name(detector: Detector, wanted: str) -> str:
     return wanted if wanted in detector.attribute_heads.answered() else "hate"
 
 
-def evaluate(test: TestSet, proba: np.ndarray, threshold: float) -> dict:
-    """Figures of one detector on one test set."""
-    predicted = (proba >= threshold).astype(int)
+def evaluate(
+    test: TestSet, proba: np.ndarray, threshold: float, predicted: np.ndarray | None = None
+) -> dict:
+    """Figures of one detector on one test set: ``predicted`` labels are the detector's own
+    decisions where given (per-language thresholds), else ``proba >= threshold``."""
+    if predicted is None:
+        predicted = (proba >= threshold).astype(int)
     row = {
         "language": test.language,
         "n": len(test.texts),
@@ -377,11 +381,19 @@ def main() -> None:
     for name, detector in detectors.items():
         print(f"scoring {len(texts):,} texts with {name}", file=sys.stderr)
         scores = attribute_scores(detector, texts, batch_size=1024)
-        results[name] = {"version": detector.facts().version, "test_sets": {}}
+        calibration = detector.calibration
+        results[name] = {
+            "version": detector.facts().version,
+            "language_thresholds": None if calibration is None else calibration.language_thresholds,
+            "test_sets": {},
+        }
         for test in sets:
             score = _score_name(detector, test.score)
             proba = np.array([scores[t][score] for t in test.texts])
-            row = evaluate(test, proba, score_threshold(detector, score))
+            predicted = (
+                np.array([scores[t][HATE_LABEL] for t in test.texts]) if score == HATE else None
+            )
+            row = evaluate(test, proba, score_threshold(detector, score), predicted)
             row["score"] = score
             results[name]["test_sets"][test.name] = row
     routes = dict(item.split("=", 1) for item in args.route)

@@ -41,8 +41,15 @@ def test_rows_are_split_by_language_and_merged_back_in_order() -> None:
     assert route_rows(["de", "en", "fr", "de"], ["de"]) == {"de": [0, 3], "": [1, 2]}
     german, own = _Constant(0.9), _Constant(0.1)
     texts = [GERMAN, ENGLISH, GERMAN + " Wirklich.", ENGLISH + " Really."]
-    scores = routed_scores(texts, ["en", "de"], own.score_arrays, {"de": german})
+    handed: list[list[str]] = []
+
+    def own_scores(chosen: list[str], languages: list[str]) -> Scores:
+        handed.append(languages)
+        return own.score_arrays(chosen)
+
+    scores = routed_scores(texts, ["en", "de"], own_scores, {"de": german})
     assert german.seen == [texts[0], texts[2]] and own.seen == [texts[1], texts[3]]
+    assert handed == [["en", "en"]]  # the identified languages travel with the posts
     assert scores.proba[:, 1].tolist() == pytest.approx([0.9, 0.1, 0.9, 0.1])
     assert scores.languages.tolist() == ["de", "en", "de", "en"]
     assert set(scores.attributes) == {"IDENTITY_ATTACK", "TOXICITY"}

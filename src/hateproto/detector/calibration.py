@@ -7,6 +7,12 @@ ProbabilityCalibrator` on a dev split and picks the decision threshold on the ca
 probability (best dev macro-F1, or a target precision or recall), so that a probability of 0.8
 means that about 80 % of such posts are hateful, and "which threshold?" has an answer.
 
+A multilingual detector can also carry a **threshold per language**
+(:func:`choose_language_thresholds`, chosen on that language's own dev sets): its
+probabilities rank each language's posts well, but one threshold chosen on dev data that is
+mostly English sits too high or too low for the others. Posts of a language without its own
+threshold use the pooled one.
+
 Example:
     >>> cal = calibrate_detector(detector, dev, target_precision=0.9)  # doctest: +SKIP
     >>> detector.calibration = cal                                     # doctest: +SKIP
@@ -16,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,8 +34,10 @@ from hateproto.data.types import LabeledTexts
 from hateproto.errors import ModelError
 from hateproto.evaluation.calibration import (
     ProbabilityCalibrator,
+    choose_shared_threshold,
     choose_threshold,
     expected_calibration_error,
+    mean_macro_f1_at,
     reliability_curve,
 )
 from hateproto.outputs import atomic_write_text
@@ -75,6 +84,10 @@ class CalibrationFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     calibrator: _Calibrator
     threshold: Annotated[FiniteFloat, Field(ge=0.0, le=1.0)]
+    language_thresholds: dict[
+        Annotated[str, Field(pattern="^[a-z]{2,3}$")],
+        Annotated[FiniteFloat, Field(ge=0.0, le=1.0)],
+    ] = Field(default_factory=dict)
     dev: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -86,11 +99,13 @@ def _problems(exc: ValidationError) -> str:
 
 @dataclass
 class DetectorCalibration:
-    """Calibrator, threshold and the dev figures they were chosen on."""
+    """Calibrator, threshold (pooled, and per language where chosen) and the dev figures
+    they were chosen on."""
 
     calibrator: ProbabilityCalibrator
     threshold: float
     dev: dict[str, Any] = field(default_factory=dict)
+    language_thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.check("calibration")
@@ -98,7 +113,11 @@ class DetectorCalibration:
     def check(self, where: str) -> None:
         """Refuse a calibration that cannot give sound decisions (a NaN, infinite or
         out-of-range threshold or parameter): a :class:`ModelError` naming ``where``."""
-        value = {"calibrator": self.calibrator.to_dict(), "threshold": self.threshold}
+        value = {
+            "calibrator": self.calibrator.to_dict(),
+            "threshold": self.threshold,
+            "language_thresholds": self.language_thresholds,
+        }
         try:
             CalibrationFile.model_validate(value)
         except ValidationError as exc:
@@ -107,16 +126,27 @@ class DetectorCalibration:
         if not np.all(np.isfinite(probe)) or probe.min() < 0 or probe.max() > 1:
             raise ModelError(f"{where} is invalid: its calibrator gives values outside 0..1")
 
-    def apply(self, raw_hate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(labels, proba [N, 2])`` from raw hate scores."""
+    def thresholds_for(self, languages: Sequence[str] | None, n: int) -> np.ndarray:
+        """The decision threshold of each of ``n`` posts: its language's, else the pooled."""
+        if not self.language_thresholds or languages is None:
+            return np.full(n, self.threshold)
+        return np.array([self.language_thresholds.get(code, self.threshold) for code in languages])
+
+    def apply(
+        self, raw_hate: np.ndarray, languages: Sequence[str] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(labels, proba [N, 2])`` from raw hate scores; ``languages`` (one code per post)
+        selects the per-language thresholds."""
         hate = self.calibrator.transform(raw_hate)
-        return (hate >= self.threshold).astype(np.int64), np.stack([1 - hate, hate], axis=1)
+        labels = hate >= self.thresholds_for(languages, len(hate))
+        return labels.astype(np.int64), np.stack([1 - hate, hate], axis=1)
 
     def save(self, folder: Path) -> str:
         """Write ``calibration.json`` into ``folder``; returns the file name."""
         value = {
             "calibrator": self.calibrator.to_dict(),
             "threshold": self.threshold,
+            "language_thresholds": self.language_thresholds,
             "dev": self.dev,
         }
         atomic_write_text(folder / CALIBRATION_FILE, json.dumps(value, indent=2))
@@ -140,6 +170,9 @@ class DetectorCalibration:
             float(value.threshold),
             value.dev,
         )
+        calibration.language_thresholds = {
+            k: float(v) for k, v in value.language_thresholds.items()
+        }
         calibration.check(str(path))
         return calibration
 
@@ -173,3 +206,32 @@ def calibrate_detector(
         "reliability": reliability_curve(dev.labels, calibrated),
     }
     return DetectorCalibration(calibrator, pick["threshold"], figures)
+
+
+def choose_language_thresholds(
+    detector: Any, dev_sets: Mapping[str, Sequence[LabeledTexts]]
+) -> dict[str, dict[str, Any]]:
+    """A decision threshold per language for a calibrated ``detector``: for each language,
+    the one with the best mean macro-F1 over that language's dev sets (each set counting
+    once; the nearest to the pooled threshold among equals). ``dev_sets``: language code ->
+    its dev sets (each needs both classes). Returns, per language, the threshold, the mean
+    dev macro-F1 there and at the pooled threshold, and the sets' names and sizes; set
+    ``calibration.language_thresholds`` from it."""
+    calibration = detector.calibration
+    if calibration is None:
+        raise ModelError("per-language thresholds need a calibrated detector")
+    chosen: dict[str, dict[str, Any]] = {}
+    for language, sets in dev_sets.items():
+        usable = [s for s in sets if len(set(np.asarray(s.labels).tolist())) == 2]
+        if not usable:
+            continue
+        pairs = [(s.labels, detector.score_arrays(s.texts).proba[:, 1]) for s in usable]
+        pick = choose_shared_threshold(pairs, prefer=calibration.threshold)
+        pooled = mean_macro_f1_at(pairs, calibration.threshold)
+        chosen[language] = {
+            "threshold": pick["threshold"],
+            "dev_mean_macro_f1": pick["mean_macro_f1"],
+            "dev_mean_macro_f1_at_pooled_threshold": pooled,
+            "dev_sets": {f"{s.name}/{s.split}": len(s) for s in usable},
+        }
+    return chosen

@@ -34,7 +34,7 @@ from hateproto.detector.results import (
     Prediction,
     Scores,
 )
-from hateproto.detector.routing import routed_scores
+from hateproto.detector.routing import identify_languages, routed_scores
 from hateproto.detector.scoring import (
     score_at_last_layer,
     score_with_head,
@@ -296,12 +296,18 @@ class Detector:
             return routed_scores(checked, self._languages(), self._own_scores, self.routes)
         return self._own_scores(checked)
 
-    def _own_scores(self, texts: list[str]) -> Scores:
-        """:meth:`score_arrays` by this detector itself (no routing)."""
+    def _own_scores(self, texts: list[str], languages: Sequence[str] | None = None) -> Scores:
+        """:meth:`score_arrays` by this detector itself (no routing). With per-language
+        thresholds, each post's language (``languages``, or identified here) picks its
+        threshold and is answered in the ``language`` field."""
         prepared = self._normalized(texts)
         scores = self._raw_scores(prepared)
         if self.calibration is not None:
-            scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1])
+            if self.calibration.language_thresholds and languages is None:
+                languages = identify_languages(texts, self._languages())
+            scores.labels, scores.proba = self.calibration.apply(scores.proba[:, 1], languages)
+            if languages is not None:
+                scores.languages = np.array(languages, dtype=object)
         if self.attribute_heads is not None and scores.attributes is None:
             scores.attributes = self.attribute_heads.probabilities(
                 self._attribute_features(prepared)

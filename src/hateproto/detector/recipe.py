@@ -50,7 +50,7 @@ from hateproto.data.multilingual_sources import source_language
 from hateproto.data.spelling import normalizer, obfuscate
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.build import build_detector
-from hateproto.detector.calibration import calibrate_detector
+from hateproto.detector.calibration import calibrate_detector, choose_language_thresholds
 from hateproto.detector.detector import Detector
 from hateproto.detector.probe import (
     fit_mlp_head,
@@ -144,6 +144,16 @@ class GeneralRecipe(YamlConfig):
     calibration: Literal["platt", "isotonic"] = "platt"
     target_precision: float | None = Field(None, gt=0, le=1)
     target_recall: float | None = Field(0.69, gt=0, le=1)
+    language_thresholds: list[Annotated[str, Field(pattern="^[a-z]{2,3}$")]] = Field(
+        default_factory=list,
+        description="languages that get a decision threshold of their own, chosen on their "
+        "dev sets (threshold_dev_sets) by the best mean macro-F1; the others keep the pooled one",
+    )
+    threshold_dev_sets: list[Literal["sources", "audit"]] = Field(
+        default_factory=lambda: ["sources", "audit"],
+        description="the dev sets a language's threshold is chosen on: 'sources', the dev rows "
+        "of each of its data sources; 'audit', the dev half of our functional audit in it",
+    )
     attributes: list[Literal["TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "THREAT"]] = (
         Field(
             default_factory=list,
@@ -198,7 +208,15 @@ class GeneralRecipe(YamlConfig):
     def key(self) -> str:
         """A short hash of the settings that determine the trained model, and of the content
         (not the path) of every data file among its sources."""
-        fields = self.model_dump(exclude={"target_precision", "target_recall", "calibration"})
+        fields = self.model_dump(
+            exclude={
+                "target_precision",
+                "target_recall",
+                "calibration",
+                "language_thresholds",
+                "threshold_dev_sets",
+            }
+        )
         files = [s.name for s in parse_sources(self.data) if s.is_file]
         fields["file_contents"] = [_file_digest(Path(name)) for name in files]
         return hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()[:12]
@@ -387,6 +405,18 @@ def build_general_detector(
     detector.calibration = calibrate_detector(
         detector, mixture.dev, recipe.calibration, recipe.target_precision, recipe.target_recall
     )
+    if recipe.language_thresholds:
+        chosen = choose_language_thresholds(detector, language_dev_sets(recipe, mixture.dev))
+        detector.calibration.language_thresholds = {
+            code: facts["threshold"] for code, facts in chosen.items()
+        }
+        detector.calibration.dev["language_threshold_choice"] = chosen
+        for code, facts in chosen.items():
+            echo(
+                f"threshold for {code}: {facts['threshold']:.3f} (mean dev macro-F1 "
+                f"{facts['dev_mean_macro_f1']:.3f}; at the pooled threshold "
+                f"{facts['dev_mean_macro_f1_at_pooled_threshold']:.3f})"
+            )
     if recipe.attributes:
         detector.attribute_heads = attribute_heads(detector, mixture.train, recipe, echo)
     detector.metadata.update(
@@ -396,6 +426,41 @@ def build_general_detector(
         mixture=mixture.report,
     )
     return detector
+
+
+def language_dev_sets(recipe: GeneralRecipe, dev: LabeledTexts) -> dict[str, list[LabeledTexts]]:
+    """The dev sets each of ``recipe.language_thresholds`` is chosen on: the dev rows of each
+    data source in that language, and our audit's dev half in it where the audit has it."""
+    from hateproto.audit import build_suite
+    from hateproto.audit.languages import check_language
+
+    meta = dev.metadata
+    sources = np.asarray(meta["source"]) if "source" in meta else np.array([], dtype=object)
+    sets: dict[str, list[LabeledTexts]] = {code: [] for code in recipe.language_thresholds}
+    if "sources" in recipe.threshold_dev_sets:
+        for source in parse_sources(recipe.data):
+            language = Path(source.name).stem if source.is_file else source.name
+            code = source_language(source.name)
+            rows = np.flatnonzero(sources == language)
+            if code in sets and len(rows):
+                sets[code].append(replace(dev.subset(rows), name=language))
+    if "audit" in recipe.threshold_dev_sets:
+        for code in sets:
+            try:
+                check_language(code)
+            except ConfigError:
+                continue  # no audit in this language
+            cases = build_suite("dev", language=code)
+            sets[code].append(
+                LabeledTexts(
+                    [c.text for c in cases],
+                    np.array([c.label_gold for c in cases]),
+                    f"audit_{code}",
+                    "audit",
+                    "dev",
+                )
+            )
+    return sets
 
 
 def attribute_heads(

@@ -72,16 +72,20 @@ def merge_scores(parts: Mapping[str, tuple[list[int], Scores]], n: int) -> Score
 def routed_scores(
     texts: list[str],
     served: Sequence[str],
-    own: Callable[[list[str]], Scores],
+    own: Callable[[list[str], list[str]], Scores],
     routes: Mapping[str, Any],
 ) -> Scores:
-    """Scores of ``texts``: ``own`` for most, ``routes[language].score_arrays`` for the
-    posts identified as a routed language; ``languages`` filled with what was identified."""
+    """Scores of ``texts``: ``own(texts, their languages)`` for most,
+    ``routes[language].score_arrays`` for the posts identified as a routed language;
+    ``languages`` filled with what was identified."""
     languages = identify_languages(texts, served)
     parts = {}
     for language, rows in route_rows(languages, list(routes)).items():
         chosen = [texts[i] for i in rows]
-        scores = routes[language].score_arrays(chosen) if language else own(chosen)
+        if language:
+            scores = routes[language].score_arrays(chosen)
+        else:
+            scores = own(chosen, [languages[i] for i in rows])
         parts[language] = (rows, scores)
     merged = merge_scores(parts, len(texts))
     merged.languages = np.array(languages, dtype=object)

@@ -174,6 +174,7 @@ def describe(detector: Detector) -> dict[str, Any]:
         if detector.calibration is None
         else {
             "threshold": detector.calibration.threshold,
+            "language_thresholds": detector.calibration.language_thresholds or None,
             **{k: v for k, v in detector.calibration.dev.items() if k != "reliability"},
         },
         "attributes": None if detector.attribute_heads is None else detector.attribute_heads.info(),

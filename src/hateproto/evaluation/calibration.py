@@ -12,7 +12,9 @@ score to a calibrated probability, fitted on a dev split:
 
 :func:`choose_threshold` then answers "which threshold?": the one with the best dev macro-F1,
 or the lowest that reaches a target precision (most recall), or the highest that keeps a target
-recall. :func:`expected_calibration_error` and :func:`reliability_curve` measure the result.
+recall; :func:`choose_shared_threshold` picks one threshold for several dev sets at once (the
+best mean macro-F1, each set counting once). :func:`expected_calibration_error` and
+:func:`reliability_curve` measure the result.
 
 Example:
     >>> import numpy as np
@@ -26,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -174,6 +177,37 @@ def choose_threshold(
         target = "precision" if target_precision is not None else "recall"
         raise HateprotoError(f"no threshold reaches the target {target} on the dev set")
     return {"threshold": pick[0], "precision": pick[1], "recall": pick[2], "macro_f1": pick[3]}
+
+
+def choose_shared_threshold(
+    sets: Sequence[tuple[np.ndarray, np.ndarray]], prefer: float = 0.5
+) -> dict[str, float]:
+    """One decision threshold for several dev sets: the one with the best **mean** macro-F1
+    over them (each set counts once, whatever its size), the one nearest ``prefer`` among
+    equals. ``sets``: ``(labels, calibrated probabilities)`` pairs. Returns the threshold and
+    the mean macro-F1 there."""
+    if not sets:
+        raise HateprotoError("choosing a shared threshold needs at least one dev set")
+    pairs = [(np.asarray(y).astype(bool), np.asarray(p, dtype=np.float64)) for y, p in sets]
+    pooled = np.concatenate([p for _, p in pairs])
+    candidates = np.unique(
+        np.concatenate([[0.5, prefer], np.quantile(pooled, np.linspace(0, 1, 401))])
+    )
+    rows = [(float(t), mean_macro_f1_at(pairs, float(t))) for t in candidates]
+    best = max(rows, key=lambda r: (round(r[1], 9), -abs(r[0] - prefer)))
+    return {"threshold": best[0], "mean_macro_f1": best[1]}
+
+
+def mean_macro_f1_at(sets: Sequence[tuple[np.ndarray, np.ndarray]], threshold: float) -> float:
+    """The mean over ``(labels, probabilities)`` sets of the macro-F1 at ``threshold``."""
+    return float(
+        np.mean(
+            [
+                _binary_scores(np.asarray(y).astype(bool), np.asarray(p) >= threshold)[2]
+                for y, p in sets
+            ]
+        )
+    )
 
 
 def _binary_scores(labels: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
