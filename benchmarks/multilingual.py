@@ -393,7 +393,11 @@ def main() -> None:
             predicted = (
                 np.array([scores[t][HATE_LABEL] for t in test.texts]) if score == HATE else None
             )
-            row = evaluate(test, proba, score_threshold(detector, score), predicted)
+            threshold = score_threshold(detector, score)
+            if predicted is not None and calibration is not None:
+                # The threshold the detector applies to posts identified as this language.
+                threshold = calibration.thresholds_for([test.language], 1)[0]
+            row = evaluate(test, proba, threshold, predicted)
             row["score"] = score
             results[name]["test_sets"][test.name] = row
     routes = dict(item.split("=", 1) for item in args.route)
