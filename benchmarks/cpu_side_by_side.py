@@ -25,7 +25,11 @@ Contenders (``--contenders``, default all):
 - ``ort-fp32`` and ``ort-int8``: the model exported to ONNX (``torch.onnx.export``) and run
   by ONNX Runtime, dynamically quantised to int8 for the second
   (``onnxruntime.quantization.quantize_dynamic``, QInt8 weights), texts sorted by length in
-  batches of 32, mean pooled.
+  batches of 32, mean pooled;
+- ``ov-fp32`` and ``ov-bf16``: the same ONNX file compiled by OpenVINO for the CPU
+  (``INFERENCE_PRECISION_HINT`` f32 or bf16, ``PERFORMANCE_HINT`` LATENCY), the same loop.
+  OpenVINO is not in ``requirements/bench.txt`` (``pip install --no-deps openvino
+  openvino-telemetry``; ``benchmarks/cpu_openvino.py`` has the engine-only comparison).
 
 The contenders beside hateproto need ``requirements/bench.txt`` (``benchmarks/cpu-speed.md``
 says how to install it without touching torch). Example::
@@ -62,6 +66,8 @@ CONTENDERS = (
     "st-bf16",
     "ort-fp32",
     "ort-int8",
+    "ov-fp32",
+    "ov-bf16",
 )
 BATCH = 32
 PAUSE_SECONDS = 0.5
@@ -111,6 +117,31 @@ def _onnx_files(model_dir: Path, cache: Path) -> dict[str, Path]:
     return {"fp32": fp32, "int8": int8}
 
 
+def _ort_session(path: Path, threads: int) -> Any:
+    """ONNX Runtime on ``path``: a function from the input arrays to the last hidden state."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda feed: session.run(None, feed)[0]
+
+
+def _openvino_session(path: Path, precision: str, threads: int) -> Any:
+    """OpenVINO on ``path`` in ``precision`` (``fp32`` or ``bf16``), as :func:`_ort_session`."""
+    import openvino as ov
+
+    hint = {"fp32": "f32", "bf16": "bf16"}[precision]
+    config = {
+        "INFERENCE_PRECISION_HINT": hint,
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": threads,
+    }
+    request = ov.Core().compile_model(str(path), "CPU", config).create_infer_request()
+    return lambda feed: request.infer(feed)[0]
+
+
 def _setup(name: str, args: argparse.Namespace, texts: list[str]) -> Any:
     """A function scoring ``texts``: returns ``(labels, hate probability)`` for hateproto's
     variants, else ``None`` (the others give vectors only)."""
@@ -157,22 +188,21 @@ def _setup(name: str, args: argparse.Namespace, texts: list[str]) -> Any:
             model.encode(texts, batch_size=BATCH, convert_to_numpy=True)
 
         return run
-    if name.startswith("ort-"):
-        import onnxruntime as ort
+    if name.startswith(("ort-", "ov-")):
         from transformers import AutoTokenizer
 
         files = _onnx_files(model_dir, Path(args.onnx_cache).expanduser())
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = args.threads
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(
-            str(files[name.removeprefix("ort-")]), options, providers=["CPUExecutionProvider"]
+        session = (
+            _ort_session(files[name.removeprefix("ort-")], args.threads)
+            if name.startswith("ort-")
+            else _openvino_session(files["fp32"], name.removeprefix("ov-"), args.threads)
         )
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        hidden_size = json.loads((model_dir / "config.json").read_text())["hidden_size"]
 
         def run() -> Any:
             order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            vectors = np.zeros((len(texts), session.get_outputs()[0].shape[-1] or 1))
+            vectors = np.zeros((len(texts), hidden_size))
             for start in range(0, len(order), BATCH):
                 rows = order[start : start + BATCH]
                 enc = tokenizer(
@@ -183,11 +213,8 @@ def _setup(name: str, args: argparse.Namespace, texts: list[str]) -> Any:
                     return_tensors="np",
                 )
                 feed = {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
-                hidden = session.run(None, feed)[0]
-                pooled = _mean_pool(hidden, enc["attention_mask"])
-                if vectors.shape[1] != pooled.shape[1]:
-                    vectors = np.zeros((len(texts), pooled.shape[1]))
-                vectors[rows] = pooled
+                hidden = session(feed)
+                vectors[rows] = _mean_pool(hidden, enc["attention_mask"])
 
         return run
     raise SystemExit(f"unknown contender {name!r}; known: {', '.join(CONTENDERS)}")
@@ -231,7 +258,7 @@ def _machine() -> dict[str, Any]:
         flags = Path("/proc/cpuinfo").read_text()
     wanted = ("avx512_bf16", "amx_bf16", "avx512_vnni", "avx_vnni", "amx_int8", "avx512f")
     versions: dict[str, str] = {"torch": torch.__version__, "python": platform.python_version()}
-    for package in ("transformers", "sentence_transformers", "onnxruntime", "onnx"):
+    for package in ("transformers", "sentence_transformers", "onnxruntime", "onnx", "openvino"):
         try:
             versions[package] = __import__(package).__version__
         except ImportError:

@@ -8,7 +8,9 @@ everything that walks them works unchanged: ``output_hidden_states``, the six-la
 layer stepping (:mod:`hateproto.models.stepping`), early exit and decisions below the last
 layer. ``torch.ao.quantization.quantize_dynamic`` (deprecated, per-tensor activations,
 1.2x bfloat16 and labels far from float32's), ONNX Runtime's dynamic int8 (one graph for the
-whole model: no layer stepping) and OpenVINO were measured and are not used.
+whole model: no layer stepping) and OpenVINO (bfloat16 1.19x PyTorch's on the bare encoder
+pass, its int8 routes slower or inexact: ``benchmarks/cpu_openvino.py``) were measured and are
+not used. On a CPU with AMX, bfloat16 outruns this int8 path and ``--dtype auto`` keeps it.
 
 How it quantises (W8A8):
 
