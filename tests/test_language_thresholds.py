@@ -1,11 +1,13 @@
 """A decision threshold per language (issue 25): chosen on each language's own dev sets by
 the best mean macro-F1, stored in ``calibration.json``, and applied to each post by its
-identified language; posts of other languages keep the pooled threshold."""
+identified language; posts of other languages keep the pooled threshold, or get the
+threshold for other languages where leaving each language out showed it pays."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,8 +20,13 @@ from hateproto.detector.calibration import (
     CALIBRATION_FILE,
     DetectorCalibration,
     choose_language_thresholds,
+    choose_other_languages_threshold,
 )
-from hateproto.detector.recipe import GeneralRecipe, language_dev_sets
+from hateproto.detector.recipe import (
+    GeneralRecipe,
+    adopt_other_languages_threshold,
+    language_dev_sets,
+)
 from hateproto.errors import ModelError
 from hateproto.evaluation.calibration import (
     ProbabilityCalibrator,
@@ -147,3 +154,78 @@ def test_a_languages_dev_sets_are_its_sources_and_its_audit() -> None:
         "germeval",
         "contrast_pairs_de",
     ]
+
+
+def test_other_languages_get_their_threshold_and_validated_ones_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    calibration = DetectorCalibration(
+        IDENTITY, 0.5, language_thresholds={"de": 0.2, "en": 0.5}, other_languages_threshold=0.3
+    )
+    calibration.save(tmp_path)
+    loaded = DetectorCalibration.load(tmp_path / CALIBRATION_FILE)
+    assert loaded.other_languages_threshold == 0.3
+    assert loaded.thresholds_for(["de", "en", "pt"], 3).tolist() == [0.2, 0.5, 0.3]
+    labels, _ = loaded.apply(np.array([0.4, 0.4, 0.4]), ["de", "en", "pt"])
+    assert labels.tolist() == [1, 0, 1]
+    with pytest.raises(ModelError, match="other_languages_threshold"):
+        DetectorCalibration(IDENTITY, 0.5, {}, {"de": 0.2}, other_languages_threshold=1.5)
+
+
+class _FixedScores:
+    """A stand-in detector whose calibrated hate probability of each text is given."""
+
+    def __init__(self, table: dict[str, float]) -> None:
+        self.table = table
+        self.calibration = DetectorCalibration(IDENTITY, 0.5)
+
+    def score_arrays(self, texts: list[str]) -> SimpleNamespace:
+        hate = np.array([self.table[t] for t in texts])
+        return SimpleNamespace(proba=np.stack([1 - hate, hate], axis=1))
+
+
+def _dev_sets(hateful: float, other: float) -> tuple[dict[str, float], dict]:
+    table, sets = {}, {}
+    for code in ("de", "fr", "es"):
+        texts = [f"{code} {i}" for i in range(8)]
+        labels = np.array([1] * 4 + [0] * 4)
+        table.update({t: hateful if y else other for t, y in zip(texts, labels, strict=True)})
+        sets[code] = [LabeledTexts(texts, labels, f"{code}_dev", "table", "dev")]
+    return table, sets
+
+
+def test_the_other_languages_threshold_is_adopted_only_when_leaving_one_out_pays() -> None:
+    chosen = {"de": {"threshold": 0.2}, "fr": {"threshold": 0.25}, "es": {"threshold": 0.3}}
+    # every language's posts separate at 0.1 | 0.35: any of the others' thresholds beats 0.5
+    table, sets = _dev_sets(hateful=0.35, other=0.1)
+    choice = choose_other_languages_threshold(_FixedScores(table), sets, chosen)
+    assert choice["adopted"] and choice["threshold"] == pytest.approx(0.25)
+    assert choice["leave_one_language_out"]["de"]["threshold_from_the_others"] == 0.275
+    assert choice["leave_one_language_out"]["de"]["dev_mean_macro_f1"] == pytest.approx(1.0)
+    # posts that separate only above the others' thresholds: the pooled 0.5 stays
+    table, sets = _dev_sets(hateful=0.9, other=0.4)
+    choice = choose_other_languages_threshold(_FixedScores(table), sets, chosen)
+    assert not choice["adopted"] and choice["mean_gain_leaving_one_language_out"] < 0
+    two = {code: chosen[code] for code in ("de", "fr")}
+    assert choose_other_languages_threshold(_FixedScores(table), sets, two) is None
+
+
+def test_adopting_it_lists_the_validated_languages_at_the_pooled_threshold() -> None:
+    table, sets = _dev_sets(hateful=0.35, other=0.1)
+    detector = _FixedScores(table)
+    chosen = {"de": {"threshold": 0.2}, "fr": {"threshold": 0.25}, "es": {"threshold": 0.3}}
+    detector.calibration.language_thresholds = {k: v["threshold"] for k, v in chosen.items()}
+    recipe = GeneralRecipe.default("multilingual")  # validated: en de fr ar it es
+    said: list[str] = []
+    adopt_other_languages_threshold(detector, recipe, sets, chosen, said.append)
+    calibration = detector.calibration
+    assert calibration.other_languages_threshold == pytest.approx(0.25)
+    # the validated languages without a threshold of their own keep the pooled one
+    assert {code: calibration.language_thresholds[code] for code in ("en", "ar", "it")} == {
+        "en": 0.5,
+        "ar": 0.5,
+        "it": 0.5,
+    }
+    assert calibration.thresholds_for(["en", "pt"], 2).tolist() == [0.5, 0.25]
+    assert calibration.dev["other_languages_threshold_choice"]["adopted"]
+    assert "adopted" in said[0]

@@ -11,7 +11,10 @@ A multilingual detector can also carry a **threshold per language**
 (:func:`choose_language_thresholds`, chosen on that language's own dev sets): its
 probabilities rank each language's posts well, but one threshold chosen on dev data that is
 mostly English sits too high or too low for the others. Posts of a language without its own
-threshold use the pooled one.
+threshold use the pooled one, or ``other_languages_threshold`` where one was adopted
+(:func:`choose_other_languages_threshold`: the median of the per-language thresholds, kept
+only if it beats the pooled threshold on each language's dev sets when that language is left
+out of the median).
 
 Example:
     >>> cal = calibrate_detector(detector, dev, target_precision=0.9)  # doctest: +SKIP
@@ -88,6 +91,7 @@ class CalibrationFile(BaseModel):
         Annotated[str, Field(pattern="^[a-z]{2,3}$")],
         Annotated[FiniteFloat, Field(ge=0.0, le=1.0)],
     ] = Field(default_factory=dict)
+    other_languages_threshold: Annotated[FiniteFloat, Field(ge=0.0, le=1.0)] | None = None
     dev: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -106,6 +110,7 @@ class DetectorCalibration:
     threshold: float
     dev: dict[str, Any] = field(default_factory=dict)
     language_thresholds: dict[str, float] = field(default_factory=dict)
+    other_languages_threshold: float | None = None
 
     def __post_init__(self) -> None:
         self.check("calibration")
@@ -117,6 +122,7 @@ class DetectorCalibration:
             "calibrator": self.calibrator.to_dict(),
             "threshold": self.threshold,
             "language_thresholds": self.language_thresholds,
+            "other_languages_threshold": self.other_languages_threshold,
         }
         try:
             CalibrationFile.model_validate(value)
@@ -127,10 +133,14 @@ class DetectorCalibration:
             raise ModelError(f"{where} is invalid: its calibrator gives values outside 0..1")
 
     def thresholds_for(self, languages: Sequence[str] | None, n: int) -> np.ndarray:
-        """The decision threshold of each of ``n`` posts: its language's, else the pooled."""
+        """The decision threshold of each of ``n`` posts: its language's; for a language
+        without one, ``other_languages_threshold`` where set, else the pooled threshold."""
         if not self.language_thresholds or languages is None:
             return np.full(n, self.threshold)
-        return np.array([self.language_thresholds.get(code, self.threshold) for code in languages])
+        fallback = self.other_languages_threshold
+        if fallback is None:
+            fallback = self.threshold
+        return np.array([self.language_thresholds.get(code, fallback) for code in languages])
 
     def apply(
         self, raw_hate: np.ndarray, languages: Sequence[str] | None = None
@@ -147,6 +157,7 @@ class DetectorCalibration:
             "calibrator": self.calibrator.to_dict(),
             "threshold": self.threshold,
             "language_thresholds": self.language_thresholds,
+            "other_languages_threshold": self.other_languages_threshold,
             "dev": self.dev,
         }
         atomic_write_text(folder / CALIBRATION_FILE, json.dumps(value, indent=2))
@@ -173,6 +184,8 @@ class DetectorCalibration:
         calibration.language_thresholds = {
             k: float(v) for k, v in value.language_thresholds.items()
         }
+        other = value.other_languages_threshold
+        calibration.other_languages_threshold = None if other is None else float(other)
         calibration.check(str(path))
         return calibration
 
@@ -235,3 +248,46 @@ def choose_language_thresholds(
             "dev_sets": {f"{s.name}/{s.split}": len(s) for s in usable},
         }
     return chosen
+
+
+def choose_other_languages_threshold(
+    detector: Any,
+    dev_sets: Mapping[str, Sequence[LabeledTexts]],
+    chosen: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any] | None:
+    """A threshold for languages with no dev data of their own, checked by leaving each
+    language out in turn.
+
+    The candidate is the median of the per-language thresholds in ``chosen`` (from
+    :func:`choose_language_thresholds`). For each language, the median of the *other*
+    languages' thresholds is scored on its dev sets (mean macro-F1) beside the pooled
+    threshold. ``adopted`` is true when that gain, averaged over the languages, is above 0.
+    ``None`` with fewer than three languages (a median of one is no check)."""
+    calibration = detector.calibration
+    if calibration is None:
+        raise ModelError("a threshold for other languages needs a calibrated detector")
+    if len(chosen) < 3:
+        return None
+    left_out: dict[str, dict[str, float]] = {}
+    for language in chosen:
+        usable = [s for s in dev_sets.get(language, []) if len(set(np.asarray(s.labels))) == 2]
+        if not usable:
+            continue
+        pairs = [(s.labels, detector.score_arrays(s.texts).proba[:, 1]) for s in usable]
+        others = float(np.median([chosen[o]["threshold"] for o in chosen if o != language]))
+        left_out[language] = {
+            "threshold_from_the_others": others,
+            "dev_mean_macro_f1": mean_macro_f1_at(pairs, others),
+            "dev_mean_macro_f1_at_pooled_threshold": mean_macro_f1_at(pairs, calibration.threshold),
+        }
+    gains = [
+        r["dev_mean_macro_f1"] - r["dev_mean_macro_f1_at_pooled_threshold"]
+        for r in left_out.values()
+    ]
+    gain = float(np.mean(gains)) if gains else 0.0
+    return {
+        "threshold": float(np.median([facts["threshold"] for facts in chosen.values()])),
+        "adopted": gain > 0,
+        "mean_gain_leaving_one_language_out": gain,
+        "leave_one_language_out": left_out,
+    }

@@ -50,7 +50,11 @@ from hateproto.data.multilingual_sources import source_language
 from hateproto.data.spelling import normalizer, obfuscate
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.build import build_detector
-from hateproto.detector.calibration import calibrate_detector, choose_language_thresholds
+from hateproto.detector.calibration import (
+    calibrate_detector,
+    choose_language_thresholds,
+    choose_other_languages_threshold,
+)
 from hateproto.detector.detector import Detector
 from hateproto.detector.probe import (
     fit_mlp_head,
@@ -149,6 +153,13 @@ class GeneralRecipe(YamlConfig):
         description="languages that get a decision threshold of their own, chosen on their "
         "dev sets (threshold_dev_sets) by the best mean macro-F1; the others keep the pooled one",
     )
+    other_languages_threshold: bool = Field(
+        False,
+        description="give languages with no threshold of their own (and not in 'languages') "
+        "the median of the per-language thresholds, if leaving each language out of that "
+        "median in turn beats the pooled threshold on its dev sets; the validated languages "
+        "without their own keep the pooled one",
+    )
     threshold_dev_sets: list[Literal["sources", "audit"]] = Field(
         default_factory=lambda: ["sources", "audit"],
         description="the dev sets a language's threshold is chosen on: 'sources', the dev rows "
@@ -214,6 +225,7 @@ class GeneralRecipe(YamlConfig):
                 "target_recall",
                 "calibration",
                 "language_thresholds",
+                "other_languages_threshold",
                 "threshold_dev_sets",
             }
         )
@@ -406,7 +418,8 @@ def build_general_detector(
         detector, mixture.dev, recipe.calibration, recipe.target_precision, recipe.target_recall
     )
     if recipe.language_thresholds:
-        chosen = choose_language_thresholds(detector, language_dev_sets(recipe, mixture.dev))
+        dev_sets = language_dev_sets(recipe, mixture.dev)
+        chosen = choose_language_thresholds(detector, dev_sets)
         detector.calibration.language_thresholds = {
             code: facts["threshold"] for code, facts in chosen.items()
         }
@@ -417,6 +430,8 @@ def build_general_detector(
                 f"{facts['dev_mean_macro_f1']:.3f}; at the pooled threshold "
                 f"{facts['dev_mean_macro_f1_at_pooled_threshold']:.3f})"
             )
+        if recipe.other_languages_threshold:
+            adopt_other_languages_threshold(detector, recipe, dev_sets, chosen, echo)
     if recipe.attributes:
         detector.attribute_heads = attribute_heads(detector, mixture.train, recipe, echo)
     detector.metadata.update(
@@ -426,6 +441,33 @@ def build_general_detector(
         mixture=mixture.report,
     )
     return detector
+
+
+def adopt_other_languages_threshold(
+    detector: Detector,
+    recipe: GeneralRecipe,
+    dev_sets: dict[str, list[LabeledTexts]],
+    chosen: dict[str, dict[str, Any]],
+    echo: Callable[[str], None],
+) -> None:
+    """Choose (:func:`choose_other_languages_threshold`) and, where it passes its check, set
+    the threshold for languages outside ``recipe.languages``; the validated languages with no
+    threshold of their own are then listed at the pooled threshold."""
+    calibration = detector.calibration
+    choice = choose_other_languages_threshold(detector, dev_sets, chosen)
+    if calibration is None or choice is None:
+        return
+    calibration.dev["other_languages_threshold_choice"] = choice
+    verdict = "adopted" if choice["adopted"] else "not adopted"
+    echo(
+        f"threshold for other languages: {choice['threshold']:.3f}, {verdict} (mean dev "
+        f"macro-F1 gain leaving each language out: "
+        f"{choice['mean_gain_leaving_one_language_out']:+.3f})"
+    )
+    if choice["adopted"]:
+        calibration.other_languages_threshold = choice["threshold"]
+        for code in recipe.languages:
+            calibration.language_thresholds.setdefault(code, calibration.threshold)
 
 
 def language_dev_sets(recipe: GeneralRecipe, dev: LabeledTexts) -> dict[str, list[LabeledTexts]]:

@@ -175,6 +175,7 @@ def describe(detector: Detector) -> dict[str, Any]:
         else {
             "threshold": detector.calibration.threshold,
             "language_thresholds": detector.calibration.language_thresholds or None,
+            "other_languages_threshold": detector.calibration.other_languages_threshold,
             **{k: v for k, v in detector.calibration.dev.items() if k != "reliability"},
         },
         "attributes": None if detector.attribute_heads is None else detector.attribute_heads.info(),
