@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hateproto.audit import audit_dev_texts
 from hateproto.data.types import LabeledTexts
 from hateproto.detector import Detector
 from hateproto.detector.calibration import (
@@ -27,7 +28,7 @@ from hateproto.detector.recipe import (
     adopt_other_languages_threshold,
     language_dev_sets,
 )
-from hateproto.errors import ModelError
+from hateproto.errors import ConfigError, ModelError
 from hateproto.evaluation.calibration import (
     ProbabilityCalibrator,
     choose_shared_threshold,
@@ -141,7 +142,7 @@ def test_a_languages_dev_sets_are_its_sources_and_its_audit() -> None:
         "dev",
         pd.DataFrame({"source": sources}),
     )
-    sets = language_dev_sets(recipe, dev)
+    sets = language_dev_sets(recipe, dev, audit_dev_texts)
     assert [(s.name, len(s)) for s in sets["de"][:2]] == [
         ("germeval", 2),
         ("contrast_pairs_de", 1),
@@ -154,6 +155,8 @@ def test_a_languages_dev_sets_are_its_sources_and_its_audit() -> None:
         "germeval",
         "contrast_pairs_de",
     ]
+    with pytest.raises(ConfigError, match="audit_dev"):
+        language_dev_sets(recipe, dev)  # the audit is asked for but not given
 
 
 def test_other_languages_get_their_threshold_and_validated_ones_keep_theirs(

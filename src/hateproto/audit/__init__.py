@@ -69,11 +69,13 @@ from hateproto.audit.suite import (
     SUITE_VERSION,
     AuditCase,
     Functionality,
+    audit_dev_texts,
     build_suite,
     template_splits,
 )
 
 __all__ = [
+    "audit_dev_texts",
     "CONAN_SPLITS",
     "CONTRAST_PAIRS",
     "FIRST_EDITION_TEMPLATES",

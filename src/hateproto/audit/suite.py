@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 
+import numpy as np
+
 from hateproto.audit.groups import GROUPS, NON_PROTECTED, TargetGroup
 from hateproto.audit.languages import ENGLISH, LanguageGroup, LanguageSuite, check_language
 from hateproto.audit.languages import language_suite as _language_suite
@@ -25,6 +27,7 @@ from hateproto.audit.templates_contrast import (
     PROFANITY_UNTARGETED,
 )
 from hateproto.audit.templates_hate import FILLERS, HATE_TEMPLATES
+from hateproto.data.types import LabeledTexts
 from hateproto.errors import ConfigError
 
 SUITE_SEED = 14
@@ -384,3 +387,21 @@ def build_suite(
     splits = template_splits(d.case.template_id for d in drafts)
     cases = [replace(d.case, split=splits[d.case.template_id]) for d in drafts]
     return cases if split == "all" else [c for c in cases if c.split == split]
+
+
+def audit_dev_texts(language: str) -> LabeledTexts | None:
+    """Our audit's dev half in ``language`` as labelled texts (name ``audit_<code>``), or
+    ``None`` where the audit has no cases in that language. What
+    :func:`hateproto.detector.recipe.language_dev_sets` chooses per-language thresholds on."""
+    try:
+        check_language(language)
+    except ConfigError:
+        return None
+    cases = build_suite("dev", language=language)
+    return LabeledTexts(
+        [case.text for case in cases],
+        np.array([case.label_gold for case in cases]),
+        f"audit_{language}",
+        "audit",
+        "dev",
+    )

@@ -106,7 +106,11 @@ def _build(
             for s in ("train", "dev", "test")
         }
         _print_statistics(splits, console)
-    detector = build_general_detector(recipe, echo=lambda m: console.print(m, highlight=False))
+    from hateproto.audit import audit_dev_texts
+
+    detector = build_general_detector(
+        recipe, echo=lambda m: console.print(m, highlight=False), audit_dev=audit_dev_texts
+    )
     training = detector.metadata.get("training", {})
     figures.update(
         n_train=training.get("n_train"),

@@ -42,8 +42,13 @@ def build_from_recipe(
         overrides = {**read_yaml_mapping(recipe_config), **overrides}
     source = None if recipe_config is None else str(recipe_config)
     settings = GeneralRecipe.default(recipe, source, **overrides)
+    from hateproto.audit import audit_dev_texts
+
     detector = build_general_detector(
-        settings, checkpoint, echo=lambda message: console.print(message, highlight=False)
+        settings,
+        checkpoint,
+        echo=lambda message: console.print(message, highlight=False),
+        audit_dev=audit_dev_texts,
     )
     replace_folder(out, detector.save_pretrained)
     cal = detector.calibration

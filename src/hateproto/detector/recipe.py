@@ -69,6 +69,8 @@ from hateproto.training.consistency import group_subspace, group_swapped_twins
 from hateproto.training.features import FeatureStore
 
 Echo = Callable[[str], None]
+AuditDev = Callable[[str], LabeledTexts | None]
+"""Language code -> our audit's dev half in it as labelled texts, or ``None``."""
 
 RECIPES = ("general", "quickstart", "ihc-paper", "perspective", "multilingual")
 """Recipes packaged in ``hateproto/configs`` (``<name>.yaml``): the general detector, the
@@ -373,8 +375,11 @@ def build_general_detector(
     recipe: GeneralRecipe,
     checkpoint: str | Path | None = None,
     echo: Echo = print,
+    audit_dev: AuditDev | None = None,
 ) -> Detector:
-    """Run the whole recipe (or reuse a trained ``checkpoint``) and return the detector."""
+    """Run the whole recipe (or reuse a trained ``checkpoint``) and return the detector.
+    ``audit_dev`` gives per-language thresholds our audit's dev halves
+    (:func:`language_dev_sets`)."""
     sources = parse_sources(recipe.data)
     echo(f"loading {', '.join(f'{s.name} (x{s.weight:g})' for s in sources)}")
     mixture = load_mixture(
@@ -418,7 +423,7 @@ def build_general_detector(
         detector, mixture.dev, recipe.calibration, recipe.target_precision, recipe.target_recall
     )
     if recipe.language_thresholds:
-        dev_sets = language_dev_sets(recipe, mixture.dev)
+        dev_sets = language_dev_sets(recipe, mixture.dev, audit_dev)
         chosen = choose_language_thresholds(detector, dev_sets)
         detector.calibration.language_thresholds = {
             code: facts["threshold"] for code, facts in chosen.items()
@@ -470,12 +475,16 @@ def adopt_other_languages_threshold(
             calibration.language_thresholds.setdefault(code, calibration.threshold)
 
 
-def language_dev_sets(recipe: GeneralRecipe, dev: LabeledTexts) -> dict[str, list[LabeledTexts]]:
+def language_dev_sets(
+    recipe: GeneralRecipe, dev: LabeledTexts, audit_dev: AuditDev | None = None
+) -> dict[str, list[LabeledTexts]]:
     """The dev sets each of ``recipe.language_thresholds`` is chosen on: the dev rows of each
-    data source in that language, and our audit's dev half in it where the audit has it."""
-    from hateproto.audit import build_suite
-    from hateproto.audit.languages import check_language
+    data source in that language, and our audit's dev half in it where the audit has it.
 
+    ``audit_dev``: language code -> our audit's dev half in it (``None`` where there is no
+    audit in that language), e.g. :func:`hateproto.audit.audit_dev_texts`. The audit is a
+    layer above this module, so the caller passes it in (the CLI does); a recipe whose
+    ``threshold_dev_sets`` names ``audit`` without it is refused."""
     meta = dev.metadata
     sources = np.asarray(meta["source"]) if "source" in meta else np.array([], dtype=object)
     sets: dict[str, list[LabeledTexts]] = {code: [] for code in recipe.language_thresholds}
@@ -486,22 +495,16 @@ def language_dev_sets(recipe: GeneralRecipe, dev: LabeledTexts) -> dict[str, lis
             rows = np.flatnonzero(sources == language)
             if code in sets and len(rows):
                 sets[code].append(replace(dev.subset(rows), name=language))
-    if "audit" in recipe.threshold_dev_sets:
-        for code in sets:
-            try:
-                check_language(code)
-            except ConfigError:
-                continue  # no audit in this language
-            cases = build_suite("dev", language=code)
-            sets[code].append(
-                LabeledTexts(
-                    [c.text for c in cases],
-                    np.array([c.label_gold for c in cases]),
-                    f"audit_{code}",
-                    "audit",
-                    "dev",
-                )
+    if "audit" in recipe.threshold_dev_sets and sets:
+        if audit_dev is None:
+            raise ConfigError(
+                "threshold_dev_sets names 'audit', but no audit dev halves were given "
+                "(audit_dev=hateproto.audit.audit_dev_texts); or drop 'audit' from it"
             )
+        for code in sets:
+            half = audit_dev(code)
+            if half is not None:
+                sets[code].append(half)
     return sets
 
 
