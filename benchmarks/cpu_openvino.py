@@ -52,6 +52,14 @@ def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (hidden.astype(np.float32) * weights).sum(1) / weights.sum(1).clip(min=1)
 
 
+def _batches(tokenizer: Any, texts: list[str]) -> list[dict]:
+    """``texts`` in padded numpy batches of :data:`BATCH`, in their order."""
+    return [
+        dict(tokenizer(texts[i : i + BATCH], padding=True, truncation=True, return_tensors="np"))
+        for i in range(0, len(texts), BATCH)
+    ]
+
+
 class _AllLayers(torch.nn.Module):
     """The model with every layer's token states as its outputs (what the probe reads)."""
 
@@ -190,15 +198,10 @@ def main() -> None:
     texts = list(load_benchmark(args.dataset, args.split).texts[: args.posts])
     texts.sort(key=len)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    batches = [
-        dict(tokenizer(texts[i : i + BATCH], padding=True, truncation=True, return_tensors="np"))
-        for i in range(0, len(texts), BATCH)
-    ]
-    dev = list(load_benchmark(args.dataset, "dev").texts[: args.calibration_posts])
-    calibration = [
-        dict(tokenizer(dev[i : i + BATCH], padding=True, truncation=True, return_tensors="np"))
-        for i in range(0, len(dev), BATCH)
-    ]
+    batches = _batches(tokenizer, texts)
+    calibration = _batches(
+        tokenizer, list(load_benchmark(args.dataset, "dev").texts[: args.calibration_posts])
+    )
     loads = [os.getloadavg()[0]]
     contenders = _contenders(model_dir, batches[0], args.threads, calibration)
     pooled: dict[str, np.ndarray] = {}

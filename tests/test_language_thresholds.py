@@ -22,6 +22,7 @@ from hateproto.detector.calibration import (
     DetectorCalibration,
     choose_language_thresholds,
     choose_other_languages_threshold,
+    score_language_dev_sets,
 )
 from hateproto.detector.recipe import (
     GeneralRecipe,
@@ -117,7 +118,7 @@ def test_thresholds_are_chosen_on_each_languages_sets(detector: Detector) -> Non
         labels = (raw >= np.median(raw)).astype(int)  # separable at the median
         one_class = LabeledTexts(texts, np.zeros(4, dtype=int), "one", "table", "dev")
         sets = {"de": [LabeledTexts(texts, labels, "de_dev", "table", "dev"), one_class]}
-        chosen = choose_language_thresholds(detector, sets)
+        chosen = choose_language_thresholds(score_language_dev_sets(detector, sets), 0.5)
         assert list(chosen) == ["de"]
         assert chosen["de"]["dev_sets"] == {"de_dev/dev": 4}  # the one-class set is skipped
         assert chosen["de"]["dev_mean_macro_f1"] == pytest.approx(1.0)
@@ -201,16 +202,18 @@ def test_the_other_languages_threshold_is_adopted_only_when_leaving_one_out_pays
     chosen = {"de": {"threshold": 0.2}, "fr": {"threshold": 0.25}, "es": {"threshold": 0.3}}
     # every language's posts separate at 0.1 | 0.35: any of the others' thresholds beats 0.5
     table, sets = _dev_sets(hateful=0.35, other=0.1)
-    choice = choose_other_languages_threshold(_FixedScores(table), sets, chosen)
+    scored = score_language_dev_sets(_FixedScores(table), sets)
+    choice = choose_other_languages_threshold(scored, chosen, 0.5)
     assert choice["adopted"] and choice["threshold"] == pytest.approx(0.25)
     assert choice["leave_one_language_out"]["de"]["threshold_from_the_others"] == 0.275
     assert choice["leave_one_language_out"]["de"]["dev_mean_macro_f1"] == pytest.approx(1.0)
     # posts that separate only above the others' thresholds: the pooled 0.5 stays
     table, sets = _dev_sets(hateful=0.9, other=0.4)
-    choice = choose_other_languages_threshold(_FixedScores(table), sets, chosen)
+    scored = score_language_dev_sets(_FixedScores(table), sets)
+    choice = choose_other_languages_threshold(scored, chosen, 0.5)
     assert not choice["adopted"] and choice["mean_gain_leaving_one_language_out"] < 0
     two = {code: chosen[code] for code in ("de", "fr")}
-    assert choose_other_languages_threshold(_FixedScores(table), sets, two) is None
+    assert choose_other_languages_threshold(scored, two, 0.5) is None
 
 
 def test_adopting_it_lists_the_validated_languages_at_the_pooled_threshold() -> None:
@@ -220,7 +223,8 @@ def test_adopting_it_lists_the_validated_languages_at_the_pooled_threshold() -> 
     detector.calibration.language_thresholds = {k: v["threshold"] for k, v in chosen.items()}
     recipe = GeneralRecipe.default("multilingual")  # validated: en de fr ar it es
     said: list[str] = []
-    adopt_other_languages_threshold(detector, recipe, sets, chosen, said.append)
+    scored = score_language_dev_sets(detector, sets)
+    adopt_other_languages_threshold(detector.calibration, recipe, scored, chosen, said.append)
     calibration = detector.calibration
     assert calibration.other_languages_threshold == pytest.approx(0.25)
     # the validated languages without a threshold of their own keep the pooled one

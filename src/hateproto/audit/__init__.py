@@ -75,7 +75,6 @@ from hateproto.audit.suite import (
 )
 
 __all__ = [
-    "audit_dev_texts",
     "CONAN_SPLITS",
     "CONTRAST_PAIRS",
     "FIRST_EDITION_TEMPLATES",
@@ -101,6 +100,7 @@ __all__ = [
     "Scorer",
     "TargetGroup",
     "TargetRate",
+    "audit_dev_texts",
     "build_suite",
     "case_language",
     "check_language",

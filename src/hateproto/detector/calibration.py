@@ -221,64 +221,73 @@ def calibrate_detector(
     return DetectorCalibration(calibrator, pick["threshold"], figures)
 
 
-def choose_language_thresholds(
+ScoredSets = Mapping[str, Sequence[tuple[LabeledTexts, np.ndarray]]]
+"""Language code -> its dev sets, each with the detector's calibrated hate probabilities
+(:func:`score_language_dev_sets`)."""
+
+
+def score_language_dev_sets(
     detector: Any, dev_sets: Mapping[str, Sequence[LabeledTexts]]
-) -> dict[str, dict[str, Any]]:
-    """A decision threshold per language for a calibrated ``detector``: for each language,
-    the one with the best mean macro-F1 over that language's dev sets (each set counting
-    once; the nearest to the pooled threshold among equals). ``dev_sets``: language code ->
-    its dev sets (each needs both classes). Returns, per language, the threshold, the mean
-    dev macro-F1 there and at the pooled threshold, and the sets' names and sizes; set
-    ``calibration.language_thresholds`` from it."""
-    calibration = detector.calibration
-    if calibration is None:
+) -> dict[str, list[tuple[LabeledTexts, np.ndarray]]]:
+    """Each language's dev sets that hold both classes, with a calibrated ``detector``'s hate
+    probabilities (scored once, for :func:`choose_language_thresholds` and
+    :func:`choose_other_languages_threshold`); languages with no such set are left out."""
+    if detector.calibration is None:
         raise ModelError("per-language thresholds need a calibrated detector")
-    chosen: dict[str, dict[str, Any]] = {}
+    scored: dict[str, list[tuple[LabeledTexts, np.ndarray]]] = {}
     for language, sets in dev_sets.items():
         usable = [s for s in sets if len(set(np.asarray(s.labels).tolist())) == 2]
-        if not usable:
-            continue
-        pairs = [(s.labels, detector.score_arrays(s.texts).proba[:, 1]) for s in usable]
-        pick = choose_shared_threshold(pairs, prefer=calibration.threshold)
-        pooled = mean_macro_f1_at(pairs, calibration.threshold)
+        if usable:
+            scored[language] = [(s, detector.score_arrays(s.texts).proba[:, 1]) for s in usable]
+    return scored
+
+
+def _pairs(sets: Sequence[tuple[LabeledTexts, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(s.labels, proba) for s, proba in sets]
+
+
+def choose_language_thresholds(scored: ScoredSets, pooled: float) -> dict[str, dict[str, Any]]:
+    """A decision threshold per language: for each language, the one with the best mean
+    macro-F1 over that language's ``scored`` dev sets (each set counting once; the nearest to
+    the ``pooled`` threshold among equals). Returns, per language, the threshold, the mean
+    dev macro-F1 there and at the pooled threshold, and the sets' names and sizes; set
+    ``calibration.language_thresholds`` from it."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for language, sets in scored.items():
+        pairs = _pairs(sets)
+        pick = choose_shared_threshold(pairs, prefer=pooled)
         chosen[language] = {
             "threshold": pick["threshold"],
             "dev_mean_macro_f1": pick["mean_macro_f1"],
-            "dev_mean_macro_f1_at_pooled_threshold": pooled,
-            "dev_sets": {f"{s.name}/{s.split}": len(s) for s in usable},
+            "dev_mean_macro_f1_at_pooled_threshold": mean_macro_f1_at(pairs, pooled),
+            "dev_sets": {f"{s.name}/{s.split}": len(s) for s, _ in sets},
         }
     return chosen
 
 
 def choose_other_languages_threshold(
-    detector: Any,
-    dev_sets: Mapping[str, Sequence[LabeledTexts]],
-    chosen: Mapping[str, Mapping[str, Any]],
+    scored: ScoredSets, chosen: Mapping[str, Mapping[str, Any]], pooled: float
 ) -> dict[str, Any] | None:
     """A threshold for languages with no dev data of their own, checked by leaving each
     language out in turn.
 
     The candidate is the median of the per-language thresholds in ``chosen`` (from
     :func:`choose_language_thresholds`). For each language, the median of the *other*
-    languages' thresholds is scored on its dev sets (mean macro-F1) beside the pooled
-    threshold. ``adopted`` is true when that gain, averaged over the languages, is above 0.
-    ``None`` with fewer than three languages (a median of one is no check)."""
-    calibration = detector.calibration
-    if calibration is None:
-        raise ModelError("a threshold for other languages needs a calibrated detector")
+    languages' thresholds is scored on its ``scored`` dev sets (mean macro-F1) beside the
+    ``pooled`` threshold. ``adopted`` is true when that gain, averaged over the languages, is
+    above 0. ``None`` with fewer than three languages (a median of one is no check)."""
     if len(chosen) < 3:
         return None
     left_out: dict[str, dict[str, float]] = {}
     for language in chosen:
-        usable = [s for s in dev_sets.get(language, []) if len(set(np.asarray(s.labels))) == 2]
-        if not usable:
+        if language not in scored:
             continue
-        pairs = [(s.labels, detector.score_arrays(s.texts).proba[:, 1]) for s in usable]
+        pairs = _pairs(scored[language])
         others = float(np.median([chosen[o]["threshold"] for o in chosen if o != language]))
         left_out[language] = {
             "threshold_from_the_others": others,
             "dev_mean_macro_f1": mean_macro_f1_at(pairs, others),
-            "dev_mean_macro_f1_at_pooled_threshold": mean_macro_f1_at(pairs, calibration.threshold),
+            "dev_mean_macro_f1_at_pooled_threshold": mean_macro_f1_at(pairs, pooled),
         }
     gains = [
         r["dev_mean_macro_f1"] - r["dev_mean_macro_f1_at_pooled_threshold"]

@@ -51,9 +51,12 @@ from hateproto.data.spelling import normalizer, obfuscate
 from hateproto.data.types import LabeledTexts
 from hateproto.detector.build import build_detector
 from hateproto.detector.calibration import (
+    DetectorCalibration,
+    ScoredSets,
     calibrate_detector,
     choose_language_thresholds,
     choose_other_languages_threshold,
+    score_language_dev_sets,
 )
 from hateproto.detector.detector import Detector
 from hateproto.detector.probe import (
@@ -423,12 +426,15 @@ def build_general_detector(
         detector, mixture.dev, recipe.calibration, recipe.target_precision, recipe.target_recall
     )
     if recipe.language_thresholds:
-        dev_sets = language_dev_sets(recipe, mixture.dev, audit_dev)
-        chosen = choose_language_thresholds(detector, dev_sets)
-        detector.calibration.language_thresholds = {
+        calibration = detector.calibration
+        scored = score_language_dev_sets(
+            detector, language_dev_sets(recipe, mixture.dev, audit_dev)
+        )
+        chosen = choose_language_thresholds(scored, calibration.threshold)
+        calibration.language_thresholds = {
             code: facts["threshold"] for code, facts in chosen.items()
         }
-        detector.calibration.dev["language_threshold_choice"] = chosen
+        calibration.dev["language_threshold_choice"] = chosen
         for code, facts in chosen.items():
             echo(
                 f"threshold for {code}: {facts['threshold']:.3f} (mean dev macro-F1 "
@@ -436,7 +442,7 @@ def build_general_detector(
                 f"{facts['dev_mean_macro_f1_at_pooled_threshold']:.3f})"
             )
         if recipe.other_languages_threshold:
-            adopt_other_languages_threshold(detector, recipe, dev_sets, chosen, echo)
+            adopt_other_languages_threshold(calibration, recipe, scored, chosen, echo)
     if recipe.attributes:
         detector.attribute_heads = attribute_heads(detector, mixture.train, recipe, echo)
     detector.metadata.update(
@@ -449,18 +455,18 @@ def build_general_detector(
 
 
 def adopt_other_languages_threshold(
-    detector: Detector,
+    calibration: DetectorCalibration,
     recipe: GeneralRecipe,
-    dev_sets: dict[str, list[LabeledTexts]],
+    scored: ScoredSets,
     chosen: dict[str, dict[str, Any]],
-    echo: Callable[[str], None],
+    echo: Echo,
 ) -> None:
-    """Choose (:func:`choose_other_languages_threshold`) and, where it passes its check, set
-    the threshold for languages outside ``recipe.languages``; the validated languages with no
-    threshold of their own are then listed at the pooled threshold."""
-    calibration = detector.calibration
-    choice = choose_other_languages_threshold(detector, dev_sets, chosen)
-    if calibration is None or choice is None:
+    """Choose (:func:`choose_other_languages_threshold`, on the ``scored`` dev sets) and,
+    where it passes its check, set the threshold for languages outside ``recipe.languages``;
+    the validated languages with no threshold of their own are then listed at the pooled
+    threshold."""
+    choice = choose_other_languages_threshold(scored, chosen, calibration.threshold)
+    if choice is None:
         return
     calibration.dev["other_languages_threshold_choice"] = choice
     verdict = "adopted" if choice["adopted"] else "not adopted"
