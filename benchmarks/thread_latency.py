@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     folder = os.path.expanduser(args.detector)
+    if not Path(folder, "detector.json").is_file():
+        parser.error(f"--detector {args.detector}: not a detector folder (no detector.json)")
     if args.mode:
         print(json.dumps(measure(folder, args.mode)))
         return
@@ -80,8 +82,10 @@ def main() -> None:
             [sys.executable, __file__, "--detector", folder, "--mode", mode],
             capture_output=True,
             text=True,
-            check=True,
         )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise SystemExit(f"mode {mode} failed: {last}")
         results[mode] = json.loads(done.stdout.strip().splitlines()[-1])
         print(mode, results[mode], flush=True)
     report = {
