@@ -290,8 +290,10 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
     server = start_server(
         detector, port, batching, log_path, args.threads, args.dtype, args.compile
     )
+    started = time.monotonic()
     try:
         wait_healthy(url, server, args.startup_timeout)
+        ready_after = time.monotonic() - started  # loading, warming up (compiling) included
         warm_up(url, texts[:20])
         with RssMonitor(server.pid) as rss:
             load = asyncio.run(
@@ -306,6 +308,7 @@ def run_mode(args: argparse.Namespace, detector: Path, texts: list[str], batchin
         "clients": args.clients,
         "duration_s": args.duration,
         "micro_batching": batching,
+        "ready_after_s": round(ready_after, 1),
         **load,
         "peak_rss_mb": peak_mb,
         "loadavg": [round(x, 2) for x in os.getloadavg()],

@@ -7,7 +7,10 @@ process per mode:
 - ``main``: called from the main thread;
 - ``worker``: called through a one-thread ``ThreadPoolExecutor`` (the main thread never runs
   the model);
-- ``worker-1-thread``: the same, with ``torch.set_num_threads(1)`` inside the worker.
+- ``worker-1-thread``: the same, with ``torch.set_num_threads(1)`` inside the worker;
+- ``worker-loaded``: through a one-thread ``ThreadPoolExecutor`` that also loaded the
+  detector, so the main thread never runs a kernel (what ``hateproto serve`` does since
+  ``hateproto.service.model_thread``).
 
 Example::
 
@@ -27,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-MODES = ("main", "worker", "worker-1-thread")
+MODES = ("main", "worker", "worker-1-thread", "worker-loaded")
 POST = "I really can't stand people who park like that outside the school every morning."
 
 
@@ -37,8 +40,11 @@ def measure(detector_dir: str, mode: str, calls: int = 100) -> dict[str, float]:
 
     from hateproto.detector import Detector
 
-    detector = Detector.from_pretrained(detector_dir)
     worker = ThreadPoolExecutor(1)
+    if mode == "worker-loaded":
+        detector = worker.submit(Detector.from_pretrained, detector_dir).result()
+    else:
+        detector = Detector.from_pretrained(detector_dir)
     if mode == "main":
 
         def call() -> None:

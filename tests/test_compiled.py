@@ -1,7 +1,8 @@
 """``Backbone.compile`` and ``--compile``: forward passes through ``torch.compile``.
 
-On the CPU ``torch.compile`` is replaced by a recording stand-in (compiling takes tens of
-seconds and CUDA graphs need a GPU); the real thing runs where torch sees a GPU.
+Most tests replace ``torch.compile`` by a recording stand-in (compiling a real model takes
+tens of seconds on a CPU); one compiles a tiny model for real on the CPU (``frozen`` mode),
+and one runs where torch sees a GPU (CUDA graphs).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hateproto.cli.main import main
 from hateproto.detector import Detector, DetectorSettings
 from hateproto.errors import ModelError
 from hateproto.models import Backbone
-from hateproto.models.compiled import compile_forward
+from hateproto.models.compiled import compile_forward, default_mode
 
 TEXTS = ["they are vermin", "welcome neighbours", "go back home lazy people", "good game"]
 HAS_GPU = torch.cuda.is_available()
@@ -46,7 +47,7 @@ def test_compiled_encode_pads_to_eight_and_matches(tiny_encoder_dir: Path, fake_
     plain = backbone.encode(TEXTS, layers="all", batch_size=2)
     assert not backbone.is_compiled and backbone.compile() is backbone
     assert backbone.is_compiled
-    assert fake_compile == [{"mode": "reduce-overhead", "dynamic": True}]
+    assert fake_compile == [{"dynamic": True, "options": {"freezing": True}}]  # CPU: frozen
     assert backbone.pad(backbone.tokenize(TEXTS))["input_ids"].shape[1] % 8 == 0
     compiled = backbone.encode(TEXTS, layers="all", batch_size=2)
     assert torch.allclose(plain, compiled, atol=1e-5)  # extra padding is masked out
@@ -60,6 +61,38 @@ def test_classify_compile_flag(detector_dir: Path, tmp_path: Path, fake_compile)
     assert len(fake_compile) == 1
     detector = Detector.from_pretrained(detector_dir, device="cpu", compile=True)
     assert detector.backbone.is_compiled and "compile" not in detector.settings.model_dump()
+
+
+def test_default_mode_follows_the_device(fake_compile) -> None:
+    assert default_mode("cuda:0") == "reduce-overhead" and default_mode("cpu") == "frozen"
+    compile_forward(torch.nn.Linear(2, 2), "reduce-overhead")
+    assert fake_compile == [{"mode": "reduce-overhead", "dynamic": True}]
+
+
+def test_real_frozen_compile_on_cpu_matches_eager(tiny_encoder_dir: Path) -> None:
+    """Inductor's C++ kernels with frozen weights give eager's vectors (float32 model)."""
+    backbone = Backbone.load(str(tiny_encoder_dir), device="cpu")
+    eager = backbone.encode(TEXTS, layers="all", batch_size=2)
+    compiled = backbone.compile().encode(TEXTS, layers="all", batch_size=2)
+    assert torch.allclose(eager, compiled, atol=1e-4), (eager - compiled).abs().max()
+    alone = backbone.encode(TEXTS[:1], layers="all")  # batch of one: its own shape
+    assert torch.allclose(eager[:1], alone, atol=1e-4)
+
+
+def test_warm_up_scores_one_post_then_several(detector) -> None:
+    seen: list[int] = []
+    score = detector.score
+
+    def recording(texts):
+        seen.append(len(texts))
+        return score(texts)
+
+    detector.score = recording
+    try:
+        assert detector.warm_up() is detector
+    finally:
+        del detector.score
+    assert seen == [1, 1, 2, 3]  # short and long posts, alone and together
 
 
 @pytest.mark.skipif(not HAS_GPU, reason="torch sees no GPU")

@@ -239,3 +239,49 @@ def test_a_full_queue_answers_503(detector):
             batcher._queued_texts = 0  # noqa: SLF001
     assert response.status_code == 503 and "retry later" in response.json()["detail"]
     assert response.headers["retry-after"] == "1"
+
+
+class _ThreadRecordingDetector:
+    """Wraps ``detector``; records the name of the thread of every ``score`` call."""
+
+    def __init__(self, detector) -> None:
+        self.detector = detector
+        self.threads: list[str] = []
+
+    def score(self, texts):
+        self.threads.append(threading.current_thread().name)
+        return self.detector.score(texts)
+
+    def __getattr__(self, name):
+        return getattr(self.detector, name)
+
+
+def test_every_model_call_runs_in_the_thread_that_loaded_the_model(detector):
+    """OpenMP wakes its helper threads slowly once several threads have run kernels
+    (service/model_thread.py), so ``hateproto serve`` loads the detector in a ModelThread and
+    the service must run every forward pass in that same thread."""
+    from hateproto.service.model_thread import ModelThread
+
+    model_thread = ModelThread(name="loader")
+    loaded_in = model_thread.call(lambda: threading.current_thread().name)
+    recording = _ThreadRecordingDetector(detector)
+    app = create_app(recording, ServiceSettings(api_token=None), model_thread)
+    with TestClient(app) as client:
+        for texts in (TEXTS, TEXTS[:1]):
+            assert client.post("/v1/classify", json={"texts": texts}).status_code == 200
+        assert client.get("/readyz").status_code == 200
+    assert recording.threads and set(recording.threads) == {loaded_in}
+    assert model_thread.call(lambda: threading.current_thread().name) == loaded_in  # still up
+    model_thread.close()
+
+
+def test_a_model_thread_restarts_after_close():
+    from hateproto.service.model_thread import ModelThread
+
+    model_thread = ModelThread()
+    first = model_thread.call(threading.get_ident)
+    model_thread.close()
+    assert model_thread.call(lambda: 6 * 7) == 42
+    assert model_thread.call(threading.get_ident) != threading.get_ident()
+    model_thread.close()
+    assert first != threading.get_ident()

@@ -35,8 +35,9 @@ T = TypeVar("T")
 DEVICE_HELP = "auto (a GPU when torch sees one), cpu, cuda or cuda:N."
 """Help of ``--device`` (before the command name, it sets the default of every command)."""
 COMPILE_HELP = (
-    "Compile the forward pass with CUDA graphs (GPU; the first batch of each length pays "
-    "seconds to compile, so it pays for long runs and services)."
+    "Compile the forward pass (CUDA graphs on a GPU, frozen weights on a CPU); the first "
+    "batch of each length pays seconds to compile (tens on a CPU), so it pays for long runs "
+    "and services."
 )
 """Help of ``--compile``."""
 

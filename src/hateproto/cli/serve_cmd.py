@@ -16,6 +16,8 @@ With ``--feedback-db`` the posts the detector is unsure of are queued for modera
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from hateproto.cli.options import (
@@ -77,6 +79,7 @@ def register(app: typer.Typer) -> None:
         require("fastapi", extra="service", purpose="hateproto serve")
         require("uvicorn", extra="service", purpose="hateproto serve")
         from hateproto.service import create_app
+        from hateproto.service.model_thread import ModelThread
         from hateproto.service.server import bind_socket, run_server
 
         spec = loaded.spec()
@@ -86,13 +89,29 @@ def register(app: typer.Typer) -> None:
         if settings.allowed_hosts is None and is_loopback(host):
             settings = settings.model_copy(update={"allowed_hosts": LOOPBACK_HOSTS})
         sock = bind_socket(host, port)  # a bad or busy port fails before the model loads
+        model_thread = ModelThread()  # loads and runs the model (see its module docstring)
         try:
-            if threads is not None:
-                import torch
-
-                torch.set_num_threads(threads)
-            app_ = create_app(spec.load(), settings)
+            detector = model_thread.call(_load_detector, spec, threads)
+            app_ = create_app(detector, settings, model_thread)
         except BaseException:
             sock.close()
+            model_thread.close()
             raise
-        run_server(app_, sock, settings.log_level)
+        try:
+            run_server(app_, sock, settings.log_level)
+        finally:
+            model_thread.close()
+
+
+def _load_detector(spec: Any, threads: int | None) -> Any:
+    """The detector of ``spec``, loaded in the calling thread (the model thread), with
+    ``--threads`` set for that thread, and warmed up (with ``--compile``, this is where it
+    compiles, before the service listens)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    detector = spec.load()
+    if hasattr(detector, "warm_up"):
+        detector.warm_up()
+    return detector

@@ -52,6 +52,14 @@ from hateproto.prototypes import PrototypeClassifier
 
 __all__ = ["Detector"]
 
+WARM_UP_TEXTS = (
+    "A short post.",
+    "A somewhat longer post, so that a warm-up batch holds posts of different lengths.",
+    "A long post. " * 40,  # over SHORT_TOKENS (64) tokens
+)
+"""What :meth:`Detector.warm_up` scores: short and long posts (over 64 tokens, where the
+attention kernel changes), alone and in batches."""
+
 
 class Detector:
     """A hate-speech detector: model + optional prototypes + optional early-exit thresholds.
@@ -333,6 +341,15 @@ class Detector:
         if len(texts) == 0:
             return []
         return self.score_arrays(texts).predictions()
+
+    def warm_up(self) -> Detector:
+        """Score short and long posts, alone and in batches, so that lazy work (compiling
+        each kind of shape with ``compile``, kernel set-up) happens now and not in the first
+        real calls; a service calls it before it listens. Returns ``self``."""
+        short, medium, long = WARM_UP_TEXTS
+        for texts in ([short], [long], [short, medium], [short, medium, long]):
+            self.score(texts)
+        return self
 
     def predict_one(self, text: str) -> Prediction:
         """The :class:`Prediction` for a single text."""

@@ -24,9 +24,9 @@ class DetectorSettings(YamlConfig):
         device: where the model runs: ``auto`` (a GPU when torch sees one), ``cpu``,
             ``cuda`` or ``cuda:N``; ``None``: ``$HATEPROTO_DEVICE`` or ``auto``. A property
             of the machine, so not written to ``detector.json``.
-        compile: run forward passes through ``torch.compile`` with CUDA graphs (GPU only;
-            :mod:`hateproto.models.compiled`). Like ``device``, not written to
-            ``detector.json``.
+        compile: run forward passes through ``torch.compile``: with CUDA graphs on a GPU,
+            with frozen weights on a CPU (:mod:`hateproto.models.compiled`); each new shape
+            first pays for compiling. Like ``device``, not written to ``detector.json``.
         batch_size: texts per forward pass.
         max_length: tokens per text; longer texts are truncated.
         decide_with: ``prototypes`` (at ``decision_layer``), ``head`` (the fine-tuned

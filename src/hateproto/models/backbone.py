@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from hateproto.errors import ModelError
-from hateproto.models.compiled import compile_forward
+from hateproto.models.compiled import compile_forward, default_mode
 from hateproto.models.device import module_device, place, to_device
 from hateproto.models.fingerprint import compute_fingerprint
 from hateproto.models.info import BackboneInfo, Family, LayerNorm
@@ -224,11 +224,12 @@ class Backbone:
         """Whether :meth:`compile` was called."""
         return self._compiled is not None
 
-    def compile(self, mode: str = "reduce-overhead") -> Backbone:
+    def compile(self, mode: str | None = None) -> Backbone:
         """Run plain forward passes through ``torch.compile`` (see
-        :func:`~hateproto.models.compiled.compile_forward`); batches are then padded to a
-        multiple of 8 tokens, so few shapes are compiled. Returns ``self``."""
-        self._compiled = compile_forward(self.model, mode)
+        :func:`~hateproto.models.compiled.compile_forward`; ``None``: the mode that pays on
+        this backbone's device); batches are then padded to a multiple of 8 tokens, so few
+        shapes are compiled. Returns ``self``."""
+        self._compiled = compile_forward(self.model, mode or default_mode(self.device))
         return self
 
     # ------------------------------------------------------------------ encoding

@@ -49,6 +49,7 @@ from hateproto.errors import HateprotoError
 from hateproto.service.batcher import MicroBatcher, submit_or_raise
 from hateproto.service.docs_page import docs_html
 from hateproto.service.health import ReadinessProbe
+from hateproto.service.model_thread import ModelThread
 from hateproto.service.perspective import perspective_router
 from hateproto.service.perspective_errors import (
     PerspectiveError,
@@ -83,27 +84,38 @@ _CLASSIFY_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(
+    detector: Any,
+    settings: ServiceSettings | None = None,
+    model_thread: ModelThread | None = None,
+) -> FastAPI:
     """Build the service around ``detector`` (a :class:`~hateproto.detector.Detector`, or any
     object with ``score(texts) -> list[Prediction]``, ``info() -> dict`` and
-    ``facts() -> DetectorFacts``)."""
+    ``facts() -> DetectorFacts``).
+
+    ``model_thread`` runs every model call (:mod:`.model_thread`): pass the thread that
+    loaded ``detector``, as ``hateproto serve`` does, so that one thread runs the model for
+    the life of the process. ``None``: the service starts a thread of its own."""
     from hateproto.provenance import hateproto_version
 
     __version__ = hateproto_version()
 
     settings = settings or ServiceSettings()
+    owns_thread = model_thread is None
+    model_thread = model_thread or ModelThread()
     batcher = MicroBatcher(
         detector.score,
         max_batch_size=settings.max_batch_size,
         max_wait_ms=settings.max_wait_ms,
         enabled=settings.micro_batching,
         max_queue_texts=settings.max_queue_texts,
+        model_thread=model_thread,
     )
     probe = ReadinessProbe(batcher, settings.readiness_cache_s, settings.readiness_timeout_s)
     info = detector.info()
     facts = detector.facts()
     model_name = facts.model
-    recorder = _feedback_recorder(detector, settings, facts)
+    recorder = _feedback_recorder(detector, settings, facts, model_thread)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +132,8 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
         await batcher.stop()
         if recorder is not None:
             await recorder.stop()
+        if owns_thread:
+            model_thread.close()
         log.info("service stopped", extra={"event": "stop", **batcher.stats.as_dict()})
 
     app = FastAPI(
@@ -204,7 +218,9 @@ def create_app(detector: Any, settings: ServiceSettings | None = None) -> FastAP
     return app
 
 
-def _feedback_recorder(detector: Any, settings: ServiceSettings, facts: Any) -> Any:
+def _feedback_recorder(
+    detector: Any, settings: ServiceSettings, facts: Any, model_thread: ModelThread
+) -> Any:
     """The :class:`~hateproto.service.feedback.FeedbackRecorder` over the settings'
     feedback database (opened and migrated now), or ``None`` without one."""
     if settings.feedback_db is None:
@@ -223,7 +239,7 @@ def _feedback_recorder(detector: Any, settings: ServiceSettings, facts: Any) -> 
         f"feedback database: {store.describe()}",
         extra={"event": "feedback", "database": store.describe()},
     )
-    return FeedbackRecorder(store, policy, facts, detector)
+    return FeedbackRecorder(store, policy, facts, detector, model_thread)
 
 
 async def _read_body(request: Request, settings: ServiceSettings) -> bytes:

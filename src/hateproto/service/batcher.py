@@ -22,11 +22,11 @@ import collections
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from hateproto.errors import HateprotoError
+from hateproto.service.model_thread import ModelThread
 
 log = logging.getLogger("hateproto.service")
 
@@ -73,6 +73,8 @@ class MicroBatcher:
         max_wait_ms: longest wait for more requests once one is waiting.
         enabled: combine requests (False: one request per model call).
         max_queue_texts: :meth:`submit` raises :class:`Overloaded` beyond this many waiting.
+        model_thread: the thread that runs ``score`` (:mod:`.model_thread`; pass the one that
+            loaded the model); ``None``: a thread of its own, stopped by :meth:`stop`.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class MicroBatcher:
         max_wait_ms: float = 5.0,
         enabled: bool = True,
         max_queue_texts: int = 4096,
+        model_thread: ModelThread | None = None,
     ) -> None:
         self.score = score
         self.max_batch_size = max_batch_size
@@ -93,7 +96,8 @@ class MicroBatcher:
         self._queued_texts = 0
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._owns_thread = model_thread is None
+        self.model_thread = model_thread or ModelThread()
         self._closing = False
         self._company = False  # did the last batch combine several requests?
 
@@ -101,7 +105,6 @@ class MicroBatcher:
     async def start(self) -> None:
         """Start the worker (call from the running event loop)."""
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hateproto-model")
         self._closing = False
         self._worker = asyncio.create_task(self._run(), name="hateproto-batcher")
 
@@ -112,8 +115,8 @@ class MicroBatcher:
             self._wakeup.set()
         if self._worker is not None:
             await self._worker
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
+        if self._owns_thread:
+            self.model_thread.close()
 
     @property
     def healthy(self) -> bool:
@@ -243,8 +246,7 @@ class MicroBatcher:
 
     async def _score(self, texts: list[str]) -> Sequence[Any]:
         """One model call in the model thread; checks that every text got a result."""
-        loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self._executor, self.score, texts)
+        results = await self.model_thread.run(self.score, texts)
         if len(results) != len(texts):
             raise RuntimeError(f"the model returned {len(results)} results for {len(texts)} texts")
         return results

@@ -18,6 +18,7 @@ from typing import Any
 from hateproto.detector.results import DetectorFacts
 from hateproto.feedback.policy import QueuePolicy
 from hateproto.feedback.store import FeedbackStore, PostRecord
+from hateproto.service.model_thread import ModelThread
 
 log = logging.getLogger("hateproto.service")
 
@@ -26,12 +27,19 @@ EXPLAIN_QUEUE = 1024
 
 
 class FeedbackRecorder:
-    """Queues the posts ``policy`` selects into ``store``, explained by ``detector``."""
+    """Queues the posts ``policy`` selects into ``store``, explained by ``detector`` (in
+    ``model_thread``, the thread that scores; :mod:`.model_thread`)."""
 
     def __init__(
-        self, store: FeedbackStore, policy: QueuePolicy, facts: DetectorFacts, detector: Any
+        self,
+        store: FeedbackStore,
+        policy: QueuePolicy,
+        facts: DetectorFacts,
+        detector: Any,
+        model_thread: ModelThread,
     ) -> None:
         self.store = store
+        self.model_thread = model_thread
         self.policy = policy
         self.facts = facts
         self.detector = detector
@@ -101,7 +109,7 @@ class FeedbackRecorder:
         while True:
             post_id, text = await self.to_explain.get()
             try:
-                details = await asyncio.to_thread(explain_post, self.detector, text)
+                details = await self.model_thread.run(explain_post, self.detector, text)
                 await asyncio.to_thread(self.store.set_details, post_id, details)
                 self.stats["explained"] += 1
             except Exception as exc:  # noqa: BLE001 - the post is shown without details
