@@ -81,18 +81,40 @@ def test_real_frozen_compile_on_cpu_matches_eager(tiny_encoder_dir: Path) -> Non
 
 def test_warm_up_scores_one_post_then_several(detector) -> None:
     seen: list[int] = []
-    score = detector.score
+    own_scores = detector._own_scores
 
-    def recording(texts):
+    def recording(texts, languages=None):
         seen.append(len(texts))
-        return score(texts)
+        return own_scores(texts, languages)
 
-    detector.score = recording
+    detector._own_scores = recording
     try:
         assert detector.warm_up() is detector
     finally:
-        del detector.score
+        del detector._own_scores
     assert seen == [1, 1, 2, 3]  # short and long posts, alone and together
+
+
+def test_warm_up_reaches_every_route(detector) -> None:
+    """The warm-up texts are English: a routed detector must still warm its own model and
+    each route's, not only the route that English posts go to."""
+    warmed: list[str] = []
+
+    class Route:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def warm_up(self):
+            warmed.append(self.name)
+            return self
+
+    english, german = Route("en"), Route("de")
+    detector.routes = {"en": english, "de": german, "de-CH": german}
+    try:
+        detector.warm_up()
+    finally:
+        detector.routes = {}
+    assert sorted(warmed) == ["de", "en"]  # each route once
 
 
 @pytest.mark.skipif(not HAS_GPU, reason="torch sees no GPU")

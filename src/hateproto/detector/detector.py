@@ -345,10 +345,14 @@ class Detector:
     def warm_up(self) -> Detector:
         """Score short and long posts, alone and in batches, so that lazy work (compiling
         each kind of shape with ``compile``, kernel set-up) happens now and not in the first
-        real calls; a service calls it before it listens. Returns ``self``."""
+        real calls; a service calls it before it listens. A routed detector warms up its
+        own model and every route's (the texts are English, so routing alone would reach
+        only the English route). Returns ``self``."""
         short, medium, long = WARM_UP_TEXTS
         for texts in ([short], [long], [short, medium], [short, medium, long]):
-            self.score(texts)
+            self._own_scores(list(texts))
+        for route in {id(r): r for r in self.routes.values()}.values():
+            route.warm_up()
         return self
 
     def predict_one(self, text: str) -> Prediction:
