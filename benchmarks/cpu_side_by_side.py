@@ -15,6 +15,8 @@ Contenders (``--contenders``, default all):
 - ``hateproto``: the detector folder as built, no options (what ``hateproto classify``
   runs per chunk: ``Detector.from_pretrained(folder).score_arrays(texts)``);
 - ``hateproto-sdpa``: the same with PyTorch's SDPA attention (hateproto before issue 26);
+- ``hateproto-unpacked``: the same with plain ``nn.Linear`` layers instead of the packed ones
+  (``hateproto.models.packed_linear``; hateproto before round 4 of issue 26);
 - ``hateproto-float32`` and ``hateproto-int8``: the folder loaded with ``dtype=...``;
 - ``hateproto-compiled`` and ``hateproto-int8-compiled``: the default and int8 with
   ``compile=True`` (``--compile``: ``torch.compile``, Inductor's fused C++ kernels on the
@@ -57,6 +59,7 @@ from typing import Any
 CONTENDERS = (
     "hateproto",
     "hateproto-sdpa",
+    "hateproto-unpacked",
     "hateproto-float32",
     "hateproto-int8",
     "hateproto-compiled",
@@ -161,6 +164,10 @@ def _setup(name: str, args: argparse.Namespace, texts: list[str]) -> Any:
         detector = Detector.from_pretrained(Path(args.detector).expanduser(), **overrides)
         if name == "hateproto-sdpa":
             detector.backbone.model.set_attn_implementation("sdpa")
+        if name == "hateproto-unpacked":
+            from hateproto.models.packed_linear import unpack_linears
+
+            unpack_linears(detector.backbone.model)
 
         def run() -> Any:
             scores = detector.score_arrays(texts)

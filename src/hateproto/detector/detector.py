@@ -117,6 +117,8 @@ class Detector:
         if self.settings.compile and not backbone.is_compiled:
             self._warn_if_compile_is_unused()
             backbone.compile()
+        elif not self.settings.compile and backbone.device.type == "cpu":
+            backbone.pack_linears()  # same numbers, faster (models.packed_linear)
 
     @classmethod
     def from_parts(

@@ -35,6 +35,7 @@ from hateproto.models.loading import (
     sentence_transformers_pooling,
     torch_dtype,
 )
+from hateproto.models.packed_linear import pack_linears
 from hateproto.models.pooling import POOLINGS, pool
 from hateproto.models.prefetch import Batch, iter_batches, pad_token_ids
 from hateproto.models.references import (
@@ -230,6 +231,12 @@ class Backbone:
         this backbone's device); batches are then padded to a multiple of 8 tokens, so few
         shapes are compiled. Returns ``self``."""
         self._compiled = compile_forward(self.model, mode or default_mode(self.device))
+        return self
+
+    def pack_linears(self) -> Backbone:
+        """Pack the linear layers' weights once for oneDNN, for faster inference on the CPU
+        (:mod:`hateproto.models.packed_linear`; same results). Returns ``self``."""
+        pack_linears(self.model)
         return self
 
     # ------------------------------------------------------------------ encoding
