@@ -118,7 +118,7 @@ class Detector:
             self._warn_if_compile_is_unused()
             backbone.compile()
         elif not self.settings.compile and backbone.device.type == "cpu":
-            backbone.pack_linears()  # same numbers, faster (models.packed_linear)
+            backbone.pack_linears()  # faster, same kernel (models.packed_linear)
 
     @classmethod
     def from_parts(

@@ -2,13 +2,14 @@
 
 ``nn.Linear`` on the CPU hands its weight to oneDNN in PyTorch's row-major layout, and oneDNN
 rearranges it into its own blocked layout on every call before multiplying. For a short post
-that rearranging costs more than the product itself. :class:`PackedLinear` keeps a packed
-copy of the weight (``torch.ops.mkldnn._reorder_linear_weight``, the packing Inductor's
-frozen graphs use) and multiplies with ``torch.ops.mkldnn._linear_pointwise``: the same
-oneDNN kernel, so the same numbers (bit for bit in our checks), without the per-call
-rearranging. One layer at a time: ``benchmarks/packed_linear.py``
+that rearranging costs about as much as the product itself. :class:`PackedLinear` keeps a
+packed copy of the weight (``torch.ops.mkldnn._reorder_linear_weight``, the packing
+Inductor's frozen graphs use) and multiplies with ``torch.ops.mkldnn._linear_pointwise``: the
+same oneDNN kernel without the per-call rearranging. The numbers are equal up to bfloat16
+rounding: bit for bit for MiniLM's layer shapes; on MPNet-base one label in 1,000 posts
+changed. One layer at a time: ``benchmarks/packed_linear.py``
 (``benchmarks/results/packed-linear.json``); end to end: ``benchmarks/cpu-speed.md`` (round
-4).
+4; ``cpu-side-by-side-packed.json`` and ``cpu-side-by-side-mpnet-packed.json``).
 
 The layer keeps the original ``weight`` and ``bias`` parameters (same state dict, same
 fingerprint). The packed copy is made at the first forward pass that can use it, and again
