@@ -63,6 +63,32 @@ def test_classify_compile_flag(detector_dir: Path, tmp_path: Path, fake_compile)
     assert detector.backbone.is_compiled and "compile" not in detector.settings.model_dump()
 
 
+def test_a_compiler_failure_is_a_clear_model_error(
+    tiny_encoder_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class InductorError(RuntimeError):  # the name torch.compile's failure has
+        pass
+
+    def failing(model, **options):
+        def run(**batch):
+            raise InductorError("InvalidCxxCompiler: No working C++ compiler found")
+
+        return run
+
+    monkeypatch.setattr(torch, "compile", failing)
+    backbone = Backbone.load(str(tiny_encoder_dir), device="cpu").compile()
+    with pytest.raises(ModelError, match="on a CPU a working C\\+\\+ compiler") as caught:
+        backbone.encode(TEXTS)
+    assert "No working C++ compiler found" in str(caught.value)
+    monkeypatch.setattr(torch, "compile", lambda model, **options: _raise_value_error)
+    with pytest.raises(ValueError, match="not a compile failure"):  # other errors pass as they are
+        Backbone.load(str(tiny_encoder_dir), device="cpu").compile().encode(TEXTS)
+
+
+def _raise_value_error(**batch):
+    raise ValueError("not a compile failure")
+
+
 def test_default_mode_follows_the_device(fake_compile) -> None:
     assert default_mode("cuda:0") == "reduce-overhead" and default_mode("cpu") == "frozen"
     compile_forward(torch.nn.Linear(2, 2), "reduce-overhead")

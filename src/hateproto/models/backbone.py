@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from hateproto.errors import ModelError
-from hateproto.models.compiled import compile_forward, default_mode
+from hateproto.models.compiled import compile_failure, compile_forward, default_mode
 from hateproto.models.device import module_device, place, to_device
 from hateproto.models.fingerprint import compute_fingerprint
 from hateproto.models.info import BackboneInfo, Family, LayerNorm
@@ -312,11 +312,14 @@ class Backbone:
         is moved to the model's device first."""
         batch = to_device(batch, self.device)
         model = self.model if self._compiled is None else self._compiled
-        out = (
-            model(**batch, output_hidden_states=True, use_cache=False)
-            if self.family == "decoder"
-            else model(**batch, output_hidden_states=True)
-        )
+        extra = {"use_cache": False} if self.family == "decoder" else {}
+        try:
+            out = model(**batch, output_hidden_states=True, **extra)
+        except Exception as exc:
+            failure = compile_failure(exc) if self._compiled is not None else None
+            if failure is not None:
+                raise failure from exc
+            raise
         return out.hidden_states
 
     @torch.inference_mode()

@@ -54,3 +54,22 @@ def compile_forward(model: torch.nn.Module, mode: str = "reduce-overhead") -> An
     if mode == "frozen":
         return torch.compile(model, dynamic=True, options={"freezing": True})
     return torch.compile(model, mode=mode, dynamic=True)
+
+
+COMPILE_FAILURES = frozenset({"InductorError", "BackendCompilerFailed", "InvalidCxxCompiler"})
+"""Names of the exceptions ``torch.compile`` raises when it cannot build kernels (matched by
+name, so that no private torch module is imported)."""
+
+
+def compile_failure(exc: BaseException) -> ModelError | None:
+    """A :class:`~hateproto.errors.ModelError` saying what to do when ``exc`` is
+    ``torch.compile`` failing to build its kernels (on a CPU, most often: no working C++
+    compiler); ``None`` for any other error."""
+    if type(exc).__name__ not in COMPILE_FAILURES:
+        return None
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return ModelError(
+        f"compiling the forward pass failed ({first_line[:300]}). --compile needs what "
+        "torch.compile needs: on a CPU a working C++ compiler (g++, or set CXX); run "
+        "without --compile otherwise"
+    )
