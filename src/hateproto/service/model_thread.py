@@ -2,13 +2,13 @@
 
 PyTorch's CPU kernels run on OpenMP, and OpenMP keeps a team of helper threads for every
 thread that has ever run a parallel kernel. When those threads outnumber the cores, OpenMP
-stops letting idle helpers spin and puts them to sleep, and every kernel then pays to wake
-them. The service's event loop owns the main thread, so the model must run in another one;
-if the detector was loaded (or anything else ran a kernel) in the main thread, that makes
-two teams on a two-core machine. Measured on this project's 2-core CI machine
+(most likely) stops letting idle helpers spin and puts them to sleep, and every kernel then
+pays to wake them. The service's event loop owns the main thread, so the model must run in
+another one; if the detector was loaded (or anything else ran a kernel) in the main thread,
+that makes two teams on a two-core machine. Measured on this project's 2-core CI machine
 (``benchmarks/thread_latency.py`` -> ``benchmarks/results/thread-latency.json``), one post
-took 11.7 ms in the main thread, 26.0 ms in a worker thread after loading in the main thread,
-and as little as in the main thread when the worker thread also loaded the detector.
+took 12.5 ms in the main thread, 26.9 ms in a worker thread after loading in the main thread,
+and 10.8 ms in a worker thread that also loaded the detector.
 
 So ``hateproto serve`` loads the detector in a :class:`ModelThread` and hands the same
 thread to the service, which runs every forward pass there (the micro-batcher's batches and
