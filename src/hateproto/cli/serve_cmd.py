@@ -111,7 +111,4 @@ def _load_detector(spec: Any, threads: int | None) -> Any:
         import torch
 
         torch.set_num_threads(threads)
-    detector = spec.load()
-    if hasattr(detector, "warm_up"):
-        detector.warm_up()
-    return detector
+    return spec.load().warm_up()

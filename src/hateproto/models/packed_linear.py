@@ -58,13 +58,7 @@ class PackedLinear(nn.Linear):
     @classmethod
     def from_linear(cls, linear: nn.Linear) -> PackedLinear:
         """A packed layer sharing ``linear``'s parameters (no copy)."""
-        layer = cls.__new__(cls)
-        nn.Module.__init__(layer)
-        layer.in_features = linear.in_features
-        layer.out_features = linear.out_features
-        layer.weight = linear.weight
-        layer.bias = linear.bias
-        layer.train(linear.training)
+        layer = _sharing_parameters(cls, linear)
         layer._drop_packed()
         return layer
 
@@ -103,31 +97,39 @@ class PackedLinear(nn.Linear):
         return state
 
 
+def _sharing_parameters(cls: type[nn.Linear], linear: nn.Linear) -> Any:
+    """A ``cls`` layer holding ``linear``'s own parameters and mode (nothing copied)."""
+    layer = cls.__new__(cls)
+    nn.Module.__init__(layer)
+    layer.in_features, layer.out_features = linear.in_features, linear.out_features
+    layer.weight, layer.bias = linear.weight, linear.bias
+    layer.train(linear.training)
+    return layer
+
+
+def _replace_linears(model: nn.Module, chosen: Any, convert: Any) -> int:
+    """Every named submodule for which ``chosen(module)`` holds replaced by
+    ``convert(module)``, in place; returns how many."""
+    targets = [(n, m) for n, m in model.named_modules() if n and chosen(m)]
+    for name, layer in targets:
+        model.set_submodule(name, convert(layer))
+    return len(targets)
+
+
 def pack_linears(model: nn.Module) -> int:
     """Replace every plain ``nn.Linear`` of ``model`` (not subclasses, such as int8 or LoRA
     layers) by a :class:`PackedLinear` sharing its parameters, in place; returns how many.
     Does nothing (returns 0) where :func:`packing_available` is false."""
     if not packing_available():
         return 0
-    targets = [(n, m) for n, m in model.named_modules() if n and type(m) is nn.Linear]
-    for name, linear in targets:
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name) if parent_name else model
-        setattr(parent, child, PackedLinear.from_linear(linear))
-    return len(targets)
+    return _replace_linears(model, lambda m: type(m) is nn.Linear, PackedLinear.from_linear)
 
 
 def unpack_linears(model: nn.Module) -> int:
     """Undo :func:`pack_linears`: every :class:`PackedLinear` of ``model`` back to a plain
     ``nn.Linear`` sharing its parameters, in place; returns how many."""
-    targets = [(n, m) for n, m in model.named_modules() if n and isinstance(m, PackedLinear)]
-    for name, packed in targets:
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name) if parent_name else model
-        plain = nn.Linear.__new__(nn.Linear)
-        nn.Module.__init__(plain)
-        plain.in_features, plain.out_features = packed.in_features, packed.out_features
-        plain.weight, plain.bias = packed.weight, packed.bias
-        plain.train(packed.training)
-        setattr(parent, child, plain)
-    return len(targets)
+    return _replace_linears(
+        model,
+        lambda m: isinstance(m, PackedLinear),
+        lambda packed: _sharing_parameters(nn.Linear, packed),
+    )

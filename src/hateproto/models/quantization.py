@@ -236,10 +236,8 @@ def quantize_linears(
     for name, linear in _linears(model).items():
         if any(part in name for part in keep):
             continue
-        parent_name, _, child = name.rpartition(".")
-        parent = model.get_submodule(parent_name) if parent_name else model
         quantized = Int8Linear.from_linear(linear, ranges.get(name), smoothing)
-        setattr(parent, child, quantized.to(linear.weight.device))
+        model.set_submodule(name, quantized.to(linear.weight.device))
         count += 1
     return count
 
